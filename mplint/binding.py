@@ -1,0 +1,220 @@
+"""Which resource type a manifest entry is, and which value feeds which CloudFormation property.
+
+The pairing comes from the entry's query file (the INSERT's columns against its
+SELECT's values), from the configuration, or from inline comments
+(`# mplint: type=aws.sagemaker.model_packages`, `# mplint: property=Name`).
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from mplint.config import ResourceMapping
+from mplint.findings import Span
+from mplint.model.manifest import Manifest, Prop, Resource
+from mplint.model.query import Insert, Item, QueryFile
+from mplint.scope import Definition, Scope, prop_scopes, query_scope
+from mplint.source import Mapping, Node, Scalar, Sequence, SourceFile
+from mplint.templates import analyse, is_template
+
+DIRECTIVE_RE = re.compile(r"#\s*mplint:\s*(type|property)=([\w.:]+)")
+NUMBER_RE = re.compile(r"^-?\d+(\.\d+)?([eE][-+]?\d+)?$")
+
+
+class Opaque(str):
+    """A template whose final value is not known before deployment: never type-checked."""
+
+
+@dataclass(slots=True, eq=False)
+class PropertyValue:
+    property: str  # CloudFormation property name
+    value: Any  # plain data with Opaque leaves
+    node: Node  # where the value is written
+    env: str | None = None
+    column: Item | None = None  # the INSERT column, when paired through a query file
+    key_span: Span | None = None  # where the property is named: the INSERT column or the prop's name
+    substitutions: dict[int, Definition] = field(default_factory=dict)  # id(scalar) -> definition used there
+
+
+@dataclass(slots=True, eq=False)
+class Binding:
+    resource: Resource
+    stackql_name: str | None = None
+    stackql_span: Span | None = None
+    cfn_type: str | None = None
+    via: str | None = None  # "query" | "config" | "comment"
+    values: list[PropertyValue] = field(default_factory=list)
+    insert: Insert | None = None
+
+    def envs(self) -> list[str | None]:
+        return sorted({v.env for v in self.values}, key=lambda e: e or "")
+
+
+TypeMap = Callable[[str], str | None]
+
+
+def bind(
+    manifest: Manifest,
+    resource: Resource,
+    query: QueryFile | None,
+    type_map: TypeMap,
+    mapping: ResourceMapping | None,
+    envs: tuple[str, ...],
+) -> Binding:
+    binding = Binding(resource)
+    directives = _directives(manifest.doc.source, resource)
+    insert = query.insert() if query else None
+    declared = (mapping.type if mapping else None) or directives.get(id(resource))
+    if insert is not None:
+        binding.insert = insert
+        _set_type(binding, insert.target.text, insert.target.span, type_map, "query")
+    elif declared:
+        _set_type(binding, declared, resource.anchor_span, type_map, "config" if mapping and mapping.type else "comment")
+    if binding.cfn_type is None:
+        return binding
+    if insert is not None:
+        _pair_insert(binding, manifest, resource, insert, envs)
+    else:
+        _pair_by_name(binding, manifest, resource, mapping, directives, envs)
+    return binding
+
+
+def _set_type(binding: Binding, name: str, span: Span, type_map: TypeMap, via: str) -> None:
+    binding.stackql_name, binding.stackql_span, binding.via = name, span, via
+    binding.cfn_type = name if "::" in name else type_map(name)
+
+
+def _directives(source: SourceFile, resource: Resource) -> dict[int, str]:
+    """Inline `# mplint: type=` on the resource's first line, `# mplint: property=` on a prop's first lines."""
+    found: dict[int, str] = {}
+    lines = source.lines
+    for owner, kind in [(resource, "type"), *((p, "property") for p in resource.props)]:
+        line0 = owner.node.span.line - 1
+        for text in lines[max(0, line0 - 1) : line0 + 1]:
+            match = DIRECTIVE_RE.search(text)
+            if match and match.group(1) == kind:
+                found[id(owner)] = match.group(2)
+    return found
+
+
+def _pair_by_name(binding, manifest, resource, mapping, directives, envs) -> None:
+    scopes = prop_scopes(manifest, resource)
+    renames = mapping.props if mapping else {}
+    for prop, scope in zip(resource.props, scopes):
+        if not prop.name:
+            continue
+        target = renames.get(prop.name) or directives.get(id(prop)) or prop.name
+        binding.values.extend(_prop_values(prop, target, scope, envs, None))
+
+
+def _pair_insert(binding, manifest, resource, insert: Insert, envs) -> None:
+    scope = query_scope(manifest, resource)
+    for column, item in zip(insert.columns, insert.values):
+        if column.text.lower() == "region":
+            continue
+        binding.values.extend(_column_values(column, item, scope, insert, envs))
+
+
+def _column_values(column: Item, item: Item, scope: Scope, insert: Insert, envs) -> list[PropertyValue]:
+    text = item.text
+    inner = text[1:-1] if len(text) >= 2 and text[0] == text[-1] == "'" else None
+    if inner is not None and is_template(inner) or inner is None and is_template(text):
+        name = analyse(inner if inner is not None else text).simple_name
+        definition = scope.get(name) if name else None
+        if definition is None or definition.kind in ("builtin", "export"):
+            return []  # not known before deployment
+        if definition.kind == "prop" and definition.prop is not None:
+            return _prop_values(definition.prop, column.text, scope, envs, column)
+        if definition.value is not None:
+            return [_substituted(column, item, definition, scope)]
+        return []
+    node = Scalar(item.span, _sql_literal(text))
+    return [PropertyValue(column.text, node.value, node, column=column, key_span=column.span)]
+
+
+def _substituted(column: Item, item: Item, definition: Definition, scope: Scope) -> PropertyValue:
+    node = Scalar(item.span, None)
+    pv = PropertyValue(column.text, None, node, column=column, key_span=column.span)
+    pv.value = to_value(definition.value, scope, None, pv.substitutions)
+    pv.substitutions[id(node)] = definition
+    return pv
+
+
+def _sql_literal(text: str) -> Any:
+    lowered = text.lower()
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    if lowered == "null":
+        return None
+    if NUMBER_RE.match(text):
+        return float(text) if any(c in text for c in ".eE") else int(text)
+    if len(text) >= 2 and text[0] == text[-1] == "'":
+        inner = text[1:-1].replace("''", "'")
+        if inner[:1] in "[{":
+            try:
+                return json.loads(inner)
+            except ValueError:
+                pass
+        return inner
+    return Opaque(text)
+
+
+def _prop_values(prop: Prop, target: str, scope: Scope, envs, column: Item | None) -> list[PropertyValue]:
+    out: list[PropertyValue] = []
+    if prop.merge is not None and prop.value is None and prop.values is None:
+        return [PropertyValue(target, Opaque("merge"), prop.merge, column=column, key_span=_key_span(prop, column))]
+    if prop.value is not None:
+        sources: list[tuple[str | None, Node]] = [(None, prop.value)]
+    else:
+        per_env = prop.env_values()
+        sources = [(env, node) for env, node in sorted(per_env.items()) if not envs or env in envs]
+    for env, node in sources:
+        pv = PropertyValue(target, None, node, env=env, column=column, key_span=_key_span(prop, column))
+        pv.value = to_value(node, scope, env, pv.substitutions)
+        out.append(pv)
+    return out
+
+
+def _key_span(prop: Prop, column: Item | None) -> Span:
+    """Where the user names the property: the prop, even when a query file's column maps it."""
+    return (prop.name_node or prop.node).span
+
+
+def to_value(node: Node | None, scope: Scope, env: str | None, substitutions: dict[int, Definition], depth: int = 0) -> Any:
+    """Plain data for a value node: templates become Opaque, unless exactly `{{ name }}` of a literal definition."""
+    if node is None:
+        return None
+    if isinstance(node, Mapping):
+        return {str(k.value): to_value(v, scope, env, substitutions, depth) for k, v in node.items}
+    if isinstance(node, Sequence):
+        return [to_value(item, scope, env, substitutions, depth) for item in node.items]
+    value = node.value  # type: ignore[attr-defined]
+    if isinstance(value, str):
+        if not is_template(value):
+            return value
+        definition = _literal_definition(value, scope)
+        if definition is None or depth > 8:
+            return Opaque(value)
+        substitutions[id(node)] = definition
+        return to_value(definition.value, scope, env, {}, depth + 1)
+    if isinstance(value, (datetime.date, datetime.datetime)):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return Opaque(repr(value))
+    return value
+
+
+def _literal_definition(text: str, scope: Scope) -> Definition | None:
+    name = analyse(text).simple_name
+    definition = scope.get(name) if name else None
+    if definition is None or definition.kind not in ("global", "prop") or definition.value is None:
+        return None
+    value = definition.value
+    if isinstance(value, Scalar) and isinstance(value.value, str) and is_template(value.value):
+        return None
+    return definition

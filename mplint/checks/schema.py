@@ -1,0 +1,201 @@
+"""MPL2xx: each resource's property values against its CloudFormation resource schema."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from jsonschema import Draft7Validator, ValidationError, validators
+
+from mplint.binding import Binding, Opaque, PropertyValue
+from mplint.catalog.patterns import compile_pattern
+from mplint.catalog.schemas import read_only, write_only
+from mplint.context import Context
+from mplint.findings import Finding, Related, Span
+from mplint.source import Mapping, Node, Sequence
+from mplint.suggest import closest
+
+UNCHECKED = "x-unchecked-pattern"
+RANGE_KEYWORDS = {
+    "minLength", "maxLength", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum",
+    "minItems", "maxItems", "uniqueItems", "minProperties", "maxProperties", "multipleOf",
+}  # fmt: skip
+
+
+def _pattern(validator: Any, pattern: str, instance: Any, schema: dict) -> Iterator[ValidationError]:
+    if not isinstance(instance, str) or isinstance(instance, Opaque):
+        return
+    compiled = compile_pattern(pattern)
+    if compiled is None:
+        yield ValidationError(f"pattern {pattern!r} cannot be checked here", validator=UNCHECKED)
+    elif not compiled.search(instance):
+        yield ValidationError(f"{instance!r} does not match the pattern {pattern!r}")
+
+
+SchemaValidator = validators.extend(Draft7Validator, {"pattern": _pattern})
+
+
+def check(ctx: Context) -> Iterator[Finding]:
+    cache: dict[str, Draft7Validator | None] = {}
+    for stack in ctx.project.stacks:
+        for binding in ctx.bindings(stack):
+            if binding.cfn_type is None or not binding.values:
+                continue
+            if binding.cfn_type not in cache:
+                schema = ctx.schemas.schema(binding.cfn_type)
+                cache[binding.cfn_type] = SchemaValidator(schema) if schema else None
+            validator = cache[binding.cfn_type]
+            if validator is not None:
+                yield from check_binding(binding, validator)
+
+
+def check_binding(binding: Binding, validator: Draft7Validator) -> Iterator[Finding]:
+    schema = validator.schema
+    yield from _lifecycle(binding, schema)
+    for env in binding.envs() or [None]:
+        values = {pv.property: pv for pv in binding.values if pv.env in (None, env)}
+        instance = {name: pv.value for name, pv in values.items()}
+        for error in validator.iter_errors(instance):
+            if not _template_caused(error):
+                yield from _findings(error, values, binding)
+
+
+def _lifecycle(binding: Binding, schema: dict) -> Iterator[Finding]:
+    ro, wo = read_only(schema), write_only(schema)
+    for pv in binding.values:
+        related = (Related(pv.column.span, "set by this INSERT column"),) if pv.column and pv.key_span != pv.column.span else ()
+        if pv.property in ro:
+            yield Finding(
+                "MPL207",
+                f"`{pv.property}` is read-only in {binding.cfn_type}: it is set by AWS and cannot be written",
+                pv.key_span or pv.node.span, related=related, key_path=(pv.property,),
+            )  # fmt: skip
+        elif pv.property in wo:
+            yield Finding(
+                "MPL208",
+                f"`{pv.property}` is write-only in {binding.cfn_type}: it cannot be read back, so a statecheck "
+                "or export cannot compare it",
+                pv.key_span or pv.node.span, key_path=(pv.property,),
+            )  # fmt: skip
+
+
+def _template_caused(error: ValidationError) -> bool:
+    """An error about a template value, or a composite error that a template may explain: not reported."""
+    if isinstance(error.instance, Opaque):
+        return True
+    return any(_template_caused(sub) for sub in error.context or ())
+
+
+def _findings(error: ValidationError, values: dict[str, PropertyValue], binding: Binding) -> Iterator[Finding]:
+    path = list(error.absolute_path)
+    kind = error.validator
+    if kind == "additionalProperties" and isinstance(error.instance, dict):
+        known = list(error.schema.get("properties", {}))
+        for extra in sorted(set(error.instance) - set(known)):
+            yield _unknown_property(extra, known, path, values, binding)
+        return
+    span, related = _locate(path, values, binding)
+    rule, message = _describe(error, binding)
+    yield Finding(rule, message, span, related=related, key_path=tuple(path))
+
+
+def _unknown_property(extra: str, known: list[str], path: list, values: dict[str, PropertyValue], binding: Binding) -> Finding:
+    best = closest(extra, known)
+    hint = f" (did you mean `{best}`?)" if best else ""
+    where = f"`{'.'.join(map(str, path))}`" if path else binding.cfn_type
+    if not path and extra in values:
+        pv = values[extra]
+        span, related = pv.key_span or pv.node.span, ()
+    else:
+        span, related = _locate([*path, extra], values, binding, key=True)
+    return Finding("MPL201", f"unknown property `{extra}` in {where}{hint}", span, related=related, key_path=(*path, extra))
+
+
+def _describe(error: ValidationError, binding: Binding) -> tuple[str, str]:
+    kind = error.validator
+    where = ".".join(map(str, error.absolute_path)) or binding.cfn_type
+    got = _show(error.instance)
+    if kind == "type":
+        expected = error.validator_value if isinstance(error.validator_value, str) else " or ".join(error.validator_value)
+        actual = "null" if error.instance is None else f"{_type_name(error.instance)} {got}"
+        return "MPL202", f"`{where}` must be {_article(expected)} {expected}, not {actual}"
+    if kind in ("enum", "const"):
+        options = error.validator_value if kind == "enum" else [error.validator_value]
+        best = closest(str(error.instance), [str(o) for o in options])
+        hint = f"; did you mean `{best}`?" if best else ""
+        return "MPL203", f"`{where}` is {got}, not one of {', '.join(map(str, options))}{hint}"
+    if kind == "pattern":
+        return "MPL204", f"`{where}` value {got} does not match the pattern `{error.validator_value}`"
+    if kind in RANGE_KEYWORDS:
+        return "MPL205", f"`{where}`: {error.message}"
+    if kind == "required":
+        return "MPL206", f"`{where}` lacks the required property {error.message.split(' ')[0]}"
+    if kind == UNCHECKED:
+        return "MPL209", f"`{where}`: {error.message} (the pattern is not supported by the regex engine)"
+    return "MPL210", f"`{where}` does not satisfy the schema's `{kind}`: {_best_message(error)}"
+
+
+def _best_message(error: ValidationError) -> str:
+    if error.context:
+        from jsonschema.exceptions import best_match
+
+        best = best_match(error.context)
+        if best is not None:
+            return best.message
+    return error.message
+
+
+def _locate(path: list, values: dict[str, PropertyValue], binding: Binding, key: bool = False) -> tuple[Span, tuple]:
+    """The span of the value (or key) at ``path`` inside the resource, and where a substituted value came from."""
+    if not path or path[0] not in values:
+        return binding.resource.anchor_span, ()
+    pv = values[path[0]]
+    node: Node = pv.node
+    rest = path[1:]
+    for i, part in enumerate(rest):
+        definition = pv.substitutions.get(id(node))
+        if definition is not None:
+            return node.span, (Related(_descend(definition.value, rest[i:]), f"`{definition.name}` is defined here"),)
+        child, key_node = _child(node, part)
+        if child is None:
+            return node.span, ()
+        if key and i == len(rest) - 1 and key_node is not None:
+            return key_node.span, ()
+        node = child
+    definition = pv.substitutions.get(id(node))
+    if definition is not None and definition.value is not None:
+        return node.span, (Related(definition.value.span, f"`{definition.name}` is defined here"),)
+    return node.span, ()
+
+
+def _child(node: Node, part: Any) -> tuple[Node | None, Any]:
+    if isinstance(node, Mapping) and isinstance(part, str):
+        return node.get(part), node.key(part)
+    if isinstance(node, Sequence) and isinstance(part, int) and part < len(node.items):
+        return node.items[part], None
+    return None, None
+
+
+def _descend(node: Node | None, path: list) -> Span:
+    assert node is not None
+    for part in path:
+        child, _ = _child(node, part)
+        if child is None:
+            break
+        node = child
+    return node.span
+
+
+def _show(value: Any) -> str:
+    text = repr(value) if isinstance(value, str) else ("null" if value is None else str(value))
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _type_name(value: Any) -> str:
+    if value is None:
+        return "null"
+    return {bool: "boolean", int: "integer", float: "number", str: "string", list: "array", dict: "object"}.get(type(value), "value")
+
+
+def _article(word: str) -> str:
+    return "an" if word[:1] in "aeiou" else "a"

@@ -1,0 +1,79 @@
+"""MPL106, MPL107, MPL111: template names that no scope defines, dead syntax, Jinja syntax errors in the manifest."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from mplint.context import Context
+from mplint.findings import Finding, Related
+from mplint.model.manifest import Manifest
+from mplint.scope import Scope, prop_scopes
+from mplint.source import Node, Scalar, SourceFile
+from mplint.templates import DEAD_NAMESPACES, analyse, is_template, locate, string_scalars
+
+
+def check(ctx: Context) -> Iterator[Finding]:
+    for stack in ctx.project.stacks:
+        if stack.manifest is not None:
+            yield from check_manifest(stack.manifest)
+
+
+def check_manifest(manifest: Manifest) -> Iterator[Finding]:
+    source = manifest.doc.source
+    for glob in manifest.globals:
+        for scalar in _templates(glob.value):
+            yield from _syntax_and_dead(source, scalar)  # globals also see environment variables: names unknowable
+    resource_names = {r.name for r in manifest.resources if r.name}
+    for res in manifest.resources:
+        for prop, scope in zip(res.props, prop_scopes(manifest, res)):
+            later = {p.name for p in res.props if p.name} - set(scope)
+            for node in _value_nodes(prop):
+                for scalar in _templates(node):
+                    yield from _syntax_and_dead(source, scalar)
+                    yield from _undefined(source, scalar, scope, later, resource_names, prop.name)
+
+
+def _value_nodes(prop) -> list[Node]:
+    nodes = [prop.value] if prop.value is not None else []
+    return nodes + list(prop.env_values().values())
+
+
+def _templates(node: Node | None) -> Iterator[Scalar]:
+    for scalar in string_scalars(node):
+        if is_template(scalar.value):
+            yield scalar
+
+
+def _syntax_and_dead(source: SourceFile, scalar: Scalar) -> Iterator[Finding]:
+    info = analyse(scalar.value)
+    if info.error:
+        yield Finding("MPL111", f"Jinja syntax error: {info.error}", scalar.span)
+        return
+    for base, attr in info.attributes:
+        if base in DEAD_NAMESPACES:
+            yield Finding(
+                "MPL107",
+                f"`{{{{ {base}.{attr} }}}}` is dead syntax: stackql-deploy keeps the literal text as the value; "
+                f"write `{{{{ {attr} }}}}`",
+                locate(source, scalar, base),
+            )
+
+
+def _undefined(
+    source: SourceFile, scalar: Scalar, scope: Scope, later: set[str], resources: set[str], own: str | None
+) -> Iterator[Finding]:
+    info = analyse(scalar.value)
+    dotted = {base for base, _ in info.attributes}
+    for name in sorted(info.names):
+        if name in scope or (name in dotted and (name in DEAD_NAMESPACES or name in resources or name == "this")):
+            continue  # dead namespaces are MPL107; `this.x` and `resource.export` are 2.x syntax
+        hint = ""
+        if name == own:
+            hint = " (the prop refers to itself)"
+        elif name in later:
+            hint = " (a later prop of this resource: props see only earlier ones)"
+        yield Finding(
+            "MPL106",
+            f"`{{{{ {name} }}}}`: no scope defines `{name}`{hint}; stackql-deploy 1.x renders an empty string, 2.x stops",
+            locate(source, scalar, name),
+        )

@@ -1,0 +1,134 @@
+"""Configuration: `.mplint.yaml`, or `[tool.mplint]` in `pyproject.toml`, merged with command-line options."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from mplint.findings import Level
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+CONFIG_NAMES = (".mplint.yaml", ".mplint.yml")
+KEYS = ("select", "ignore", "levels", "resources", "fail-level", "account", "envs", "exclude", "engine")
+
+
+class ConfigError(Exception):
+    pass
+
+
+@dataclass(slots=True)
+class ResourceMapping:
+    """How one manifest resource reaches a schema when its query file does not tell."""
+
+    type: str | None = None  # StackQL name (aws.sagemaker.model_packages) or CloudFormation type
+    props: dict[str, str] = field(default_factory=dict)  # prop name -> CloudFormation property
+
+
+@dataclass(slots=True)
+class Config:
+    path: Path | None = None
+    select: tuple[str, ...] = ()  # rule ids or prefixes (MPL2); empty: all
+    ignore: tuple[str, ...] = ()
+    levels: dict[str, Level] = field(default_factory=dict)
+    resources: dict[str, ResourceMapping] = field(default_factory=dict)  # by manifest resource name
+    fail_level: Level = Level.WARNING
+    account: str | None = None
+    envs: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    engine: int | None = None
+
+    def enabled(self, rule_id: str) -> bool:
+        if self.select and not any(rule_id.startswith(s) for s in self.select):
+            return False
+        return not any(rule_id.startswith(s) for s in self.ignore)
+
+
+def find_config(start: Path) -> Path | None:
+    """The nearest `.mplint.yaml`, or `pyproject.toml` with a `[tool.mplint]` table, from ``start`` upward."""
+    for folder in (start, *start.parents):
+        for name in CONFIG_NAMES:
+            if (folder / name).is_file():
+                return folder / name
+        pyproject = folder / "pyproject.toml"
+        if pyproject.is_file() and "[tool.mplint" in pyproject.read_text(encoding="utf-8", errors="replace"):
+            return pyproject
+        if (folder / ".git").exists():
+            return None
+    return None
+
+
+def load_config(path: Path | None) -> Config:
+    if path is None:
+        return Config()
+    try:
+        text = path.read_text(encoding="utf-8")
+        if path.name == "pyproject.toml":
+            data = tomllib.loads(text).get("tool", {}).get("mplint", {})
+        else:
+            data = yaml.safe_load(text) or {}
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read configuration: {exc}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: configuration must be a mapping")
+    return parse_config(data, path)
+
+
+def parse_config(data: dict[str, Any], path: Path | None = None) -> Config:
+    where = f"{path}: " if path else ""
+    unknown = sorted(set(data) - set(KEYS))
+    if unknown:
+        raise ConfigError(f"{where}unknown configuration key(s): {', '.join(unknown)} (known: {', '.join(KEYS)})")
+    try:
+        levels = {str(k): Level(str(v)) for k, v in (data.get("levels") or {}).items()}
+        fail_level = Level(str(data.get("fail-level", "warning")))
+    except ValueError as exc:
+        raise ConfigError(f"{where}{exc}: levels are error, warning or note") from None
+    return Config(
+        path=path,
+        select=_strings(data.get("select"), "select", where),
+        ignore=_strings(data.get("ignore"), "ignore", where),
+        levels=levels,
+        resources={str(k): _mapping(v, str(k), where) for k, v in (data.get("resources") or {}).items()},
+        fail_level=fail_level,
+        account=str(data["account"]) if data.get("account") is not None else None,
+        envs=_strings(data.get("envs"), "envs", where),
+        exclude=_strings(data.get("exclude"), "exclude", where),
+        engine=_engine(data.get("engine"), where),
+    )
+
+
+def _engine(value: Any, where: str) -> int | None:
+    if value is None:
+        return None
+    if str(value) not in ("1", "2"):
+        raise ConfigError(f"{where}`engine` must be 1 or 2 (the stackql-deploy major version)")
+    return int(value)
+
+
+def _strings(value: Any, key: str, where: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return tuple(v.strip() for v in value.split(",") if v.strip())
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    raise ConfigError(f"{where}`{key}` must be a list of strings")
+
+
+def _mapping(value: Any, name: str, where: str) -> ResourceMapping:
+    if isinstance(value, str):
+        return ResourceMapping(type=value)
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where}resources.{name} must be a type name or a mapping with `type` and `props`")
+    props = value.get("props") or {}
+    if not isinstance(props, dict):
+        raise ConfigError(f"{where}resources.{name}.props must map prop names to property names")
+    return ResourceMapping(type=value.get("type"), props={str(k): str(v) for k, v in props.items()})

@@ -1,0 +1,73 @@
+"""Findings: what a rule reports, where, and how serious it is."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class Level(str, Enum):
+    """Severity of a finding, ordered from most to least serious."""
+
+    ERROR = "error"
+    WARNING = "warning"
+    NOTE = "note"
+
+    @property
+    def rank(self) -> int:
+        return _RANK[self]
+
+    def at_least(self, other: Level) -> bool:
+        return self.rank >= other.rank
+
+
+_RANK = {Level.ERROR: 3, Level.WARNING: 2, Level.NOTE: 1}
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Span:
+    """A region of a file: 1-based lines, 1-based columns in UTF-16 code units, end exclusive."""
+
+    path: str
+    line: int
+    col: int
+    end_line: int
+    end_col: int
+
+    @classmethod
+    def point(cls, path: str, line: int = 1, col: int = 1) -> Span:
+        return cls(path, line, col, line, col + 1)
+
+
+@dataclass(frozen=True, slots=True)
+class Related:
+    """A secondary place that explains a finding ("defined here", "denied by")."""
+
+    span: Span
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One problem found by one rule at one place."""
+
+    rule_id: str
+    message: str
+    span: Span
+    level: Level | None = None  # None: the rule's configured level
+    related: tuple[Related, ...] = ()
+    key_path: tuple[str | int, ...] = ()  # logical location (YAML/JSON keys), for fingerprints
+    properties: dict[str, object] = field(default_factory=dict, compare=False, hash=False)
+
+    def sort_key(self) -> tuple:
+        return (self.span.path, self.span.line, self.span.col, self.rule_id, self.message)
+
+
+@dataclass(frozen=True, slots=True)
+class Notification:
+    """A tool-level event that is not a finding (a check that crashed, a pattern not checked)."""
+
+    message: str
+    level: Level = Level.WARNING
+    span: Span | None = None
+    rule_id: str | None = None

@@ -1,0 +1,149 @@
+"""From paths on disk to loaded stacks: discovery, reading and parsing. Load failures become MPL0xx findings."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mplint.config import Config
+from mplint.findings import Finding, Span
+from mplint.model.manifest import Manifest, Resource, build_manifest
+from mplint.model.query import QueryFile, parse_query_file
+from mplint.source import Document, LoadError, SourceFile, load_json, load_yaml, read_source
+
+MANIFEST_NAMES = ("stackql_manifest.yml", "stackql_manifest.yaml")
+SKIP_DIRS = {".git", "node_modules", ".venv", "venv", "__pycache__", ".tox", ".mypy_cache", ".ruff_cache"}
+
+
+@dataclass(slots=True, eq=False)
+class Stack:
+    root: Path
+    doc: Document
+    manifest: Manifest | None
+    queries: dict[int, QueryFile] = field(default_factory=dict)  # by resource index
+    query_paths: dict[int, Path] = field(default_factory=dict)  # where each resource's query file is (or would be)
+
+    @property
+    def path(self) -> str:
+        return self.doc.source.display
+
+
+@dataclass(slots=True, eq=False)
+class Project:
+    config: Config
+    stacks: list[Stack] = field(default_factory=list)
+    documents: list[Document] = field(default_factory=list)  # every parsed YAML/JSON file
+    sources: dict[str, SourceFile] = field(default_factory=dict)  # by display path
+    load_findings: list[Finding] = field(default_factory=list)
+    base: Path = field(default_factory=Path.cwd)
+    _read: dict[str, SourceFile | None] = field(default_factory=dict)
+
+    def display(self, path: Path) -> str:
+        try:
+            rel = os.path.relpath(path.resolve(), self.base.resolve())
+        except ValueError:  # another drive
+            return path.as_posix()
+        return Path(rel).as_posix() if not rel.startswith("..") else path.resolve().as_posix()
+
+    def read(self, path: Path) -> SourceFile | None:
+        display = self.display(path)
+        if display in self._read:
+            return self._read[display]
+        self._read[display] = source = self._read_new(path, display)
+        return source
+
+    def _read_new(self, path: Path, display: str) -> SourceFile | None:
+        try:
+            source = read_source(path, display)
+        except LoadError as exc:
+            self.load_findings.append(Finding(exc.rule_id, exc.message, exc.span))
+            return None
+        self.sources[display] = source
+        if not source.text.strip():
+            self.load_findings.append(Finding("MPL004", "file is empty", source.whole_span()))
+            return None
+        return source
+
+    def parse(self, source: SourceFile) -> Document | None:
+        loader = load_json if source.path.suffix.lower() == ".json" else load_yaml
+        try:
+            doc = loader(source)
+        except LoadError as exc:
+            self.load_findings.append(Finding(exc.rule_id, exc.message, exc.span))
+            return None
+        self.documents.append(doc)
+        return doc
+
+
+def discover(paths: list[Path], config: Config) -> tuple[list[Path], list[Finding]]:
+    """Manifest files named by the paths: a manifest, a stack folder, or any folder searched for stacks."""
+    found: list[Path] = []
+    problems: list[Finding] = []
+    for path in paths:
+        if path.is_dir():
+            found.extend(_search(path, config))
+        elif path.is_file() or path.is_symlink():
+            found.append(path)
+        else:
+            problems.append(Finding("MPL001", f"no such file or folder: {path}", Span.point(path.as_posix())))
+    unique = sorted({p.resolve(): p for p in found}.values(), key=lambda p: p.as_posix())
+    return unique, problems
+
+
+def _search(folder: Path, config: Config) -> list[Path]:
+    out: list[Path] = []
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not _excluded(Path(root, d), config))
+        out.extend(Path(root, name) for name in sorted(files) if name in MANIFEST_NAMES)
+    return out
+
+
+def _excluded(path: Path, config: Config) -> bool:
+    return any(path.match(pattern) for pattern in config.exclude)
+
+
+def load_project(paths: list[Path], config: Config, base: Path | None = None) -> Project:
+    project = Project(config, base=base or Path.cwd())
+    manifests, problems = discover(paths, config)
+    project.load_findings.extend(problems)
+    for path in manifests:
+        stack = load_stack(project, path)
+        if stack is not None:
+            project.stacks.append(stack)
+    return project
+
+
+def load_stack(project: Project, path: Path) -> Stack | None:
+    source = project.read(path)
+    if source is None:
+        return None
+    doc = project.parse(source)
+    if doc is None:
+        return None
+    stack = Stack(path.parent, doc, build_manifest(doc))
+    if stack.manifest is None:
+        project.load_findings.append(
+            Finding("MPL006", "not a stackql-deploy manifest: the top level must be a mapping", source.whole_span())
+        )
+        return stack
+    for resource in stack.manifest.resources:
+        _load_query(project, stack, resource)
+    return stack
+
+
+def query_path(stack_root: Path, resource: Resource) -> Path | None:
+    name = resource.file or (f"{resource.name}.iql" if resource.name else None)
+    return stack_root / "resources" / name if name else None
+
+
+def _load_query(project: Project, stack: Stack, resource: Resource) -> None:
+    path = query_path(stack.root, resource)
+    if path is None:
+        return
+    stack.query_paths[resource.index] = path
+    if not path.is_file():
+        return
+    source = project.read(path)
+    if source is not None:
+        stack.queries[resource.index] = parse_query_file(source)

@@ -1,0 +1,57 @@
+"""One lint run, from options to an engine result: what the CLI, the benchmark and the tests all call."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mplint.config import Config, find_config, load_config
+from mplint.context import Context
+from mplint.engine import Result, fails, run
+from mplint.findings import Level
+from mplint.project import Project, load_project
+from mplint.rules import builtin_rules
+
+
+@dataclass(slots=True)
+class LintOptions:
+    paths: list[Path]
+    select: list[str] = field(default_factory=list)
+    ignore: list[str] = field(default_factory=list)
+    config: Path | None = None
+    envs: tuple[str, ...] = ()
+    fail_level: str | None = None  # error | warning | note | never
+    base: Path | None = None
+    engine: int | None = None
+
+
+@dataclass(slots=True)
+class Outcome:
+    result: Result
+    project: Project
+    failed: bool
+
+    def render(self, fmt: str, options: dict) -> str:
+        from mplint.report import get_reporter
+
+        return get_reporter(fmt)(self.result, self.project.sources, {**options, "files": len(self.project.sources)})
+
+
+def resolve_config(options: LintOptions) -> Config:
+    path = options.config or find_config((options.base or Path.cwd()).resolve())
+    config = load_config(path)
+    if options.select:
+        config.select = tuple(options.select)
+    if options.ignore:
+        config.ignore = (*config.ignore, *options.ignore)
+    return config
+
+
+def lint_paths(options: LintOptions) -> Outcome:
+    config = resolve_config(options)
+    project = load_project(options.paths, config, options.base)
+    ctx = Context(project, envs=options.envs, engine=options.engine or config.engine)
+    result = run(ctx, builtin_rules())
+    level = options.fail_level or config.fail_level.value
+    failed = level != "never" and fails(result, Level(level))
+    return Outcome(result, project, failed)

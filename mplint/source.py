@@ -1,0 +1,434 @@
+"""Source files and position-aware YAML/JSON loading.
+
+Every key and value in a loaded document is a :class:`Node` that knows its
+span. YAML is read as PyYAML's safe loader reads it (YAML 1.1), which is what
+stackql-deploy reads; JSON is read by a small position-aware parser.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from mplint.findings import Span
+
+MAX_FILE_BYTES = 5 * 1024 * 1024
+MAX_DEPTH = 200
+
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class LoadError(Exception):
+    """A file that cannot be read or parsed; carries the rule id and position."""
+
+    def __init__(self, rule_id: str, message: str, span: Span) -> None:
+        super().__init__(message)
+        self.rule_id = rule_id
+        self.message = message
+        self.span = span
+
+
+@dataclass(slots=True)
+class SourceFile:
+    """The text of one input file and what it takes to turn offsets into positions."""
+
+    path: Path  # as on disk
+    display: str  # as shown to users: relative, forward slashes
+    text: str
+    _lines: list[str] | None = field(default=None, repr=False)
+
+    @property
+    def lines(self) -> list[str]:
+        if self._lines is None:
+            self._lines = self.text.split("\n")
+        return self._lines
+
+    def utf16_col(self, line0: int, col0: int) -> int:
+        """1-based UTF-16 column of a 0-based code-point column on a 0-based line."""
+        lines = self.lines
+        if line0 >= len(lines):
+            return col0 + 1
+        text = lines[line0]
+        if text.isascii():
+            return col0 + 1
+        prefix = text[:col0]
+        return col0 + 1 + sum(1 for ch in prefix if ord(ch) > 0xFFFF)
+
+    def span(self, line0: int, col0: int, end_line0: int, end_col0: int) -> Span:
+        """A span from 0-based code-point positions."""
+        return Span(
+            self.display,
+            line0 + 1,
+            self.utf16_col(line0, col0),
+            end_line0 + 1,
+            self.utf16_col(end_line0, end_col0),
+        )
+
+    def offset_span(self, start: int, end: int) -> Span:
+        """A span from character offsets into the text."""
+        l0, c0 = self.position(start)
+        l1, c1 = self.position(end)
+        return self.span(l0, c0, l1, c1)
+
+    def position(self, offset: int) -> tuple[int, int]:
+        """0-based (line, column) of a character offset."""
+        line = self.text.count("\n", 0, offset)
+        start = self.text.rfind("\n", 0, offset) + 1
+        return line, offset - start
+
+    def line_span(self, line: int) -> Span:
+        """The whole of a 1-based line (at least one column)."""
+        text = self.lines[line - 1] if 0 < line <= len(self.lines) else ""
+        return Span(self.display, line, 1, line, max(2, self.utf16_col(line - 1, len(text))))
+
+    def whole_span(self) -> Span:
+        return Span.point(self.display)
+
+
+def read_source(path: Path, display: str) -> SourceFile:
+    """Read a file as UTF-8 text; unreadable, binary, oversized or non-UTF-8 input raises LoadError."""
+    where = Span.point(display)
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise LoadError("MPL005", f"file is {size} bytes, over the {MAX_FILE_BYTES} byte limit", where)
+        data = path.read_bytes()
+    except OSError as exc:
+        raise LoadError("MPL001", f"cannot read file: {exc.strerror or exc}", where) from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise LoadError(
+            "MPL001", f"file is not valid UTF-8 (byte 0x{data[exc.start]:02x})", Span.point(display, line, col)
+        ) from None
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if "\x00" in text:
+        raise LoadError("MPL001", "file holds NUL bytes: not a text file", where)
+    return SourceFile(path, display, text.replace("\r\n", "\n"))
+
+
+# ---------------------------------------------------------------------------
+# The position-aware tree
+
+
+@dataclass(slots=True, eq=False)
+class Node:
+    span: Span
+
+    def to_python(self) -> Any:
+        raise NotImplementedError
+
+
+@dataclass(slots=True, eq=False)
+class Scalar(Node):
+    value: Any
+    style: str | None = None  # YAML style: None plain, "'" or '"' quoted, "|" or ">" block
+    is_key: bool = False
+
+    def to_python(self) -> Any:
+        return self.value
+
+
+@dataclass(slots=True, eq=False)
+class Sequence(Node):
+    items: list[Node]
+
+    def to_python(self) -> list[Any]:
+        return [item.to_python() for item in self.items]
+
+
+@dataclass(slots=True, eq=False)
+class Mapping(Node):
+    items: list[tuple[Scalar, Node]]  # in file order; duplicates kept (the last one wins)
+
+    def get(self, key: str) -> Node | None:
+        found = None
+        for k, v in self.items:
+            if k.value == key:
+                found = v
+        return found
+
+    def key(self, key: str) -> Scalar | None:
+        found = None
+        for k, _ in self.items:
+            if k.value == key:
+                found = k
+        return found
+
+    def keys(self) -> list[Any]:
+        return [k.value for k, _ in self.items]
+
+    def to_python(self) -> dict[Any, Any]:
+        return {_hashable(k.value): v.to_python() for k, v in self.items}
+
+
+def _hashable(value: Any) -> Any:
+    try:
+        hash(value)
+    except TypeError:
+        return repr(value)
+    return value
+
+
+def walk(node: Node, path: tuple[str | int, ...] = ()) -> Iterator[tuple[tuple[str | int, ...], Node]]:
+    """Every node under ``node`` with its key path, depth first."""
+    yield path, node
+    if isinstance(node, Mapping):
+        for k, v in node.items:
+            yield from walk(v, (*path, str(k.value)))
+    elif isinstance(node, Sequence):
+        for i, v in enumerate(node.items):
+            yield from walk(v, (*path, i))
+
+
+def find(node: Node, path: tuple[str | int, ...]) -> tuple[Node, Scalar | None]:
+    """The deepest node along ``path`` and the key naming it (None for list items or the root)."""
+    key: Scalar | None = None
+    for part in path:
+        if isinstance(node, Mapping) and isinstance(part, str):
+            child = node.get(part)
+            if child is None:
+                break
+            key = node.key(part)
+            node = child
+        elif isinstance(node, Sequence) and isinstance(part, int) and 0 <= part < len(node.items):
+            node, key = node.items[part], None
+        else:
+            break
+    return node, key
+
+
+# ---------------------------------------------------------------------------
+# YAML
+
+
+@dataclass(slots=True)
+class Duplicate:
+    key: str
+    span: Span
+    first: Span
+
+
+@dataclass(slots=True)
+class Document:
+    """A loaded YAML or JSON file: its root node (None when empty) and load-time observations."""
+
+    source: SourceFile
+    root: Node | None
+    duplicates: list[Duplicate] = field(default_factory=list)
+
+
+def load_yaml(source: SourceFile) -> Document:
+    """Parse YAML into a position-aware tree; syntax errors raise LoadError (MPL002)."""
+    try:
+        composed = yaml.compose(source.text, Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        span = source.span(mark.line, mark.column, mark.line, mark.column + 1) if mark else source.whole_span()
+        raise LoadError("MPL002", f"invalid YAML: {exc.problem or exc.context}", span) from None
+    except yaml.YAMLError as exc:
+        raise LoadError("MPL002", f"invalid YAML: {exc}", source.whole_span()) from None
+    except RecursionError:
+        raise LoadError("MPL005", "YAML nested too deeply", source.whole_span()) from None
+    doc = Document(source, None)
+    if composed is not None:
+        doc.root = _YamlBuilder(source, doc.duplicates).build(composed, 0)
+    return doc
+
+
+class _YamlBuilder:
+    def __init__(self, source: SourceFile, duplicates: list[Duplicate]) -> None:
+        self.source = source
+        self.duplicates = duplicates
+        self.constructor = yaml.SafeLoader("")
+        self.cache: dict[int, Node] = {}
+
+    def span_of(self, node: yaml.Node) -> Span:
+        s, e = node.start_mark, node.end_mark
+        return self.source.span(s.line, s.column, e.line, e.column)
+
+    def build(self, node: yaml.Node, depth: int, is_key: bool = False) -> Node:
+        if depth > MAX_DEPTH:
+            raise LoadError("MPL005", f"document nested deeper than {MAX_DEPTH} levels", self.span_of(node))
+        cached = self.cache.get(id(node))
+        if cached is not None:  # an alias: the same node again
+            return cached
+        if isinstance(node, yaml.ScalarNode):
+            built: Node = Scalar(self.span_of(node), self.scalar_value(node), node.style or None, is_key)
+        elif isinstance(node, yaml.SequenceNode):
+            built = Sequence(self.span_of(node), [])
+            self.cache[id(node)] = built
+            built.items = [self.build(item, depth + 1) for item in node.value]
+        else:
+            built = Mapping(self.span_of(node), [])
+            self.cache[id(node)] = built
+            built.items = self.mapping_items(node, depth)
+        self.cache[id(node)] = built
+        return built
+
+    def scalar_value(self, node: yaml.ScalarNode) -> Any:
+        try:
+            return self.constructor.construct_object(node, deep=True)
+        except (yaml.YAMLError, ValueError, OverflowError):
+            return node.value
+
+    def mapping_items(self, node: yaml.MappingNode, depth: int) -> list[tuple[Scalar, Node]]:
+        try:
+            self.constructor.flatten_mapping(node)  # YAML 1.1 merge keys (<<), as safe_load does
+        except yaml.YAMLError as exc:
+            raise LoadError("MPL002", f"invalid YAML merge: {exc}", self.span_of(node)) from None
+        items: list[tuple[Scalar, Node]] = []
+        seen: dict[Any, Span] = {}
+        for key_node, value_node in node.value:
+            key = self.build(key_node, depth + 1, is_key=True)
+            if not isinstance(key, Scalar):
+                key = Scalar(key.span, repr(key.to_python()), None, True)
+            value = self.build(value_node, depth + 1)
+            marker = _hashable(key.value)
+            if marker in seen:
+                self.duplicates.append(Duplicate(str(key.value), key.span, seen[marker]))
+            seen[marker] = key.span
+            items.append((key, value))
+        return items
+
+
+# ---------------------------------------------------------------------------
+# JSON
+
+_JSON_TOKEN = re.compile(
+    r"""
+    (?P<ws>[ \t\n\r]+)
+  | (?P<str>"(?:[^"\\\x00-\x1f]|\\["\\/bfnrtu])*")
+  | (?P<num>-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?)
+  | (?P<lit>true|false|null)
+  | (?P<punct>[{}\[\]:,])
+    """,
+    re.VERBOSE,
+)
+_LITERALS = {"true": True, "false": False, "null": None}
+
+
+def load_json(source: SourceFile) -> Document:
+    """Parse JSON into a position-aware tree; syntax errors raise LoadError (MPL002)."""
+    doc = Document(source, None)
+    doc.root = _JsonParser(source, doc.duplicates).parse()
+    return doc
+
+
+class _JsonParser:
+    def __init__(self, source: SourceFile, duplicates: list[Duplicate]) -> None:
+        self.source = source
+        self.text = source.text
+        self.duplicates = duplicates
+        self.pos = 0
+
+    def fail(self, message: str, at: int | None = None) -> LoadError:
+        at = self.pos if at is None else at
+        return LoadError("MPL002", f"invalid JSON: {message}", self.source.offset_span(at, at + 1))
+
+    def skip_ws(self) -> None:
+        n = len(self.text)
+        while self.pos < n and self.text[self.pos] in " \t\n\r":
+            self.pos += 1
+
+    def parse(self) -> Node:
+        self.skip_ws()
+        node = self.value(0)
+        self.skip_ws()
+        if self.pos != len(self.text):
+            raise self.fail("unexpected text after the document")
+        return node
+
+    def value(self, depth: int) -> Node:
+        if depth > MAX_DEPTH:
+            raise LoadError("MPL005", f"document nested deeper than {MAX_DEPTH} levels", self.source.offset_span(self.pos, self.pos + 1))
+        self.skip_ws()
+        if self.pos >= len(self.text):
+            raise self.fail("unexpected end of input")
+        ch = self.text[self.pos]
+        if ch == "{":
+            return self.obj(depth)
+        if ch == "[":
+            return self.arr(depth)
+        match = _JSON_TOKEN.match(self.text, self.pos)
+        if match is None or match.lastgroup in ("punct", "ws"):
+            raise self.fail(f"unexpected character {ch!r}")
+        start, self.pos = self.pos, match.end()
+        span = self.source.offset_span(start, self.pos)
+        text = match.group()
+        if match.lastgroup == "str":
+            return Scalar(span, _json_string(text), '"')
+        if match.lastgroup == "num":
+            return Scalar(span, float(text) if any(c in text for c in ".eE") else int(text))
+        return Scalar(span, _LITERALS[text])
+
+    def expect(self, ch: str) -> None:
+        self.skip_ws()
+        if self.text.startswith(ch, self.pos):
+            self.pos += 1
+            return
+        found = repr(self.text[self.pos]) if self.pos < len(self.text) else "end of input"
+        raise self.fail(f"expected {ch!r}, found {found}")
+
+    def obj(self, depth: int) -> Mapping:
+        start = self.pos
+        self.pos += 1
+        items: list[tuple[Scalar, Node]] = []
+        seen: dict[str, Span] = {}
+        self.skip_ws()
+        if self.text.startswith("}", self.pos):
+            self.pos += 1
+            return Mapping(self.source.offset_span(start, self.pos), items)
+        while True:
+            self.skip_ws()
+            if not self.text.startswith('"', self.pos):
+                raise self.fail("expected a string key")
+            key = self.value(depth + 1)
+            assert isinstance(key, Scalar)
+            key.is_key = True
+            self.expect(":")
+            value = self.value(depth + 1)
+            if key.value in seen:
+                self.duplicates.append(Duplicate(key.value, key.span, seen[key.value]))
+            seen[key.value] = key.span
+            items.append((key, value))
+            self.skip_ws()
+            if self.text.startswith(",", self.pos):
+                self.pos += 1
+                continue
+            self.expect("}")
+            return Mapping(self.source.offset_span(start, self.pos), items)
+
+    def arr(self, depth: int) -> Sequence:
+        start = self.pos
+        self.pos += 1
+        items: list[Node] = []
+        self.skip_ws()
+        if self.text.startswith("]", self.pos):
+            self.pos += 1
+            return Sequence(self.source.offset_span(start, self.pos), items)
+        while True:
+            items.append(self.value(depth + 1))
+            self.skip_ws()
+            if self.text.startswith(",", self.pos):
+                self.pos += 1
+                continue
+            self.expect("]")
+            return Sequence(self.source.offset_span(start, self.pos), items)
+
+
+def _json_string(token: str) -> str:
+    import json
+
+    try:
+        return json.loads(token)
+    except ValueError:  # lone surrogates and the like: keep the raw text
+        return token[1:-1]
