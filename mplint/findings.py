@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import NamedTuple
 
 
 class Level(str, Enum):
@@ -24,9 +25,11 @@ class Level(str, Enum):
 _RANK = {Level.ERROR: 3, Level.WARNING: 2, Level.NOTE: 1}
 
 
-@dataclass(frozen=True, slots=True, order=True)
-class Span:
-    """A region of a file: 1-based lines, 1-based columns in UTF-16 code units, end exclusive."""
+class Span(NamedTuple):
+    """A region of a file: 1-based lines, 1-based columns in UTF-16 code units, end exclusive.
+
+    A named tuple rather than a dataclass: one is made for every YAML node, and tuples are cheap.
+    """
 
     path: str
     line: int

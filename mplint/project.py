@@ -38,6 +38,8 @@ class Project:
     load_findings: list[Finding] = field(default_factory=list)
     base: Path = field(default_factory=Path.cwd)
     _read: dict[str, SourceFile | None] = field(default_factory=dict)
+    _queries: dict[str, QueryFile] = field(default_factory=dict)
+    _display: dict[Path, str] = field(default_factory=dict)
 
     def display(self, path: Path) -> str:
         try:
@@ -47,7 +49,9 @@ class Project:
         return Path(rel).as_posix() if not rel.startswith("..") else path.resolve().as_posix()
 
     def read(self, path: Path) -> SourceFile | None:
-        display = self.display(path)
+        display = self._display.get(path)
+        if display is None:
+            display = self._display[path] = self.display(path)
         if display in self._read:
             return self._read[display]
         self._read[display] = source = self._read_new(path, display)
@@ -64,6 +68,13 @@ class Project:
             self.load_findings.append(Finding("MPL004", "file is empty", source.whole_span()))
             return None
         return source
+
+    def query_file(self, source: SourceFile) -> QueryFile:
+        """The parsed query file, once per file even when many resources share it."""
+        parsed = self._queries.get(source.display)
+        if parsed is None:
+            parsed = self._queries[source.display] = parse_query_file(source)
+        return parsed
 
     def parse(self, source: SourceFile) -> Document | None:
         loader = load_json if source.path.suffix.lower() == ".json" else load_yaml
@@ -146,4 +157,4 @@ def _load_query(project: Project, stack: Stack, resource: Resource) -> None:
         return
     source = project.read(path)
     if source is not None:
-        stack.queries[resource.index] = parse_query_file(source)
+        stack.queries[resource.index] = project.query_file(source)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from collections.abc import Mapping as MappingABC
 from dataclasses import dataclass
+from functools import lru_cache
 
 from mplint.findings import Span
 from mplint.model.manifest import Manifest, Prop, Resource
@@ -19,21 +22,65 @@ class Definition:
     prop: Prop | None = None
 
 
-Scope = dict[str, Definition]
+class Scope(MappingABC):
+    """Names visible at one place: built-ins and globals, the exports of resources before ``limit``, and locals.
+
+    Views share one index per manifest, so a stack of N resources costs O(N), not O(N^2).
+    """
+
+    __slots__ = ("_fixed", "_exports", "_limit", "_local")
+
+    def __init__(
+        self,
+        fixed: dict[str, Definition],
+        exports: dict[str, list[tuple[int, Definition]]],
+        limit: int,
+        local: dict[str, Definition] | None = None,
+    ) -> None:
+        self._fixed, self._exports, self._limit, self._local = fixed, exports, limit, local or {}
+
+    def __getitem__(self, name: str) -> Definition:
+        if name in self._local:
+            return self._local[name]
+        found = None
+        for index, definition in self._exports.get(name, ()):
+            if index >= self._limit:
+                break
+            found = definition
+        if found is not None:
+            return found
+        return self._fixed[name]
+
+    def __iter__(self) -> Iterator[str]:
+        names = set(self._fixed) | set(self._local)
+        names.update(n for n, defs in self._exports.items() if defs[0][0] < self._limit)
+        return iter(sorted(names))
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def with_local(self, definition: Definition) -> Scope:
+        return Scope(self._fixed, self._exports, self._limit, {**self._local, definition.name: definition})
+
+
+@lru_cache(maxsize=32)
+def _index(manifest: Manifest) -> tuple[dict[str, Definition], dict[str, list[tuple[int, Definition]]]]:
+    fixed: dict[str, Definition] = {name: Definition(name, "builtin", None) for name in BUILTIN_NAMES}
+    for glob in manifest.globals:
+        if glob.name:
+            fixed[glob.name] = Definition(glob.name, "global", glob.name_node.span if glob.name_node else None, glob.value)
+    exports: dict[str, list[tuple[int, Definition]]] = {}
+    for position, resource in enumerate(manifest.resources):
+        for name, node in resource.exports:
+            exports.setdefault(name, []).append((position, Definition(name, "export", node.span)))
+    return fixed, exports
 
 
 def base_scope(manifest: Manifest, upto: Resource | None) -> Scope:
     """What the props of ``upto`` can see before their own: built-ins, globals, earlier resources' exports."""
-    scope: Scope = {name: Definition(name, "builtin", None) for name in BUILTIN_NAMES}
-    for glob in manifest.globals:
-        if glob.name:
-            scope[glob.name] = Definition(glob.name, "global", glob.name_node.span if glob.name_node else None, glob.value)
-    for resource in manifest.resources:
-        if resource is upto:
-            break
-        for name, node in resource.exports:
-            scope[name] = Definition(name, "export", node.span)
-    return scope
+    fixed, exports = _index(manifest)
+    limit = len(manifest.resources) if upto is None else upto.index
+    return Scope(fixed, exports, limit)
 
 
 def prop_scopes(manifest: Manifest, resource: Resource) -> list[Scope]:
@@ -43,7 +90,7 @@ def prop_scopes(manifest: Manifest, resource: Resource) -> list[Scope]:
     for prop in resource.props:
         scopes.append(scope)
         if prop.name:
-            scope = {**scope, prop.name: _prop_definition(prop)}
+            scope = scope.with_local(_prop_definition(prop))
     return scopes
 
 
@@ -52,7 +99,7 @@ def query_scope(manifest: Manifest, resource: Resource) -> Scope:
     scope = base_scope(manifest, resource)
     for prop in resource.props:
         if prop.name:
-            scope[prop.name] = _prop_definition(prop)
+            scope = scope.with_local(_prop_definition(prop))
     return scope
 
 

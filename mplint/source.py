@@ -20,7 +20,25 @@ from mplint.findings import Span
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_DEPTH = 200
 
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_RESOLVED: dict[tuple[str, tuple[bool, bool]], str] = {}
+
+
+class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
+    """The safe loader with its implicit-tag resolution memoised: keys and values recur, and the
+    resolver's regular expressions are most of the cost of composing a large manifest."""
+
+    def resolve(self, kind: type, value: str, implicit: tuple[bool, bool]) -> str:
+        if kind is not yaml.ScalarNode:
+            return super().resolve(kind, value, implicit)
+        key = (value, implicit)
+        tag = _RESOLVED.get(key)
+        if tag is None:
+            if len(_RESOLVED) > 200_000:
+                _RESOLVED.clear()
+            tag = _RESOLVED[key] = super().resolve(kind, value, implicit)
+        return tag
+_STR_TAG = "tag:yaml.org,2002:str"
 
 
 class LoadError(Exception):
@@ -41,6 +59,7 @@ class SourceFile:
     display: str  # as shown to users: relative, forward slashes
     text: str
     _lines: list[str] | None = field(default=None, repr=False)
+    _astral: set[int] | None = field(default=None, repr=False)  # lines holding characters beyond the BMP
 
     @property
     def lines(self) -> list[str]:
@@ -50,14 +69,11 @@ class SourceFile:
 
     def utf16_col(self, line0: int, col0: int) -> int:
         """1-based UTF-16 column of a 0-based code-point column on a 0-based line."""
-        lines = self.lines
-        if line0 >= len(lines):
+        if self._astral is None:
+            self._astral = {i for i, text in enumerate(self.lines) if not text.isascii() and _has_astral(text)}
+        if line0 not in self._astral:
             return col0 + 1
-        text = lines[line0]
-        if text.isascii():
-            return col0 + 1
-        prefix = text[:col0]
-        return col0 + 1 + sum(1 for ch in prefix if ord(ch) > 0xFFFF)
+        return col0 + 1 + sum(1 for ch in self.lines[line0][:col0] if ord(ch) > 0xFFFF)
 
     def span(self, line0: int, col0: int, end_line0: int, end_col0: int) -> Span:
         """A span from 0-based code-point positions."""
@@ -88,6 +104,10 @@ class SourceFile:
 
     def whole_span(self) -> Span:
         return Span.point(self.display)
+
+
+def _has_astral(text: str) -> bool:
+    return any(ord(ch) > 0xFFFF for ch in text)
 
 
 def read_source(path: Path, display: str) -> SourceFile:
@@ -275,6 +295,8 @@ class _YamlBuilder:
         return built
 
     def scalar_value(self, node: yaml.ScalarNode) -> Any:
+        if node.tag == _STR_TAG:  # the common case, without the constructor's dispatch
+            return node.value
         try:
             return self.constructor.construct_object(node, deep=True)
         except (yaml.YAMLError, ValueError, OverflowError):

@@ -35,6 +35,32 @@ def _pattern(validator: Any, pattern: str, instance: Any, schema: dict) -> Itera
 SchemaValidator = validators.extend(Draft7Validator, {"pattern": _pattern})
 
 
+def inline_refs(schema: dict) -> dict:
+    """The schema with its local `#/definitions/X` references replaced by their targets.
+
+    jsonschema resolves a `$ref` on every descent, which dominates validation time; inlining once per
+    type is several times faster. A definition that refers to itself (directly or not) keeps its `$ref`.
+    """
+    definitions = schema.get("definitions", {})
+
+    def walk(node: Any, active: frozenset[str]) -> Any:
+        if isinstance(node, list):
+            return [walk(item, active) for item in node]
+        if not isinstance(node, dict):
+            return node
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/definitions/") and len(node) == 1:
+            name = ref[len("#/definitions/") :]
+            if name in definitions and name not in active and "/" not in name:
+                return walk(definitions[name], active | {name})
+            return node
+        return {key: walk(value, active) for key, value in node.items()}
+
+    inlined = {key: walk(value, frozenset()) for key, value in schema.items() if key != "definitions"}
+    inlined["definitions"] = definitions
+    return inlined
+
+
 def check(ctx: Context) -> Iterator[Finding]:
     cache: dict[str, Draft7Validator | None] = {}
     for stack in ctx.project.stacks:
@@ -43,7 +69,7 @@ def check(ctx: Context) -> Iterator[Finding]:
                 continue
             if binding.cfn_type not in cache:
                 schema = ctx.schemas.schema(binding.cfn_type)
-                cache[binding.cfn_type] = SchemaValidator(schema) if schema else None
+                cache[binding.cfn_type] = SchemaValidator(inline_refs(schema)) if schema else None
             validator = cache[binding.cfn_type]
             if validator is not None:
                 yield from check_binding(binding, validator)
@@ -127,12 +153,30 @@ def _describe(error: ValidationError, binding: Binding) -> tuple[str, str]:
     if kind == "pattern":
         return "MPL204", f"`{where}` value {got} does not match the pattern `{error.validator_value}`"
     if kind in RANGE_KEYWORDS:
-        return "MPL205", f"`{where}`: {error.message}"
+        return "MPL205", f"`{where}` {_range_message(kind, error.validator_value, error.instance)}"
     if kind == "required":
         return "MPL206", f"`{where}` lacks the required property {error.message.split(' ')[0]}"
     if kind == UNCHECKED:
         return "MPL209", f"`{where}`: {error.message} (the pattern is not supported by the regex engine)"
     return "MPL210", f"`{where}` does not satisfy the schema's `{kind}`: {_best_message(error)}"
+
+
+def _range_message(kind: str, limit: Any, instance: Any) -> str:
+    size = len(instance) if isinstance(instance, (str, list, dict)) else instance
+    return {
+        "minLength": f"is {size} characters long; the minimum is {limit}",
+        "maxLength": f"is {size} characters long; the maximum is {limit}",
+        "minItems": f"has {size} items; the minimum is {limit}",
+        "maxItems": f"has {size} items; the maximum is {limit}",
+        "minProperties": f"has {size} properties; the minimum is {limit}",
+        "maxProperties": f"has {size} properties; the maximum is {limit}",
+        "minimum": f"is {size}; the minimum is {limit}",
+        "maximum": f"is {size}; the maximum is {limit}",
+        "exclusiveMinimum": f"is {size}; it must be more than {limit}",
+        "exclusiveMaximum": f"is {size}; it must be less than {limit}",
+        "uniqueItems": "has duplicate items; they must be unique",
+        "multipleOf": f"is {size}; it must be a multiple of {limit}",
+    }[kind]
 
 
 def _best_message(error: ValidationError) -> str:

@@ -25,8 +25,8 @@ def check_manifest(manifest: Manifest) -> Iterator[Finding]:
             yield from _syntax_and_dead(source, scalar)  # globals also see environment variables: names unknowable
     resource_names = {r.name for r in manifest.resources if r.name}
     for res in manifest.resources:
-        for prop, scope in zip(res.props, prop_scopes(manifest, res)):
-            later = {p.name for p in res.props if p.name} - set(scope)
+        for position, (prop, scope) in enumerate(zip(res.props, prop_scopes(manifest, res))):
+            later = {p.name for p in res.props[position + 1 :] if p.name}
             for node in _value_nodes(prop):
                 for scalar in _templates(node):
                     yield from _syntax_and_dead(source, scalar)

@@ -1,0 +1,167 @@
+"""End-to-end behaviour of the `mplint` command: outputs, exit codes, options, configuration."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from mplint import __version__
+from mplint.cli import app
+from tests.conftest import FIXTURES, ROOT
+
+runner = CliRunner()
+SEED = "fixtures/seed"
+VALID = "fixtures/valid"
+
+
+@pytest.fixture(autouse=True)
+def _in_root(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+
+
+def lint(*args: str):
+    return runner.invoke(app, ["lint", *args])
+
+
+def findings(result) -> list[dict]:
+    return json.loads(result.stdout)["findings"]
+
+
+def test_version() -> None:
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0 and result.stdout.strip() == f"mplint {__version__}"
+
+
+def test_python_dash_m() -> None:
+    out = subprocess.run([sys.executable, "-m", "mplint", "--version"], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == f"mplint {__version__}"
+
+
+def test_valid_stack_exits_0() -> None:
+    result = lint(VALID)
+    assert result.exit_code == 0, result.stdout
+    assert result.stdout.strip() == "No findings in 2 files."
+
+
+def test_seed_reports_the_promised_findings_and_exits_1() -> None:
+    result = lint(SEED, "--format", "json")
+    assert result.exit_code == 1
+    got = {(f["rule"], f["line"], f["col"]) for f in findings(result) if f["path"].endswith("stackql_manifest.yml")}
+    assert ("MPL207", 155, 15) in got  # read-only LastModifiedTime
+    assert ("MPL107", 8, 16) in got  # {{ vars.AWS_REGION }}
+    assert ("MPL106", 29, 32) in got  # {{ S3Uri }}
+    assert ("MPL106", 14, 24) in got  # {{ Value }} in Tags
+    assert ("MPL202", 61, 37) in got  # PreTrainingConstraints: null
+
+
+def test_text_format_line_shape_and_summary() -> None:
+    result = lint(SEED, "--select", "MPL207")
+    lines = result.stdout.strip().split("\n")
+    assert lines[0] == (
+        "fixtures/seed/stackql_manifest.yml:155:15: MPL207 error `LastModifiedTime` is read-only in "
+        "AWS::SageMaker::ModelPackage: it is set by AWS and cannot be written"
+    )
+    assert lines[-1] == "Found 1 finding (1 error) in 2 files."
+
+
+def test_select_and_ignore() -> None:
+    selected = findings(lint(SEED, "-f", "json", "--select", "MPL2"))
+    assert selected and all(f["rule"].startswith("MPL2") for f in selected)
+    ignored = findings(lint(SEED, "-f", "json", "--ignore", "MPL106,MPL202"))
+    assert ignored and not any(f["rule"] in ("MPL106", "MPL202") for f in ignored)
+
+
+def test_fail_level() -> None:
+    dup = "fixtures/core/inputs/duplicate-key"  # one warning only
+    assert lint(dup).exit_code == 1
+    assert lint(dup, "--fail-level", "error").exit_code == 0
+    assert lint(SEED, "--fail-level", "never").exit_code == 0
+
+
+def test_bad_input_does_not_stop_other_files() -> None:
+    result = lint("fixtures/core/inputs", SEED, "-f", "json")
+    rules = {f["rule"] for f in findings(result)}
+    assert {"MPL001", "MPL002", "MPL004", "MPL207"} <= rules
+    assert result.exit_code == 1
+
+
+def test_missing_path_is_a_finding_not_a_crash() -> None:
+    result = lint("no/such/stack", "-f", "json")
+    assert result.exit_code == 1
+    assert [f["rule"] for f in findings(result)] == ["MPL001"]
+
+
+def test_output_file_and_determinism(tmp_path: Path) -> None:
+    first, second = tmp_path / "a.json", tmp_path / "b.json"
+    assert lint(SEED, "-f", "json", "-o", str(first)).exit_code == 1
+    assert lint(SEED, "-f", "json", "-o", str(second)).exit_code == 1
+    assert first.read_bytes() == second.read_bytes()
+    sarif_a, sarif_b = tmp_path / "a.sarif", tmp_path / "b.sarif"
+    lint(SEED, "-f", "sarif", "-o", str(sarif_a))
+    lint(SEED, "-f", "sarif", "-o", str(sarif_b))
+    assert sarif_a.read_bytes() == sarif_b.read_bytes()
+
+
+def _stack_copy(tmp_path: Path) -> Path:
+    stack = tmp_path / "stack"
+    shutil.copytree(FIXTURES / "core" / "schema-values", stack)
+    return stack
+
+
+def test_config_levels_and_ignore(tmp_path: Path) -> None:
+    stack = _stack_copy(tmp_path)
+    config = tmp_path / ".mplint.yaml"
+    config.write_text("levels:\n  MPL203: note\nignore: [MPL204]\n")
+    got = findings(lint(str(stack), "-f", "json", "--config", str(config)))
+    assert {f["level"] for f in got if f["rule"] == "MPL203"} == {"note"}
+    assert not any(f["rule"] == "MPL204" for f in got)
+
+
+def test_pyproject_config_is_found(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    stack = _stack_copy(tmp_path)
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "pyproject.toml").write_text('[tool.mplint]\nselect = ["MPL203"]\n')
+    monkeypatch.chdir(tmp_path)
+    got = findings(lint("stack", "-f", "json"))
+    assert got and {f["rule"] for f in got} == {"MPL203"}
+
+
+def test_bad_config_exits_2_with_one_line(tmp_path: Path) -> None:
+    config = tmp_path / ".mplint.yaml"
+    config.write_text("selekt: [MPL2]\n")
+    result = lint(VALID, "--config", str(config))
+    assert result.exit_code == 2
+    assert "unknown configuration key(s): selekt" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_inline_suppression(tmp_path: Path) -> None:
+    stack = _stack_copy(tmp_path)
+    manifest = stack / "stackql_manifest.yml"
+    text = manifest.read_text().replace("value: Approve  # expect: MPL203", "value: Approve  # mplint: disable=MPL203")
+    manifest.write_text(text)
+    got = findings(lint(str(stack), "-f", "json"))
+    assert not any(f["rule"] == "MPL203" for f in got)
+    assert any(f["rule"] == "MPL204" for f in got)
+
+
+def test_rules_list_and_show() -> None:
+    listed = runner.invoke(app, ["rules"])
+    assert listed.exit_code == 0
+    ids = {line.split()[0] for line in listed.stdout.strip().split("\n")}
+    assert ids == {p.stem for p in (ROOT / "rules").glob("MPL*.yaml")}
+    shown = runner.invoke(app, ["rules", "show", "MPL203"])
+    assert shown.exit_code == 0 and "invalid-enum-value" in shown.stdout and "Approved" in shown.stdout
+    missing = runner.invoke(app, ["rules", "show", "MPL999"])
+    assert missing.exit_code == 2
+
+
+def test_usage_error_exits_2() -> None:
+    assert lint("--format", "xml").exit_code == 2
+    assert lint("--engine", "3").exit_code == 2

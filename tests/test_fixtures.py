@@ -1,0 +1,50 @@
+"""Every fixture stack produces exactly the findings its `# expect:` comments (or expected.yaml) name."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mplint.runner import LintOptions, lint_paths
+from tests.conftest import FIXTURES, ROOT, expected_findings, fixture_options, fixture_stacks
+
+STACKS = fixture_stacks()
+
+
+def lint_fixture(stack: Path):
+    opts = fixture_options(stack)
+    options = LintOptions(
+        paths=[stack],
+        base=ROOT,
+        envs=tuple(opts.get("envs", ())),
+        engine=opts.get("engine"),
+        config=ROOT / opts["config"] if opts.get("config") else None,
+    )
+    for key, value in opts.items():
+        if key not in ("envs", "engine", "config") and hasattr(options, key):
+            setattr(options, key, [ROOT / v for v in value] if key.endswith("policies") else value)
+    return lint_paths(options)
+
+
+@pytest.mark.parametrize("stack", STACKS, ids=[s.relative_to(FIXTURES).as_posix() for s in STACKS])
+def test_fixture_findings_match_expectations(stack: Path) -> None:
+    outcome = lint_fixture(stack)
+    assert not outcome.result.notifications, [n.message for n in outcome.result.notifications]
+    found = {(f.span.path, f.span.line, f.rule_id) for f in outcome.result.findings}
+    expected = expected_findings(stack)
+    assert sorted(found - expected) == [], "unexpected findings"
+    assert sorted(expected - found) == [], "expected findings not reported"
+
+
+def test_valid_stacks_are_clean() -> None:
+    valid = [s for s in STACKS if s.is_relative_to(FIXTURES / "valid")]
+    assert valid, "the valid fixture is missing"
+    for stack in valid:
+        assert lint_fixture(stack).result.findings == []
+
+
+def test_bad_fixtures_expect_something() -> None:
+    for stack in STACKS:
+        if not stack.is_relative_to(FIXTURES / "valid"):
+            assert expected_findings(stack), f"{stack} is a bad fixture without expectations"

@@ -1,0 +1,100 @@
+"""Position-aware YAML and JSON loading."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mplint.source import LoadError, Mapping, Scalar, Sequence, SourceFile, load_json, load_yaml, read_source
+
+
+def src(text: str, name: str = "f.yml") -> SourceFile:
+    return SourceFile(Path(name), name, text)
+
+
+def test_yaml_keys_and_values_know_their_spans() -> None:
+    doc = load_yaml(src("a: 1\nb:\n  - x: 'hello'\n"))
+    root = doc.root
+    assert isinstance(root, Mapping)
+    key = root.key("b")
+    assert (key.span.line, key.span.col, key.span.end_col) == (2, 1, 2)
+    item = root.get("b")
+    assert isinstance(item, Sequence)
+    value = item.items[0].get("x")
+    assert isinstance(value, Scalar) and value.value == "hello" and value.style == "'"
+    assert (value.span.line, value.span.col, value.span.end_col) == (3, 8, 15)
+
+
+def test_yaml_reads_as_pyyaml_safe_loader_yaml_1_1() -> None:
+    root = load_yaml(src("a: yes\nb: off\nc: 0o17\nd: 2024-01-02\ne: ~\n")).root
+    values = root.to_python()
+    assert values["a"] is True and values["b"] is False
+    assert values["e"] is None
+    assert str(values["d"]) == "2024-01-02"
+
+
+def test_yaml_duplicate_keys_are_recorded_with_both_places() -> None:
+    doc = load_yaml(src("a: 1\nb: 2\na: 3\n"))
+    assert [(d.key, d.span.line, d.first.line) for d in doc.duplicates] == [("a", 3, 1)]
+    assert doc.root.get("a").value == 3
+
+
+def test_yaml_aliases_and_merge_keys() -> None:
+    root = load_yaml(src("base: &b {x: 1}\nother:\n  <<: *b\n  y: 2\n")).root
+    assert root.get("other").to_python() == {"x": 1, "y": 2}
+
+
+def test_yaml_syntax_error_has_a_position() -> None:
+    with pytest.raises(LoadError) as err:
+        load_yaml(src("a: [1, 2\nb: 3\n"))
+    assert err.value.rule_id == "MPL002" and err.value.span.line >= 2
+
+
+def test_utf16_columns_after_astral_characters() -> None:
+    root = load_yaml(src("a: '\U0001f600' \nb: x\nc: '\U0001f600x'\n")).root
+    # the emoji takes two UTF-16 code units: the closing quote ends at column 8, not 7
+    assert root.get("a").span.end_col == 8
+
+
+def test_json_positions_and_values() -> None:
+    text = '{\n  "Version": "2012-10-17",\n  "Statement": [{"Effect": "Allow", "Action": ["s3:GetObject"]}]\n}'
+    root = load_json(src(text, "p.json")).root
+    assert root.key("Statement").span.line == 3
+    statement = root.get("Statement").items[0]
+    action = statement.get("Action").items[0]
+    assert action.value == "s3:GetObject"
+    assert (action.span.line, action.span.col) == (3, 48)
+
+
+@pytest.mark.parametrize("text", ['{"a": }', '{"a": 1,}', "[1 2]", '{"a": 1} x', '{"a" 1}', "", '"\\x"'])
+def test_json_errors_are_load_errors_not_exceptions(text: str) -> None:
+    with pytest.raises(LoadError) as err:
+        load_json(src(text, "p.json"))
+    assert err.value.rule_id == "MPL002"
+
+
+def test_json_duplicate_keys_and_numbers() -> None:
+    doc = load_json(src('{"a": 1, "b": -2.5e3, "a": true}', "p.json"))
+    assert [d.key for d in doc.duplicates] == ["a"]
+    assert doc.root.get("b").value == -2500.0
+
+
+def test_deep_nesting_is_a_limit_finding() -> None:
+    with pytest.raises(LoadError) as err:
+        load_json(src("[" * 500 + "]" * 500, "p.json"))
+    assert err.value.rule_id == "MPL005"
+
+
+def test_read_source_rejects_non_utf8_with_a_position(tmp_path: Path) -> None:
+    path = tmp_path / "m.yml"
+    path.write_bytes(b"a: 1\nb: caf\xe9\n")
+    with pytest.raises(LoadError) as err:
+        read_source(path, "m.yml")
+    assert err.value.rule_id == "MPL001" and (err.value.span.line, err.value.span.col) == (2, 7)
+
+
+def test_read_source_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(LoadError) as err:
+        read_source(tmp_path / "nope.yml", "nope.yml")
+    assert err.value.rule_id == "MPL001"
