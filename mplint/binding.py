@@ -126,13 +126,12 @@ def _column_values(column: Item, item: Item, scope: Scope, insert: Insert, envs)
     if inner is not None and is_template(inner) or inner is None and is_template(text):
         name = analyse(inner if inner is not None else text).simple_name
         definition = scope.get(name) if name else None
-        if definition is None or definition.kind in ("builtin", "export"):
-            return []  # not known before deployment
-        if definition.kind == "prop" and definition.prop is not None:
+        if definition is not None and definition.kind == "prop" and definition.prop is not None:
             return _prop_values(definition.prop, column.text, scope, envs, column)
-        if definition.value is not None:
+        if definition is not None and definition.kind == "global" and definition.value is not None:
             return [_substituted(column, item, definition, scope)]
-        return []
+        unknown = Scalar(item.span, Opaque(text))  # given, but not known before deployment
+        return [PropertyValue(column.text, unknown.value, unknown, column=column, key_span=column.span)]
     node = Scalar(item.span, _sql_literal(text))
     return [PropertyValue(column.text, node.value, node, column=column, key_span=column.span)]
 
@@ -166,8 +165,6 @@ def _sql_literal(text: str) -> Any:
 
 def _prop_values(prop: Prop, target: str, scope: Scope, envs, column: Item | None) -> list[PropertyValue]:
     out: list[PropertyValue] = []
-    if prop.merge is not None and prop.value is None and prop.values is None:
-        return [PropertyValue(target, Opaque("merge"), prop.merge, column=column, key_span=_key_span(prop, column))]
     if prop.value is not None:
         sources: list[tuple[str | None, Node]] = [(None, prop.value)]
     else:
@@ -176,8 +173,30 @@ def _prop_values(prop: Prop, target: str, scope: Scope, envs, column: Item | Non
     for env, node in sources:
         pv = PropertyValue(target, None, node, env=env, column=column, key_span=_key_span(prop, column))
         pv.value = to_value(node, scope, env, pv.substitutions)
+        if prop.merge is not None:
+            pv.value = _merged(pv.value, prop.merge, scope, env)
         out.append(pv)
     return out
+
+
+def _merged(value: Any, merge: Node, scope: Scope, env: str | None) -> Any:
+    """The value with `merge:` applied as stackql-deploy does (lists: union; maps: shallow update).
+
+    Anything not known before deployment (an export, a template, a type mismatch) makes it Opaque.
+    """
+    names = [item.value for item in merge.items] if isinstance(merge, Sequence) else []
+    for name in names:
+        definition = scope.get(str(name))
+        if definition is None or definition.kind not in ("global", "prop") or definition.value is None:
+            return Opaque("merge")
+        extra = to_value(definition.value, scope, env, {})
+        if isinstance(value, list) and isinstance(extra, list):
+            value = value + [item for item in extra if item not in value]
+        elif isinstance(value, dict) and isinstance(extra, dict):
+            value = {**value, **extra}
+        else:
+            return Opaque("merge")
+    return value
 
 
 def _key_span(prop: Prop, column: Item | None) -> Span:

@@ -14,7 +14,14 @@ from mplint.source import Node, Scalar, SourceFile
 DEAD_NAMESPACES = ("vars", "globals")
 BUILTIN_NAMES = frozenset({"stack_name", "stack_env", "uuid", "range", "dict", "lipsum", "cycler", "joiner", "namespace", "loop"})
 
+# The filters and globals stackql-deploy registers (1.x and 2.x): known to the parser, never called.
+STACKQL_FILTERS = (
+    "from_json", "base64_encode", "merge_lists", "merge_objects", "generate_patch_document",
+    "sql_list", "sql_escape", "to_aws_tag_filters",
+)  # fmt: skip
 _env = Environment(autoescape=False)
+_env.filters.update(dict.fromkeys(STACKQL_FILTERS, str))
+_env.globals["uuid"] = str
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,12 +42,13 @@ def analyse(text: str) -> TemplateInfo:
     """What a template string reads, found by jinja2's parser (cached: the same text recurs)."""
     try:
         ast = _env.parse(text)
-    except TemplateSyntaxError as exc:
+        names = frozenset(meta.find_undeclared_variables(ast))  # also checks that every filter exists
+    except TemplateSyntaxError as exc:  # includes TemplateAssertionError: an unknown filter or test
         return TemplateInfo(frozenset(), (), None, exc.message or "syntax error", exc.lineno or 1)
     attributes = tuple(
         (node.node.name, node.attr) for node in ast.find_all(nodes.Getattr) if isinstance(node.node, nodes.Name)
     )
-    return TemplateInfo(frozenset(meta.find_undeclared_variables(ast)), attributes, _simple_name(ast), None, 0)
+    return TemplateInfo(names, attributes, _simple_name(ast), None, 0)
 
 
 def _simple_name(ast: nodes.Template) -> str | None:

@@ -76,11 +76,12 @@ def check_prop(prop: m.Prop, res: m.Resource, path: tuple) -> Iterator[Finding]:
     yield from unknown_keys(prop.node, m.PROP_KEYS, "prop")
     if prop.name is None:
         yield Finding("MPL112", f"a prop of resource `{res.name}` has no `name`", prop.node.span, key_path=path)
-    given = [k for k in m.PROP_VALUE_KEYS if prop.node.key(k) is not None]
+    given = [k for k in ("value", "values") if prop.node.key(k) is not None]
     if len(given) != 1:
-        what = "none" if not given else "several (" + ", ".join(f"`{g}`" for g in given) + ")"
+        what = "both `value` and `values`" if given else "neither `value` nor `values`"
+        extra = " (`merge` only merges into one of them)" if not given and prop.node.key("merge") is not None else ""
         yield Finding(
-            "MPL102", f"prop `{prop.name}` has {what} of `value`, `values`, `merge`: it needs exactly one",
+            "MPL102", f"prop `{prop.name}` has {what}{extra}: it needs exactly one",
             (prop.name_node or prop.node).span, key_path=path,
         )  # fmt: skip
     values = prop.node.get("values")

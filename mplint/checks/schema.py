@@ -16,6 +16,8 @@ from mplint.source import Mapping, Node, Sequence
 from mplint.suggest import closest
 
 UNCHECKED = "x-unchecked-pattern"
+# Cloud Control request parameters that StackQL accepts as INSERT columns beside the properties.
+REQUEST_PARAMETERS = ("ClientToken",)
 RANGE_KEYWORDS = {
     "minLength", "maxLength", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum",
     "minItems", "maxItems", "uniqueItems", "minProperties", "maxProperties", "multipleOf",
@@ -78,8 +80,9 @@ def check(ctx: Context) -> Iterator[Finding]:
 def check_binding(binding: Binding, validator: Draft7Validator) -> Iterator[Finding]:
     schema = validator.schema
     yield from _lifecycle(binding, schema)
+    request_only = {name for name in REQUEST_PARAMETERS if name not in schema.get("properties", {})}
     for env in binding.envs() or [None]:
-        values = {pv.property: pv for pv in binding.values if pv.env in (None, env)}
+        values = {pv.property: pv for pv in binding.values if pv.env in (None, env) and pv.property not in request_only}
         instance = {name: pv.value for name, pv in values.items()}
         for error in validator.iter_errors(instance):
             if not _template_caused(error):
