@@ -28,6 +28,7 @@ class Format(str, Enum):
     text = "text"
     json = "json"
     sarif = "sarif"
+    github = "github"
 
 
 class FailLevel(str, Enum):
@@ -77,6 +78,11 @@ def lint(
         Optional[int],  # noqa: UP045
         typer.Option("--engine", min=1, max=2, help="stackql-deploy major version to check for (1 or 2) [default: the stack's evidence, else 2]."),
     ] = None,
+    policy: Annotated[list[Path], typer.Option("--policy", help="IAM policy (JSON or YAML) of the deploying identity; repeatable.")] = [],  # noqa: B006
+    boundary: Annotated[Optional[Path], typer.Option("--boundary", help="Permissions boundary of the deploying identity.")] = None,  # noqa: UP045
+    scp: Annotated[list[Path], typer.Option("--scp", help="Service control policy over the account; repeatable.")] = [],  # noqa: B006
+    command: Annotated[list[str], typer.Option("--command", help="stackql-deploy command(s) to check permissions for: build, test, teardown [default: all].")] = [],  # noqa: B006
+    account: Annotated[Optional[str], typer.Option("--account", help="AWS account id, to derive the ARNs the manifest does not spell out.")] = None,  # noqa: UP045
     colour: Annotated[Optional[bool], typer.Option("--color/--no-color", help="Colour text output [default: on a terminal].")] = None,  # noqa: UP045
     show_suppressed: Annotated[bool, typer.Option("--show-suppressed", help="List suppressed findings in text output.")] = False,
     category: Annotated[Optional[str], typer.Option("--category", help="SARIF automationDetails.id (only when asked).")] = None,  # noqa: UP045
@@ -93,6 +99,11 @@ def lint(
         envs=tuple(_split(env)),
         fail_level=fail_level.value if fail_level else None,
         engine=engine,
+        policies=policy,
+        boundary=boundary,
+        scps=scp,
+        commands=_split(command),
+        account=account,
     )
     try:
         outcome = lint_paths(options)

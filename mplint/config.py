@@ -17,7 +17,11 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 CONFIG_NAMES = (".mplint.yaml", ".mplint.yml")
-KEYS = ("select", "ignore", "levels", "resources", "fail-level", "account", "envs", "exclude", "engine")
+KEYS = (
+    "select", "ignore", "levels", "resources", "fail-level", "account", "envs", "exclude", "engine",
+    "policies", "boundary", "scps", "commands", "identities", "resource-identities",
+)  # fmt: skip
+COMMANDS = ("build", "test", "teardown")
 
 
 class ConfigError(Exception):
@@ -33,6 +37,15 @@ class ResourceMapping:
 
 
 @dataclass(slots=True)
+class IdentityConfig:
+    """The policies of one deploying identity: identity policies, an optional boundary, SCPs."""
+
+    policies: tuple[Path, ...] = ()
+    boundary: Path | None = None
+    scps: tuple[Path, ...] = ()
+
+
+@dataclass(slots=True)
 class Config:
     path: Path | None = None
     select: tuple[str, ...] = ()  # rule ids or prefixes (MPL2); empty: all
@@ -44,6 +57,10 @@ class Config:
     envs: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     engine: int | None = None
+    identity: IdentityConfig = field(default_factory=IdentityConfig)  # the default deploying identity
+    identities: dict[str, IdentityConfig] = field(default_factory=dict)  # other identities, by name
+    resource_identities: dict[str, str] = field(default_factory=dict)  # manifest resource name -> identity
+    commands: tuple[str, ...] = COMMANDS
 
     def enabled(self, rule_id: str) -> bool:
         if self.select and not any(rule_id.startswith(s) for s in self.select):
@@ -83,6 +100,7 @@ def load_config(path: Path | None) -> Config:
 
 def parse_config(data: dict[str, Any], path: Path | None = None) -> Config:
     where = f"{path}: " if path else ""
+    base = path.parent if path else Path(".")
     unknown = sorted(set(data) - set(KEYS))
     if unknown:
         raise ConfigError(f"{where}unknown configuration key(s): {', '.join(unknown)} (known: {', '.join(KEYS)})")
@@ -102,7 +120,37 @@ def parse_config(data: dict[str, Any], path: Path | None = None) -> Config:
         envs=_strings(data.get("envs"), "envs", where),
         exclude=_strings(data.get("exclude"), "exclude", where),
         engine=_engine(data.get("engine"), where),
+        identity=_identity(data, base, where),
+        identities={str(k): _identity(v, base, f"{where}identities.{k}: ") for k, v in _dict(data, "identities", where).items()},
+        resource_identities={str(k): str(v) for k, v in _dict(data, "resource-identities", where).items()},
+        commands=_commands(data.get("commands"), where),
     )
+
+
+def _dict(data: dict[str, Any], key: str, where: str) -> dict[str, Any]:
+    value = data.get(key) or {}
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where}`{key}` must be a mapping")
+    return value
+
+
+def _identity(data: Any, base: Path, where: str) -> IdentityConfig:
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where}an identity is a mapping with `policies`, `boundary` and `scps`")
+    boundary = data.get("boundary")
+    return IdentityConfig(
+        policies=tuple(base / p for p in _strings(data.get("policies"), "policies", where)),
+        boundary=base / str(boundary) if boundary else None,
+        scps=tuple(base / p for p in _strings(data.get("scps"), "scps", where)),
+    )
+
+
+def _commands(value: Any, where: str) -> tuple[str, ...]:
+    commands = _strings(value, "commands", where) or COMMANDS
+    unknown = [c for c in commands if c not in COMMANDS]
+    if unknown:
+        raise ConfigError(f"{where}unknown command(s) {', '.join(unknown)}: commands are {', '.join(COMMANDS)}")
+    return commands
 
 
 def _engine(value: Any, where: str) -> int | None:

@@ -6,9 +6,10 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mplint.config import Config
+from mplint.config import Config, IdentityConfig
 from mplint.findings import Finding, Span
 from mplint.model.manifest import Manifest, Resource, build_manifest
+from mplint.model.policy import PolicyDocument, PolicyFile, PolicyKind
 from mplint.model.query import QueryFile, parse_query_file
 from mplint.source import Document, LoadError, SourceFile, load_json, load_yaml, read_source
 
@@ -30,12 +31,28 @@ class Stack:
 
 
 @dataclass(slots=True, eq=False)
+class Identity:
+    """A deploying identity: its identity policies (a union), an optional boundary and SCPs (each must allow)."""
+
+    name: str
+    policies: list[PolicyFile] = field(default_factory=list)
+    boundary: PolicyFile | None = None
+    scps: list[PolicyFile] = field(default_factory=list)
+
+    @property
+    def given(self) -> bool:
+        return bool(self.policies)
+
+
+@dataclass(slots=True, eq=False)
 class Project:
     config: Config
     stacks: list[Stack] = field(default_factory=list)
     documents: list[Document] = field(default_factory=list)  # every parsed YAML/JSON file
     sources: dict[str, SourceFile] = field(default_factory=dict)  # by display path
     load_findings: list[Finding] = field(default_factory=list)
+    policies: list[PolicyFile] = field(default_factory=list)  # every policy read, once each
+    identities: dict[str, Identity] = field(default_factory=dict)  # "default" and the configured ones
     base: Path = field(default_factory=Path.cwd)
     _read: dict[str, SourceFile | None] = field(default_factory=dict)
     _queries: dict[str, QueryFile] = field(default_factory=dict)
@@ -76,8 +93,31 @@ class Project:
             parsed = self._queries[source.display] = parse_query_file(source)
         return parsed
 
+    def policy(self, path: Path, kind: PolicyKind) -> PolicyFile | None:
+        """Read a policy file once; unreadable or unparsable files become MPL0xx findings."""
+        display = self.display(path)
+        for known in self.policies:
+            if known.name == display and known.kind == kind:
+                return known
+        source = self.read(path)
+        doc = self.parse(source) if source is not None else None
+        if doc is None:
+            return None
+        policy = PolicyFile(display, kind, PolicyDocument.from_document(doc))
+        self.policies.append(policy)
+        return policy
+
+    def identity(self, name: str, config: IdentityConfig) -> Identity:
+        identity = Identity(name)
+        identity.policies = [p for p in (self.policy(path, PolicyKind.IDENTITY) for path in config.policies) if p]
+        if config.boundary is not None:
+            identity.boundary = self.policy(config.boundary, PolicyKind.BOUNDARY)
+        identity.scps = [p for p in (self.policy(path, PolicyKind.SCP) for path in config.scps) if p]
+        self.identities[name] = identity
+        return identity
+
     def parse(self, source: SourceFile) -> Document | None:
-        loader = load_json if source.path.suffix.lower() == ".json" else load_yaml
+        loader = load_json if _is_json(source) else load_yaml
         try:
             doc = loader(source)
         except LoadError as exc:
@@ -85,6 +125,13 @@ class Project:
             return None
         self.documents.append(doc)
         return doc
+
+
+def _is_json(source: SourceFile) -> bool:
+    suffix = source.path.suffix.lower()
+    if suffix == ".json":
+        return True
+    return suffix not in (".yml", ".yaml") and source.text.lstrip()[:1] in ("{", "[")
 
 
 def discover(paths: list[Path], config: Config) -> tuple[list[Path], list[Finding]]:
@@ -116,13 +163,54 @@ def _excluded(path: Path, config: Config) -> bool:
 
 def load_project(paths: list[Path], config: Config, base: Path | None = None) -> Project:
     project = Project(config, base=base or Path.cwd())
-    manifests, problems = discover(paths, config)
+    files, problems = discover(paths, config)
     project.load_findings.extend(problems)
-    for path in manifests:
+    stacks: dict[Path, Path] = {}
+    for path in files:
+        kind = classify(path)
+        if kind == "manifest":
+            stacks.setdefault(path.resolve(), path)
+        elif kind == "query":
+            manifest = _manifest_of(path)
+            if manifest is not None:
+                stacks.setdefault(manifest.resolve(), manifest)
+            else:
+                project.load_findings.append(
+                    Finding("MPL006", "query file outside a stack: no stackql_manifest.yml above it", Span.point(project.display(path)))
+                )
+        else:
+            project.policy(path, PolicyKind.IDENTITY)
+    for path in sorted(stacks.values(), key=lambda p: p.as_posix()):
         stack = load_stack(project, path)
         if stack is not None:
             project.stacks.append(stack)
+    project.identity("default", config.identity)
+    for name, identity in sorted(config.identities.items()):
+        project.identity(name, identity)
     return project
+
+
+def classify(path: Path) -> str:
+    """manifest | query | policy, from the name and, for other YAML/JSON files, a glance at the content."""
+    if path.name in MANIFEST_NAMES:
+        return "manifest"
+    if path.suffix.lower() == ".iql":
+        return "query"
+    try:
+        head = path.read_text(encoding="utf-8", errors="replace")[:4096]
+    except OSError:
+        return "manifest"  # reported as unreadable when loaded
+    if path.suffix.lower() in (".yml", ".yaml") and "Statement" not in head and "PolicyVersion" not in head:
+        return "manifest"
+    return "policy"
+
+
+def _manifest_of(query: Path) -> Path | None:
+    for folder in query.resolve().parents:
+        for name in MANIFEST_NAMES:
+            if (folder / name).is_file():
+                return folder / name
+    return None
 
 
 def load_stack(project: Project, path: Path) -> Stack | None:

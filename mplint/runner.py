@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mplint.config import Config, find_config, load_config
+from mplint.config import COMMANDS, Config, ConfigError, find_config, load_config
 from mplint.context import Context
 from mplint.engine import Result, fails, run
 from mplint.findings import Level
@@ -23,6 +23,11 @@ class LintOptions:
     fail_level: str | None = None  # error | warning | note | never
     base: Path | None = None
     engine: int | None = None
+    policies: list[Path] = field(default_factory=list)  # identity policies of the default identity
+    boundary: Path | None = None
+    scps: list[Path] = field(default_factory=list)
+    commands: list[str] = field(default_factory=list)  # build | test | teardown; default: all three
+    account: str | None = None
 
 
 @dataclass(slots=True)
@@ -44,6 +49,19 @@ def resolve_config(options: LintOptions) -> Config:
         config.select = tuple(options.select)
     if options.ignore:
         config.ignore = (*config.ignore, *options.ignore)
+    if options.policies:
+        config.identity.policies = tuple(options.policies)
+    if options.boundary:
+        config.identity.boundary = options.boundary
+    if options.scps:
+        config.identity.scps = tuple(options.scps)
+    if options.commands:
+        unknown = sorted(set(options.commands) - set(COMMANDS))
+        if unknown:
+            raise ConfigError(f"unknown command(s) {', '.join(unknown)}: commands are {', '.join(COMMANDS)}")
+        config.commands = tuple(dict.fromkeys(options.commands))
+    if options.account:
+        config.account = options.account
     return config
 
 
