@@ -8,6 +8,7 @@ stackql-deploy reads; JSON is read by a small position-aware parser.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,6 +61,7 @@ class SourceFile:
     text: str
     _lines: list[str] | None = field(default=None, repr=False)
     _astral: set[int] | None = field(default=None, repr=False)  # lines holding characters beyond the BMP
+    _starts: list[int] | None = field(default=None, repr=False)  # offset of each line's first character
 
     @property
     def lines(self) -> list[str]:
@@ -93,9 +95,14 @@ class SourceFile:
 
     def position(self, offset: int) -> tuple[int, int]:
         """0-based (line, column) of a character offset."""
-        line = self.text.count("\n", 0, offset)
-        start = self.text.rfind("\n", 0, offset) + 1
-        return line, offset - start
+        if self._starts is None:
+            starts, at = [0], 0
+            for text in self.lines[:-1]:
+                at += len(text) + 1
+                starts.append(at)
+            self._starts = starts
+        line = bisect_right(self._starts, offset) - 1
+        return line, offset - self._starts[line]
 
     def line_span(self, line: int) -> Span:
         """The whole of a 1-based line (at least one column)."""

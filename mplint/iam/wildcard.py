@@ -1,0 +1,284 @@
+"""IAM glob matching for actions and resource ARNs, without regular expressions.
+
+Actions (``service:Name``) match case-insensitively; ``*`` is any run of
+characters and ``?`` exactly one. ARNs match case-sensitively with the segment
+rules of the IAM User Guide: ``?`` is one character within a segment (never a
+colon), a ``*`` matches a run within its segment, and a ``*`` that ends a
+segment (followed by ``:`` or the end of the pattern) may run on across later
+colons. ``*`` spans ``/``.
+
+A pattern is compiled once (cached) into tokens and matched by simulating its
+automaton over the text: time is O(len(pattern) * len(text)) at worst, with no
+backtracking blow-up whatever the input.
+
+Under policy Version 2012-10-17 a ``${...}`` in a resource is a policy
+variable; ``${*}``, ``${?}`` and ``${$}`` stand for the literal characters. A
+variable's value is unknown at lint time, so it is matched as a ``*`` that may
+cross colons: a match then means "matches for some value of the variable".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+LIT = 0  # one given character
+ONE = 1  # ``?``: one character (never ``:`` in an ARN)
+SEG = 2  # ``*`` within an ARN segment: a run without ``:``
+ANY = 3  # ``*`` that may cross colons (every ``*`` of an action pattern)
+CHAR = 4  # ``?`` of an action pattern: any one character
+
+_STARS = (SEG, ANY)
+_ESCAPES = {"${*}": "*", "${?}": "?", "${$}": "$"}
+
+Token = tuple[int, str]
+
+
+@dataclass(frozen=True, slots=True)
+class Glob:
+    """A compiled pattern: tokens plus what fast paths it allows."""
+
+    text: str
+    tokens: tuple[Token, ...]
+    ignore_case: bool
+    variables: tuple[str, ...] = ()  # policy variable names, e.g. "aws:username"
+    literal: str | None = None  # the text matched when the pattern has no wildcard
+    prefix: str | None = None  # set when the pattern is ``prefix*`` with a crossing star
+
+    @classmethod
+    def of(cls, text: str, tokens: tuple[Token, ...], ignore_case: bool, variables: tuple[str, ...] = ()) -> Glob:
+        wild = [i for i, (kind, _) in enumerate(tokens) if kind != LIT]
+        literal = prefix = None
+        if not wild:
+            literal = "".join(ch for _, ch in tokens)
+        elif wild == [len(tokens) - 1] and tokens[-1][0] == ANY:
+            prefix = "".join(ch for _, ch in tokens[:-1])
+        return cls(text, tokens, ignore_case, variables, literal, prefix)
+
+    @property
+    def has_variables(self) -> bool:
+        return bool(self.variables)
+
+    @property
+    def is_universal(self) -> bool:
+        """True when the pattern matches every string (a lone crossing star)."""
+        return self.prefix == ""
+
+    def matches(self, text: str) -> bool:
+        """Does the pattern match the concrete ``text``?"""
+        if self.ignore_case:
+            text = text.lower()
+        if self.literal is not None:
+            return self.literal == text
+        if self.prefix is not None:
+            return text.startswith(self.prefix)
+        return _run(self.tokens, text)
+
+    def overlaps(self, other: Glob) -> bool:
+        """Is there a string that both patterns match?"""
+        if self.is_universal or other.is_universal:
+            return True  # every pattern matches some string
+        if other.literal is not None:
+            return self.matches(other.literal)
+        if self.literal is not None:
+            return other.matches(self.literal)
+        return _overlap(self.tokens, other.tokens)
+
+    def covers(self, other: Glob) -> bool:
+        """Does this pattern match every string that ``other`` matches? Sound, not complete.
+
+        ``other``'s wildcards are read as opaque symbols that only a wildcard of
+        this pattern at least as wide can absorb. A True answer is always right;
+        a False answer may be wrong for contrived pairs (``?*`` does cover
+        ``*?``), which the evaluator turns into "cannot tell", never a grant.
+        """
+        if self.is_universal:
+            return True
+        return _covers(self.tokens, other.tokens)
+
+
+# ---------------------------------------------------------------------------
+# Compiling
+
+
+@lru_cache(maxsize=65536)
+def compile_action(pattern: str) -> Glob:
+    """An action pattern (``s3:Get*``): case-insensitive; ``*`` any run, ``?`` one character."""
+    tokens: list[Token] = []
+    for ch in pattern.lower():
+        if ch == "*":
+            if not (tokens and tokens[-1][0] == ANY):
+                tokens.append((ANY, ""))
+        elif ch == "?":
+            tokens.append((CHAR, ""))
+        else:
+            tokens.append((LIT, ch))
+    return Glob.of(pattern, tuple(tokens), True)
+
+
+@lru_cache(maxsize=65536)
+def compile_arn(pattern: str, variables: bool = False) -> Glob:
+    """A resource ARN pattern; with ``variables`` (Version 2012-10-17) ``${...}`` is a policy variable."""
+    raw: list[Token] = []
+    names: list[str] = []
+    i, n = 0, len(pattern)
+    while i < n:
+        ch = pattern[i]
+        if variables and ch == "$" and pattern.startswith("${", i) and (end := pattern.find("}", i + 2)) != -1:
+            whole = pattern[i : end + 1]
+            if whole in _ESCAPES:
+                raw.append((LIT, _ESCAPES[whole]))
+            else:
+                names.append(whole[2:-1].split(",")[0].strip())
+                raw.append((ANY, "var"))
+            i = end + 1
+            continue
+        raw.append((SEG, "") if ch == "*" else (ONE, "") if ch == "?" else (LIT, ch))
+        i += 1
+    return Glob.of(pattern, _segment_stars(raw), False, tuple(names))
+
+
+@lru_cache(maxsize=4096)
+def compile_request_arn(resource: str) -> Glob:
+    """A request resource: ``*`` marks an unknown part (it may cross colons at a segment's end); no ``?``."""
+    raw = [(SEG, "") if ch == "*" else (LIT, ch) for ch in resource]
+    return Glob.of(resource, _segment_stars(raw), False)
+
+
+def _segment_stars(raw: list[Token]) -> tuple[Token, ...]:
+    """Merge runs of stars; a star that ends a segment (before ``:`` or the end) may cross colons."""
+    out: list[Token] = []
+    for kind, value in raw:
+        if kind in _STARS and out and out[-1][0] in _STARS:
+            if kind == ANY:
+                out[-1] = (ANY, "")
+            continue
+        out.append((ANY, "") if kind == ANY else (kind, value))
+    last = len(out) - 1
+    for i, (kind, _) in enumerate(out):
+        if kind == SEG and (i == last or out[i + 1] == (LIT, ":")):
+            out[i] = (ANY, "")
+    return tuple(out)
+
+
+def match_action(pattern: str, action: str) -> bool:
+    """Does the action pattern match the action (case-insensitive)?"""
+    return compile_action(pattern).matches(action)
+
+
+def match_arn(pattern: str, arn: str, variables: bool = False) -> bool:
+    """Does the ARN pattern match the concrete ARN (case-sensitive, segment rules)?"""
+    return compile_arn(pattern, variables).matches(arn)
+
+
+def arn_patterns_overlap(a: str, b: str) -> bool:
+    """Can some ARN match both patterns? Both use policy wildcards (``*``, ``?``)."""
+    return compile_arn(a).overlaps(compile_arn(b))
+
+
+def arn_pattern_covers(pattern: str, request: str) -> bool:
+    """Does the policy ``pattern`` match every ARN the request pattern (``*`` = unknown part) stands for?"""
+    return compile_arn(pattern).covers(compile_request_arn(request))
+
+
+# ---------------------------------------------------------------------------
+# Matching engines
+
+
+def _closure(tokens: tuple[Token, ...], states: set[int]) -> set[int]:
+    """Add the states reachable by letting stars match the empty string."""
+    out = set(states)
+    for i in states:
+        while i < len(tokens) and tokens[i][0] in _STARS:
+            i += 1
+            out.add(i)
+    return out
+
+
+def _accepts(kind: int, value: str, ch: str) -> bool:
+    if kind == LIT:
+        return value == ch
+    if kind in (ANY, CHAR):
+        return True
+    return ch != ":"  # ONE and SEG: ARN wildcards stay within a segment
+
+
+def _run(tokens: tuple[Token, ...], text: str) -> bool:
+    """Simulate the pattern's automaton over ``text`` (state i: i tokens consumed)."""
+    n = len(tokens)
+    states = _closure(tokens, {0})
+    for ch in text:
+        nxt: set[int] = set()
+        for i in states:
+            if i == n:
+                continue
+            kind, value = tokens[i]
+            if _accepts(kind, value, ch):
+                nxt.add(i if kind in _STARS else i + 1)
+        if not nxt:
+            return False
+        states = _closure(tokens, nxt)
+    return n in states
+
+
+def _classes_meet(a: Token, b: Token) -> bool:
+    """Is there one character that both single-character positions accept?"""
+    if a[0] == LIT and b[0] == LIT:
+        return a[1] == b[1]
+    if a[0] == LIT:
+        return _accepts(b[0], b[1], a[1])
+    if b[0] == LIT:
+        return _accepts(a[0], a[1], b[1])
+    return True  # two wildcard classes always share some character that is not a colon
+
+
+def _overlap(a: tuple[Token, ...], b: tuple[Token, ...]) -> bool:
+    """Search the product automaton for a common accepted string."""
+    start = (0, 0)
+    seen = {start}
+    todo = [start]
+    while todo:
+        i, j = todo.pop()
+        if i == len(a) and j == len(b):
+            return True
+        moves: list[tuple[int, int]] = []
+        if i < len(a) and a[i][0] in _STARS:
+            moves.append((i + 1, j))
+        if j < len(b) and b[j][0] in _STARS:
+            moves.append((i, j + 1))
+        if i < len(a) and j < len(b) and _classes_meet(a[i], b[j]):
+            moves.append((i if a[i][0] in _STARS else i + 1, j if b[j][0] in _STARS else j + 1))
+        for move in moves:
+            if move not in seen:
+                seen.add(move)
+                todo.append(move)
+    return False
+
+
+def _absorbs(p: Token, q: Token) -> bool:
+    """Can the policy position ``p`` take every string the request symbol ``q`` stands for?"""
+    pk, qk = p[0], q[0]
+    if pk == ANY:
+        return True
+    if pk == CHAR:
+        return qk in (ONE, CHAR, LIT)
+    if pk == SEG:
+        return qk in (ONE, SEG) or (qk == LIT and q[1] != ":")
+    if pk == ONE:
+        return qk == ONE or (qk == LIT and q[1] != ":")
+    return qk == LIT and q[1] == p[1]
+
+
+def _covers(p: tuple[Token, ...], q: tuple[Token, ...]) -> bool:
+    """Match ``p`` against the symbol string ``q`` (its wildcards are opaque symbols)."""
+    n = len(p)
+    states = _closure(p, {0})
+    for sym in q:
+        nxt: set[int] = set()
+        for i in states:
+            if i < n and _absorbs(p[i], sym):
+                nxt.add(i if p[i][0] in _STARS else i + 1)
+        if not nxt:
+            return False
+        states = _closure(p, nxt)
+    return n in states
