@@ -41,7 +41,24 @@ class FailLevel(str, Enum):
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"mplint {__version__}")
+        typer.echo(_data_versions())
         raise typer.Exit()
+
+
+def _data_versions() -> str:
+    """Where the bundled data comes from: a few small reads, no heavy imports."""
+    from mplint.catalog.actions import catalog_meta
+    from mplint.catalog.schemas import default_catalog
+
+    try:
+        actions = catalog_meta()
+        date = (actions.get("updated_at") or "?")[:10]
+        iam = f"{actions['package']} {actions['version']} ({date}, {actions['actions']} actions)"
+        schemas = default_catalog()
+        types = schemas.meta.get("types", "?")
+        return f"resource schemas: {schemas.source_version} ({types} types)\nIAM actions: {iam}"
+    except Exception as exc:  # a damaged install still prints its version
+        return f"bundled data unreadable: {exc}"
 
 
 @app.callback()

@@ -12,7 +12,7 @@ from mplint.findings import Finding, Level, Notification
 from mplint.rules import Rule
 from mplint.source import SourceFile
 
-Check = Callable[[Context], Iterable[Finding]]
+Check = Callable[[Context], Iterable[Finding | Notification]]
 SUPPRESS_RE = re.compile(r"(?:#|--)\s*mplint:\s*disable=([A-Za-z0-9_, ]+)")
 
 
@@ -37,7 +37,11 @@ def run(ctx: Context, rules: dict[str, Rule]) -> Result:
     raw: list[Finding] = []
     for entry in checks:
         try:
-            raw.extend(resolve_check(entry)(ctx))
+            for item in resolve_check(entry)(ctx):
+                if isinstance(item, Notification):  # a tool event (a crash inside parliament, ...), not a finding
+                    result.notifications.append(item)
+                else:
+                    raw.append(item)
         except Exception as exc:  # a broken check must not lose the run
             result.notifications.append(Notification(f"check {entry} failed: {type(exc).__name__}: {exc}"))
     suppressions = _inline_suppressions(ctx.project.sources)

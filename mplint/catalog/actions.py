@@ -309,6 +309,13 @@ def _template_stem(template: str) -> str | None:
 
 
 @cache
+def catalog_meta(path: Path | None = None) -> dict[str, Any]:
+    """The catalog's provenance (package, version, date, counts) from its small sidecar file, without loading it."""
+    gz = path or DEFAULT_PATH
+    sidecar = gz.with_name(gz.name.replace(".json.gz", ".meta.json"))
+    return json.loads(sidecar.read_text(encoding="utf-8"))
+
+
 def get_catalog() -> ActionCatalog:
     """The process-wide catalog over the bundled data (loaded on first lookup)."""
     return ActionCatalog()
