@@ -1,0 +1,169 @@
+"""Bundled CloudFormation resource schemas and the StackQL -> CloudFormation type map.
+
+The zip (built by scripts/gen_schemas.py) is opened on first use and each type is decompressed
+and parsed only when asked for. Returned schemas are cached and shared: treat them as read-only.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import zipfile
+
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+SCHEMAS_ZIP = DATA_DIR / "schemas.zip"
+TYPE_MAP_JSON = DATA_DIR / "stackql-cfn-types.json"
+META_MEMBER = "_meta.json"
+HANDLER_OPS = ("create", "read", "update", "delete", "list")
+
+Schema = dict[str, Any]
+
+
+def member_name(type_name: str) -> str:
+    return type_name.replace("::", "--") + ".json"
+
+
+def type_name_of(member: str) -> str:
+    return member.removesuffix(".json").replace("--", "::")
+
+
+class SchemaCatalog:
+    """Lazy access to the bundled resource schemas and the StackQL type map."""
+
+    def __init__(self, zip_path: Path = SCHEMAS_ZIP, type_map_path: Path = TYPE_MAP_JSON) -> None:
+        self._zip_path = Path(zip_path)
+        self._type_map_path = Path(type_map_path)
+        self._zip: zipfile.ZipFile | None = None
+        self._lock = threading.Lock()
+        self._schemas: dict[str, Schema | None] = {}
+        self._meta: dict[str, Any] | None = None
+        self._type_map: dict[str, str] | None = None
+        self._reverse: dict[str, list[str]] | None = None
+
+    # -- schemas -------------------------------------------------------------------------------
+    def _archive(self) -> zipfile.ZipFile:
+        if self._zip is None:
+            import zipfile  # deferred: ~10 ms that a plain import of this module should not pay
+
+            self._zip = zipfile.ZipFile(self._zip_path)
+        return self._zip
+
+    def _read_member(self, member: str) -> Any | None:
+        with self._lock:
+            archive = self._archive()
+            try:
+                raw = archive.read(member)
+            except KeyError:
+                return None
+        return json.loads(raw)
+
+    def schema(self, type_name: str) -> Schema | None:
+        """The resource provider schema for ``AWS::Service::Resource``, or None if not bundled."""
+        if type_name not in self._schemas:
+            self._schemas[type_name] = self._read_member(member_name(type_name))
+        return self._schemas[type_name]
+
+    def type_names(self) -> list[str]:
+        with self._lock:
+            names = self._archive().namelist()
+        return sorted(type_name_of(n) for n in names if n != META_MEMBER)
+
+    def has_type(self, type_name: str) -> bool:
+        return self.schema(type_name) is not None
+
+    @property
+    def meta(self) -> dict[str, Any]:
+        """Provenance of the zip: source, version, sha256, region, schema_date, types."""
+        if self._meta is None:
+            self._meta = self._read_member(META_MEMBER) or {}
+        return self._meta
+
+    @property
+    def source_version(self) -> str:
+        """e.g. ``cfn-lint 1.58.0``."""
+        return f"{self.meta.get('source', '?')} {self.meta.get('version', '?')}"
+
+    def close(self) -> None:
+        with self._lock:
+            if self._zip is not None:
+                self._zip.close()
+                self._zip = None
+
+    # -- StackQL type map ----------------------------------------------------------------------
+    def type_map(self) -> dict[str, str]:
+        """StackQL resource name (``aws.x.y`` / ``awscc.x.y``, incl. ``*_list_only`` / ``*_tags``) -> CFN type."""
+        if self._type_map is None:
+            self._type_map = json.loads(self._type_map_path.read_text(encoding="utf-8"))
+        return self._type_map
+
+    def cfn_type(self, stackql_name: str) -> str | None:
+        name = stackql_name.strip()
+        mapping = self.type_map()
+        return mapping.get(name) or mapping.get(name.lower())
+
+    def stackql_names(self, cfn_type: str) -> list[str]:
+        """All StackQL names (both providers, all views) for a CFN type, sorted."""
+        if self._reverse is None:
+            reverse: dict[str, list[str]] = {}
+            for name, type_name in sorted(self.type_map().items()):
+                reverse.setdefault(type_name, []).append(name)
+            self._reverse = reverse
+        return list(self._reverse.get(cfn_type, []))
+
+
+@lru_cache(maxsize=1)
+def default_catalog() -> SchemaCatalog:
+    return SchemaCatalog()
+
+
+# -- helpers over one schema -------------------------------------------------------------------
+def pointer_path(pointer: str) -> tuple[str, ...]:
+    """``/properties/A/*/B`` -> ``("A", "*", "B")``; JSON pointer escapes ~1 and ~0 are undone."""
+    parts = [p.replace("~1", "/").replace("~0", "~") for p in pointer.split("/")[1:]]
+    if parts and parts[0] == "properties":
+        parts = parts[1:]
+    return tuple(parts)
+
+
+def pointer_paths(schema: Schema, key: str) -> list[tuple[str, ...]]:
+    """Every pointer listed under ``key`` (e.g. ``readOnlyProperties``), nested ones included."""
+    return [pointer_path(p) for p in schema.get(key, ()) if isinstance(p, str)]
+
+
+def _top_level(schema: Schema, key: str) -> set[str]:
+    return {path[0] for path in pointer_paths(schema, key) if path}
+
+
+def read_only(schema: Schema) -> set[str]:
+    return _top_level(schema, "readOnlyProperties")
+
+
+def create_only(schema: Schema) -> set[str]:
+    return _top_level(schema, "createOnlyProperties")
+
+
+def write_only(schema: Schema) -> set[str]:
+    return _top_level(schema, "writeOnlyProperties")
+
+
+def conditional_create_only(schema: Schema) -> set[str]:
+    return _top_level(schema, "conditionalCreateOnlyProperties")
+
+
+def primary_identifier(schema: Schema) -> list[str]:
+    return ["/".join(pointer_path(p)) for p in schema.get("primaryIdentifier", ())]
+
+
+def handler_permissions(schema: Schema, op: str) -> list[str]:
+    """IAM actions the CloudFormation handler for ``op`` (create/read/update/delete/list) needs."""
+    handler = schema.get("handlers", {}).get(op.lower(), {})
+    return list(handler.get("permissions", []))
+
+
+def tagging_permissions(schema: Schema) -> list[str]:
+    return list(schema.get("tagging", {}).get("permissions", []))
