@@ -71,7 +71,14 @@ def write_stack(folder: Path, n: int) -> None:
         p = props(i)
         items = [{"name": SNAKE[k], "value": v} for k, v in p.items() if k != "Tags"]
         items.append({"name": "tags", "value": p["Tags"]})
-        resources.append({"name": f"model_package_{i}", "file": "model_package.iql", "props": items, "exports": ["model_package_arn"]})
+        resources.append(
+            {
+                "name": f"model_package_{i}",
+                "file": "model_package.iql",
+                "props": items,
+                "exports": ["model_package_arn"],
+            }
+        )
     manifest = {
         "version": 1,
         "name": "bench",
@@ -91,7 +98,9 @@ def write_stack(folder: Path, n: int) -> None:
 def write_template(path: Path, n: int) -> None:
     template = {
         "AWSTemplateFormatVersion": "2010-09-09",
-        "Resources": {f"ModelPackage{i}": {"Type": "AWS::SageMaker::ModelPackage", "Properties": props(i)} for i in range(n)},
+        "Resources": {
+            f"ModelPackage{i}": {"Type": "AWS::SageMaker::ModelPackage", "Properties": props(i)} for i in range(n)
+        },
     }
     path.write_text(json.dumps(template, indent=1))
 
@@ -109,9 +118,10 @@ def timed(cmd: list[str], repeat: int) -> tuple[float, float, int]:
 
 def measure_isolated(cmd: list[str], repeat: int) -> tuple[float, float, int]:
     """Run the timing in a fresh Python so that the peak RSS belongs to this command alone."""
+    here = str(Path(__file__).parent)
     code = (
-        "import json,sys;sys.path.insert(0,%r);from bench_lint import timed;"
-        "print(json.dumps(timed(%r,%d)))" % (str(Path(__file__).parent), cmd, repeat)
+        f"import json,sys;sys.path.insert(0,{here!r});from bench_lint import timed;"
+        f"print(json.dumps(timed({cmd!r},{repeat})))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     wall, peak, rc = json.loads(out)
@@ -136,7 +146,9 @@ def main() -> None:
         for n in (int(s) for s in args.sizes.split(",")):
             folder = Path(tmp, f"stack{n}")
             write_stack(folder, n)
-            mw, mp, mc = measure_isolated([*mplint, "lint", str(folder), "--format", "json", "-o", os.devnull], args.repeat)
+            mw, mp, mc = measure_isolated(
+                [*mplint, "lint", str(folder), "--format", "json", "-o", os.devnull], args.repeat
+            )
             row = f"{n:>6} {mw:>9.3f} {mp:>6.0f} {mc:>4}"
             if cfn_lint:
                 template = Path(tmp, f"template{n}.json")

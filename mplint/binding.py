@@ -74,7 +74,9 @@ def bind(
         binding.insert = insert
         _set_type(binding, insert.target.text, insert.target.span, type_map, "query")
     elif declared:
-        _set_type(binding, declared, resource.anchor_span, type_map, "config" if mapping and mapping.type else "comment")
+        _set_type(
+            binding, declared, resource.anchor_span, type_map, "config" if mapping and mapping.type else "comment"
+        )
     if binding.cfn_type is None:
         return binding
     if insert is not None:
@@ -105,7 +107,7 @@ def _directives(source: SourceFile, resource: Resource) -> dict[int, str]:
 def _pair_by_name(binding, manifest, resource, mapping, directives, envs) -> None:
     scopes = prop_scopes(manifest, resource)
     renames = mapping.props if mapping else {}
-    for prop, scope in zip(resource.props, scopes):
+    for prop, scope in zip(resource.props, scopes, strict=False):
         if not prop.name:
             continue
         target = renames.get(prop.name) or directives.get(id(prop)) or prop.name
@@ -114,7 +116,7 @@ def _pair_by_name(binding, manifest, resource, mapping, directives, envs) -> Non
 
 def _pair_insert(binding, manifest, resource, insert: Insert, envs) -> None:
     scope = query_scope(manifest, resource)
-    for column, item in zip(insert.columns, insert.values):
+    for column, item in zip(insert.columns, insert.values, strict=False):
         if column.text.lower() == "region":
             continue
         binding.values.extend(_column_values(column, item, scope, insert, envs))
@@ -123,7 +125,7 @@ def _pair_insert(binding, manifest, resource, insert: Insert, envs) -> None:
 def _column_values(column: Item, item: Item, scope: Scope, insert: Insert, envs) -> list[PropertyValue]:
     text = item.text
     inner = text[1:-1] if len(text) >= 2 and text[0] == text[-1] == "'" else None
-    if inner is not None and is_template(inner) or inner is None and is_template(text):
+    if (inner is not None and is_template(inner)) or (inner is None and is_template(text)):
         name = analyse(inner if inner is not None else text).simple_name
         definition = scope.get(name) if name else None
         if definition is not None and definition.kind == "prop" and definition.prop is not None:
@@ -204,7 +206,9 @@ def _key_span(prop: Prop, column: Item | None) -> Span:
     return (prop.name_node or prop.node).span
 
 
-def to_value(node: Node | None, scope: Scope, env: str | None, substitutions: dict[int, Definition], depth: int = 0) -> Any:
+def to_value(
+    node: Node | None, scope: Scope, env: str | None, substitutions: dict[int, Definition], depth: int = 0
+) -> Any:
     """Plain data for a value node: templates become Opaque, unless exactly `{{ name }}` of a literal definition."""
     if node is None:
         return None

@@ -121,7 +121,9 @@ def parse_config(data: dict[str, Any], path: Path | None = None) -> Config:
         exclude=_strings(data.get("exclude"), "exclude", where),
         engine=_engine(data.get("engine"), where),
         identity=_identity(data, base, where),
-        identities={str(k): _identity(v, base, f"{where}identities.{k}: ") for k, v in _dict(data, "identities", where).items()},
+        identities={
+            str(k): _identity(v, base, f"{where}identities.{k}: ") for k, v in _dict(data, "identities", where).items()
+        },
         resource_identities={str(k): str(v) for k, v in _dict(data, "resource-identities", where).items()},
         commands=_commands(data.get("commands"), where),
     )

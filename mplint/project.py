@@ -176,7 +176,11 @@ def load_project(paths: list[Path], config: Config, base: Path | None = None) ->
                 stacks.setdefault(manifest.resolve(), manifest)
             else:
                 project.load_findings.append(
-                    Finding("MPL006", "query file outside a stack: no stackql_manifest.yml above it", Span.point(project.display(path)))
+                    Finding(
+                        "MPL006",
+                        "query file outside a stack: no stackql_manifest.yml above it",
+                        Span.point(project.display(path)),
+                    )
                 )
         else:
             project.policy(path, PolicyKind.IDENTITY)

@@ -70,7 +70,9 @@ def load_rule_file(path: Path) -> Rule:
     try:
         level = Level(data["level"])
     except ValueError:
-        raise RuleFileError(path, lines.get("level", 1), f"level must be error, warning or note, not {data['level']!r}") from None
+        raise RuleFileError(
+            path, lines.get("level", 1), f"level must be error, warning or note, not {data['level']!r}"
+        ) from None
     tags = data.get("tags") or []
     if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
         raise RuleFileError(path, lines.get("tags", 1), "`tags` must be a list of strings")

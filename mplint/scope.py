@@ -28,7 +28,7 @@ class Scope(MappingABC):
     Views share one index per manifest, so a stack of N resources costs O(N), not O(N^2).
     """
 
-    __slots__ = ("_fixed", "_exports", "_limit", "_local")
+    __slots__ = ("_exports", "_fixed", "_limit", "_local")
 
     def __init__(
         self,
@@ -68,7 +68,9 @@ def _index(manifest: Manifest) -> tuple[dict[str, Definition], dict[str, list[tu
     fixed: dict[str, Definition] = {name: Definition(name, "builtin", None) for name in BUILTIN_NAMES}
     for glob in manifest.globals:
         if glob.name:
-            fixed[glob.name] = Definition(glob.name, "global", glob.name_node.span if glob.name_node else None, glob.value)
+            fixed[glob.name] = Definition(
+                glob.name, "global", glob.name_node.span if glob.name_node else None, glob.value
+            )
     exports: dict[str, list[tuple[int, Definition]]] = {}
     for position, resource in enumerate(manifest.resources):
         for name, node in resource.exports:

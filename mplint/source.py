@@ -39,6 +39,8 @@ class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
                 _RESOLVED.clear()
             tag = _RESOLVED[key] = super().resolve(kind, value, implicit)
         return tag
+
+
 _STR_TAG = "tag:yaml.org,2002:str"
 
 
@@ -378,7 +380,11 @@ class _JsonParser:
 
     def value(self, depth: int) -> Node:
         if depth > MAX_DEPTH:
-            raise LoadError("MPL005", f"document nested deeper than {MAX_DEPTH} levels", self.source.offset_span(self.pos, self.pos + 1))
+            raise LoadError(
+                "MPL005",
+                f"document nested deeper than {MAX_DEPTH} levels",
+                self.source.offset_span(self.pos, self.pos + 1),
+            )
         self.skip_ws()
         if self.pos >= len(self.text):
             raise self.fail("unexpected end of input")

@@ -12,7 +12,9 @@ from mplint.findings import Span
 from mplint.source import Node, Scalar, SourceFile
 
 DEAD_NAMESPACES = ("vars", "globals")
-BUILTIN_NAMES = frozenset({"stack_name", "stack_env", "uuid", "range", "dict", "lipsum", "cycler", "joiner", "namespace", "loop"})
+BUILTIN_NAMES = frozenset(
+    {"stack_name", "stack_env", "uuid", "range", "dict", "lipsum", "cycler", "joiner", "namespace", "loop"}
+)
 
 # The filters and globals stackql-deploy registers (1.x and 2.x): known to the parser, never called.
 STACKQL_FILTERS = (

@@ -127,7 +127,7 @@ def test_config_levels_and_ignore(tmp_path: Path) -> None:
 
 
 def test_pyproject_config_is_found(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    stack = _stack_copy(tmp_path)
+    _stack_copy(tmp_path)
     (tmp_path / ".git").mkdir()
     (tmp_path / "pyproject.toml").write_text('[tool.mplint]\nselect = ["MPL203"]\n')
     monkeypatch.chdir(tmp_path)

@@ -34,7 +34,9 @@ def _query_files(stack: Stack) -> Iterator[Finding]:
     for resource in stack.manifest.resources:
         if resource.index in stack.queries:
             continue
-        needs = resource.type in NEEDS_QUERY_FILE or (resource.type in ("query", "command") and resource.node.get("sql") is None)
+        needs = resource.type in NEEDS_QUERY_FILE or (
+            resource.type in ("query", "command") and resource.node.get("sql") is None
+        )
         path = stack.query_paths.get(resource.index)
         if needs and path is not None and not path.exists():
             where = f"`resources/{resource.file}`" if resource.file else f"`resources/{resource.name}.iql`"

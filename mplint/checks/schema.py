@@ -92,7 +92,11 @@ def check_binding(binding: Binding, validator: Draft7Validator) -> Iterator[Find
 def _lifecycle(binding: Binding, schema: dict) -> Iterator[Finding]:
     ro, wo = read_only(schema), write_only(schema)
     for pv in binding.values:
-        related = (Related(pv.column.span, "set by this INSERT column"),) if pv.column and pv.key_span != pv.column.span else ()
+        related = (
+            (Related(pv.column.span, "set by this INSERT column"),)
+            if pv.column and pv.key_span != pv.column.span
+            else ()
+        )
         if pv.property in ro:
             yield Finding(
                 "MPL207",
@@ -128,7 +132,9 @@ def _findings(error: ValidationError, values: dict[str, PropertyValue], binding:
     yield Finding(rule, message, span, related=related, key_path=tuple(path))
 
 
-def _unknown_property(extra: str, known: list[str], path: list, values: dict[str, PropertyValue], binding: Binding) -> Finding:
+def _unknown_property(
+    extra: str, known: list[str], path: list, values: dict[str, PropertyValue], binding: Binding
+) -> Finding:
     best = closest(extra, known)
     hint = f" (did you mean `{best}`?)" if best else ""
     where = f"`{'.'.join(map(str, path))}`" if path else binding.cfn_type
@@ -137,7 +143,9 @@ def _unknown_property(extra: str, known: list[str], path: list, values: dict[str
         span, related = pv.key_span or pv.node.span, ()
     else:
         span, related = _locate([*path, extra], values, binding, key=True)
-    return Finding("MPL201", f"unknown property `{extra}` in {where}{hint}", span, related=related, key_path=(*path, extra))
+    return Finding(
+        "MPL201", f"unknown property `{extra}` in {where}{hint}", span, related=related, key_path=(*path, extra)
+    )
 
 
 def _describe(error: ValidationError, binding: Binding) -> tuple[str, str]:
@@ -145,7 +153,9 @@ def _describe(error: ValidationError, binding: Binding) -> tuple[str, str]:
     where = ".".join(map(str, error.absolute_path)) or binding.cfn_type
     got = _show(error.instance)
     if kind == "type":
-        expected = error.validator_value if isinstance(error.validator_value, str) else " or ".join(error.validator_value)
+        expected = (
+            error.validator_value if isinstance(error.validator_value, str) else " or ".join(error.validator_value)
+        )
         actual = "null" if error.instance is None else f"{_type_name(error.instance)} {got}"
         return "MPL202", f"`{where}` must be {_article(expected)} {expected}, not {actual}"
     if kind in ("enum", "const"):
@@ -241,7 +251,9 @@ def _show(value: Any) -> str:
 def _type_name(value: Any) -> str:
     if value is None:
         return "null"
-    return {bool: "boolean", int: "integer", float: "number", str: "string", list: "array", dict: "object"}.get(type(value), "value")
+    return {bool: "boolean", int: "integer", float: "number", str: "string", list: "array", dict: "object"}.get(
+        type(value), "value"
+    )
 
 
 def _article(word: str) -> str:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from mplint.checks.scopes import query_templates
 from mplint.context import Context
-from mplint.findings import Finding, Related
+from mplint.findings import Finding
 from mplint.model.manifest import Manifest
 from mplint.scope import Scope, prop_scopes
 from mplint.source import Node, Scalar, SourceFile
@@ -16,6 +17,7 @@ def check(ctx: Context) -> Iterator[Finding]:
     for stack in ctx.project.stacks:
         if stack.manifest is not None:
             yield from check_manifest(stack.manifest)
+    yield from query_templates(ctx)  # the same rules inside query files, with each resource's query scope
 
 
 def check_manifest(manifest: Manifest) -> Iterator[Finding]:
@@ -25,7 +27,7 @@ def check_manifest(manifest: Manifest) -> Iterator[Finding]:
             yield from _syntax_and_dead(source, scalar)  # globals also see environment variables: names unknowable
     resource_names = {r.name for r in manifest.resources if r.name}
     for res in manifest.resources:
-        for position, (prop, scope) in enumerate(zip(res.props, prop_scopes(manifest, res))):
+        for position, (prop, scope) in enumerate(zip(res.props, prop_scopes(manifest, res), strict=False)):
             later = {p.name for p in res.props[position + 1 :] if p.name}
             for node in _value_nodes(prop):
                 for scalar in _templates(node):
@@ -74,6 +76,7 @@ def _undefined(
             hint = " (a later prop of this resource: props see only earlier ones)"
         yield Finding(
             "MPL106",
-            f"`{{{{ {name} }}}}`: no scope defines `{name}`{hint}; stackql-deploy 1.x renders an empty string, 2.x stops",
+            f"`{{{{ {name} }}}}`: no scope defines `{name}`{hint}; "
+            "stackql-deploy 1.x renders an empty string, 2.x stops",
             locate(source, scalar, name),
         )

@@ -39,7 +39,10 @@ def render(result: Result, sources: dict[str, SourceFile], options: dict) -> str
         "summary": {
             "files": options.get("files", 0),
             "findings": len(result.findings),
-            **{level: sum(1 for f in result.findings if f.level and f.level.value == level) for level in ("error", "warning", "note")},
+            **{
+                level: sum(1 for f in result.findings if f.level and f.level.value == level)
+                for level in ("error", "warning", "note")
+            },
         },
     }
     return json.dumps(doc, indent=2, sort_keys=False, ensure_ascii=False) + "\n"

@@ -22,7 +22,8 @@ def render(result: Result, sources: dict[str, SourceFile], options: dict) -> str
         s = finding.span
         level = finding.level or Level.WARNING
         where = _paint(f"{s.path}:{s.line}:{s.col}:", "1", colour)
-        out.append(f"{where} {_paint(finding.rule_id, '1', colour)} {_paint(level.value, COLOURS[level], colour)} {finding.message}")
+        rule, label = _paint(finding.rule_id, "1", colour), _paint(level.value, COLOURS[level], colour)
+        out.append(f"{where} {rule} {label} {finding.message}")
         for rel in finding.related:
             r = rel.span
             out.append(f"    {r.path}:{r.line}:{r.col}: {rel.message}")
@@ -40,8 +41,13 @@ def render(result: Result, sources: dict[str, SourceFile], options: dict) -> str
 def _summary(result: Result, files: int) -> str:
     counts = Counter(f.level for f in result.findings)
     total = len(result.findings)
+    in_files = f"in {_plural(files, 'file')}"
     if not total:
-        return f"No findings in {files} file{'s' if files != 1 else ''}."
-    parts = [f"{counts[level]} {level.value}{'s' if counts[level] != 1 else ''}" for level in Level if counts[level]]
+        return f"No findings {in_files}."
+    parts = [_plural(counts[level], level.value) for level in Level if counts[level]]
     extra = f", {len(result.suppressed)} suppressed" if result.suppressed else ""
-    return f"Found {total} finding{'s' if total != 1 else ''} ({', '.join(parts)}{extra}) in {files} file{'s' if files != 1 else ''}."
+    return f"Found {_plural(total, 'finding')} ({', '.join(parts)}{extra}) {in_files}."
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
