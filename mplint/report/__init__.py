@@ -1,23 +1,44 @@
-"""Reporters: turn an engine result into text, JSON or SARIF. They never decide what is a finding."""
+"""Reporters: an engine result as text, JSON, SARIF or GitHub annotations. They never decide what is a finding."""
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable
 
 from mplint.engine import Result
 from mplint.findings import Finding
 from mplint.source import SourceFile
 
+FINGERPRINT_KEY = "mplint/v1"
+FORMATS = ("text", "json", "sarif", "github")
+
+# Positions quoted inside a message ("first at line 12", "a.yml:3:5") must not move the fingerprint.
+_POSITION_RE = re.compile(r"\b(lines?|columns?|col)\s+\d+|:\d+(?::\d+)?\b", re.IGNORECASE)
+
 
 def fingerprint(finding: Finding, sources: dict[str, SourceFile]) -> str:
-    """A finding's identity across runs: rule, path, key path and the normalised line, not the line number."""
+    """A finding's identity across runs: rule, path, key path, the normalised line and the message
+    (positions removed); never the line number, so that inserting lines above keeps it."""
     source = sources.get(finding.span.path)
     line = ""
     if source is not None and 0 < finding.span.line <= len(source.lines):
         line = " ".join(source.lines[finding.span.line - 1].split())
-    parts = [finding.rule_id, finding.span.path, "/".join(map(str, finding.key_path)), line, finding.message]
+    message = _POSITION_RE.sub("#", finding.message)
+    parts = [finding.rule_id, finding.span.path, "/".join(map(str, finding.key_path)), line, message]
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
+
+
+def fingerprints(findings: Iterable[Finding], sources: dict[str, SourceFile]) -> list[str]:
+    """One fingerprint a finding, unique within the run: a repeat gets `:2`, `:3`, ... in document order."""
+    seen: Counter[str] = Counter()
+    out: list[str] = []
+    for finding in findings:
+        base = fingerprint(finding, sources)
+        seen[base] += 1
+        out.append(base if seen[base] == 1 else f"{base}:{seen[base]}")
+    return out
 
 
 Reporter = Callable[[Result, dict[str, SourceFile], dict], str]
@@ -30,6 +51,8 @@ def get_reporter(name: str) -> Reporter:
         from mplint.report.json import render
     elif name == "sarif":
         from mplint.report.sarif import render
+    elif name == "github":
+        from mplint.report.github import render
     else:
         raise ValueError(f"unknown format {name!r}")
     return render

@@ -1,79 +1,173 @@
-"""SARIF 2.1.0 output for CI, GitHub code scanning and editors."""
+"""SARIF 2.1.0 output for CI, GitHub code scanning and editors (see docs/editors.md)."""
 
 from __future__ import annotations
 
 import json
+import re
+from pathlib import PurePosixPath, PureWindowsPath
 from urllib.parse import quote
 
 from mplint import HOMEPAGE, __version__
 from mplint.engine import Result
-from mplint.findings import Finding, Span
-from mplint.report import fingerprint
-from mplint.rules import Rule
+from mplint.findings import Finding, Level, Notification, Span
+from mplint.report import FINGERPRINT_KEY, fingerprints
+from mplint.rules import Rule, builtin_rules_dir
 from mplint.source import SourceFile
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 SRCROOT = "%SRCROOT%"
+SRCROOT_TEXT = "The folder mplint was run from (the repository root)."
+MAX_DESCRIPTION = 1024
+MAX_TAGS = 20
+MAX_RESULTS = 25_000  # GitHub code scanning's limit for one run
+PRECISIONS = ("very-high", "high", "medium", "low")
+SECURITY_RANGES = ("MPL3", "MPL4")  # permissions and policy hygiene
+# GitHub maps security-severity to critical > 9.0, high ≥ 7.0, medium ≥ 4.0, low; used when a rule gives none.
+DEFAULT_SECURITY_SEVERITY = {Level.ERROR: "7.5", Level.WARNING: "5.0", Level.NOTE: "2.0"}
+_WINDOWS_ABS = re.compile(r"^[A-Za-z]:[/\\]")
 
 
 def rule_help_uri(rule: Rule) -> str:
+    """The rule's generated page; user rules (outside the built-in folder) point at the index."""
+    if rule.path is not None and rule.path.parent.resolve() != builtin_rules_dir().resolve():
+        return f"{HOMEPAGE}/blob/main/docs/rules/README.md"
     return f"{HOMEPAGE}/blob/main/docs/rules/{rule.id}.md"
 
 
+def is_security_rule(rule: Rule) -> bool:
+    return rule.id.startswith(SECURITY_RANGES) or "security" in rule.tags or rule.security_severity is not None
+
+
+def security_severity(rule: Rule) -> str:
+    """The rule's `security_severity` as GitHub wants it (a number 0.1-10.0, as a string), else a default by level."""
+    try:
+        value = float(rule.security_severity) if rule.security_severity is not None else None
+    except ValueError:
+        value = None
+    if value is None or not 0.1 <= value <= 10.0:
+        return DEFAULT_SECURITY_SEVERITY[rule.level]
+    return f"{value:.1f}"
+
+
+def rule_tags(rule: Rule) -> list[str]:
+    tags = list(dict.fromkeys(t for t in rule.tags if t.strip()))
+    if is_security_rule(rule) and "security" not in tags:
+        tags.insert(0, "security")
+    return tags[:MAX_TAGS]
+
+
+def sentence(text: str) -> str:
+    """One line ending in a full stop, as SARIF messages should be."""
+    text = " ".join(text.split())
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
+def linked_message(finding: Finding) -> str:
+    """The message, with an embedded link `[text](id)` to each related location: GitHub shows
+    related locations only through such links. Literal brackets are escaped, as SARIF asks."""
+    if not finding.related:
+        return sentence(finding.message)
+    text = _escape_brackets(sentence(finding.message)).removesuffix(".")
+    links = "; ".join(
+        f"[{_escape_brackets(' '.join(rel.message.split()))}]({i})" for i, rel in enumerate(finding.related, 1)
+    )
+    return f"{text} (see {links})."
+
+
+def _escape_brackets(text: str) -> str:
+    return text.replace("[", "\\[").replace("]", "\\]")
+
+
+def full_description(rule: Rule) -> str:
+    """The help's first paragraph on one line, cut at a word to fit GitHub's 1024 characters."""
+    text = " ".join(rule.help.split("\n\n")[0].split()) or rule.summary
+    if len(text) <= MAX_DESCRIPTION:
+        return text
+    return text[: MAX_DESCRIPTION - 1].rsplit(" ", 1)[0] + "…"
+
+
 def _rule(rule: Rule) -> dict:
-    properties: dict = {"tags": list(rule.tags)[:20], "precision": rule.precision}
-    if rule.security_severity:
-        properties["security-severity"] = rule.security_severity
+    precision = rule.precision if rule.precision in PRECISIONS else "high"
+    properties: dict = {"tags": rule_tags(rule), "precision": precision}
+    if is_security_rule(rule):
+        properties["security-severity"] = security_severity(rule)
+    help_uri = rule_help_uri(rule)
     return {
         "id": rule.id,
         "name": rule.name,
-        "shortDescription": {"text": rule.summary},
-        "fullDescription": {"text": rule.help.split("\n\n")[0][:1024]},
-        "help": {"text": rule.help, "markdown": rule.help},
-        "helpUri": rule_help_uri(rule),
+        "shortDescription": {"text": sentence(rule.summary)},
+        "fullDescription": {"text": full_description(rule)},
+        "help": {"text": rule.help, "markdown": f"{rule.help}\n\n[{rule.id} {rule.name}]({help_uri})"},
+        "helpUri": help_uri,
         "defaultConfiguration": {"level": rule.level.value},
         "properties": properties,
     }
 
 
-def _location(span: Span) -> dict:
-    artifact: dict = {"uri": quote(span.path)}
-    if span.path.startswith("/"):
-        artifact = {"uri": "file://" + quote(span.path)}
-    else:
-        artifact["uriBaseId"] = SRCROOT
-    return {
-        "physicalLocation": {
-            "artifactLocation": artifact,
-            "region": {"startLine": span.line, "startColumn": span.col, "endLine": span.end_line, "endColumn": span.end_col},
-        }
-    }
+def artifact_location(path: str) -> dict:
+    """A relative path under %SRCROOT% (forward slashes, percent-encoded), or an absolute file URI."""
+    if path.startswith("/"):
+        return {"uri": PurePosixPath(path).as_uri()}
+    if _WINDOWS_ABS.match(path):
+        return {"uri": PureWindowsPath(path).as_uri()}
+    return {"uri": quote(path.replace("\\", "/")), "uriBaseId": SRCROOT}
 
 
-def _result(finding: Finding, index: dict[str, int], sources: dict[str, SourceFile]) -> dict:
-    out: dict = {
-        "ruleId": finding.rule_id,
-        "ruleIndex": index[finding.rule_id],
-        "level": finding.level.value if finding.level else "warning",
-        "message": {"text": finding.message},
-        "locations": [_location(finding.span)],
-        "partialFingerprints": {"mplint/v1": fingerprint(finding, sources)},
+def region(span: Span) -> dict:
+    return {"startLine": span.line, "startColumn": span.col, "endLine": span.end_line, "endColumn": span.end_col}
+
+
+def location(span: Span) -> dict:
+    return {"physicalLocation": {"artifactLocation": artifact_location(span.path), "region": region(span)}}
+
+
+def _result(finding: Finding, index: dict[str, int], print_: str) -> dict:
+    out: dict = {"ruleId": finding.rule_id}
+    if finding.rule_id in index:
+        out["ruleIndex"] = index[finding.rule_id]
+    out |= {
+        "level": (finding.level or Level.WARNING).value,
+        "message": {"text": linked_message(finding)},
+        "locations": [location(finding.span)],
+        "partialFingerprints": {FINGERPRINT_KEY: print_},
     }
     if finding.related:
         out["relatedLocations"] = [
-            {"id": i, **_location(rel.span), "message": {"text": rel.message}} for i, rel in enumerate(finding.related, 1)
+            {"id": i, **location(rel.span), "message": {"text": sentence(rel.message)}}
+            for i, rel in enumerate(finding.related, 1)
         ]
+    return out
+
+
+def _results(result: Result, sources: dict[str, SourceFile], index: dict[str, int]) -> list[dict]:
+    found = [(f, None) for f in result.findings] + list(result.suppressed)
+    prints = fingerprints((f for f, _ in found), sources)
+    out: list[dict] = []
+    for (finding, reason), print_ in zip(found, prints, strict=True):
+        entry = _result(finding, index, print_)
+        if reason is not None:
+            kind = "inSource" if reason == "inline comment" else "external"
+            entry["suppressions"] = [{"kind": kind, "justification": reason}]
+        out.append(entry)
+    return out
+
+
+def _notification(note: Notification) -> dict:
+    out: dict = {"level": note.level.value, "message": {"text": sentence(note.message)}}
+    if note.span:
+        out["locations"] = [location(note.span)]
     return out
 
 
 def render(result: Result, sources: dict[str, SourceFile], options: dict) -> str:
     rules = list(result.rules.values())
     index = {rule.id: i for i, rule in enumerate(rules)}
-    results = [_result(f, index, sources) for f in result.findings]
-    for finding, reason in result.suppressed:
-        entry = _result(finding, index, sources)
-        entry["suppressions"] = [{"kind": "inSource" if reason == "inline comment" else "external", "justification": reason}]
-        results.append(entry)
+    results = _results(result, sources, index)
+    notifications = [_notification(n) for n in result.notifications]
+    if len(results) > MAX_RESULTS:
+        cut = Notification(f"only the first {MAX_RESULTS} of {len(results)} results are written")
+        notifications.append(_notification(cut))
+        results = results[:MAX_RESULTS]
     run: dict = {
         "tool": {
             "driver": {
@@ -84,20 +178,12 @@ def render(result: Result, sources: dict[str, SourceFile], options: dict) -> str
                 "rules": [_rule(r) for r in rules],
             }
         },
-        "originalUriBaseIds": {SRCROOT: {"description": {"text": "The folder mplint was run from (the repository root)."}}},
+        "originalUriBaseIds": {SRCROOT: {"description": {"text": SRCROOT_TEXT}}},
         "columnKind": "utf16CodeUnits",
         "results": results,
     }
-    if result.notifications:
-        run["invocations"] = [
-            {
-                "executionSuccessful": True,
-                "toolExecutionNotifications": [
-                    {"level": n.level.value, "message": {"text": n.message}, **({"locations": [_location(n.span)]} if n.span else {})}
-                    for n in result.notifications
-                ],
-            }
-        ]
+    if notifications:
+        run["invocations"] = [{"executionSuccessful": True, "toolExecutionNotifications": notifications}]
     if options.get("category"):
         run["automationDetails"] = {"id": options["category"]}
     log = {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
