@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -182,8 +183,16 @@ def load_project(paths: list[Path], config: Config, base: Path | None = None) ->
                         Span.point(project.display(path)),
                     )
                 )
-        else:
+        elif kind == "policy":
             project.policy(path, PolicyKind.IDENTITY)
+        else:
+            project.load_findings.append(
+                Finding(
+                    "MPL006",
+                    "not a stackql-deploy manifest, query file or IAM policy: skipped",
+                    Span.point(project.display(path)),
+                )
+            )
     for path in sorted(stacks.values(), key=lambda p: p.as_posix()):
         stack = load_stack(project, path)
         if stack is not None:
@@ -194,19 +203,27 @@ def load_project(paths: list[Path], config: Config, base: Path | None = None) ->
     return project
 
 
+POLICY_MARKS = re.compile(r"[\"']?(Statement|PolicyVersion)[\"']?\s*:")
+MANIFEST_MARKS = re.compile(r"^(resources|globals|providers)\s*:", re.MULTILINE)
+
+
 def classify(path: Path) -> str:
-    """manifest | query | policy, from the name and, for other YAML/JSON files, a glance at the content."""
+    """manifest | query | policy | other, from the name and, for other files, a glance at the content."""
     if path.name in MANIFEST_NAMES:
         return "manifest"
     if path.suffix.lower() == ".iql":
         return "query"
     try:
-        head = path.read_text(encoding="utf-8", errors="replace")[:4096]
+        head = path.read_text(encoding="utf-8", errors="replace")[:65536]
     except OSError:
-        return "manifest"  # reported as unreadable when loaded
-    if path.suffix.lower() in (".yml", ".yaml") and "Statement" not in head and "PolicyVersion" not in head:
+        return "policy"  # reported as unreadable when read
+    if not head.strip():
+        return "policy"  # reported as empty when read
+    if POLICY_MARKS.search(head):
+        return "policy"
+    if path.suffix.lower() in (".yml", ".yaml") and MANIFEST_MARKS.search(head):
         return "manifest"
-    return "policy"
+    return "other"
 
 
 def _manifest_of(query: Path) -> Path | None:
@@ -227,7 +244,7 @@ def load_stack(project: Project, path: Path) -> Stack | None:
     stack = Stack(path.parent, doc, build_manifest(doc))
     if stack.manifest is None:
         project.load_findings.append(
-            Finding("MPL006", "not a stackql-deploy manifest: the top level must be a mapping", source.whole_span())
+            Finding("MPL108", "a stackql-deploy manifest's top level must be a mapping", source.whole_span())
         )
         return stack
     for resource in stack.manifest.resources:
