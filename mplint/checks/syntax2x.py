@@ -1,0 +1,45 @@
+"""MPL150, MPL151: syntax the target stackql-deploy engine cannot run.
+
+The target is `--engine`, `engine:` in the config, or the stack's own evidence (see `mplint.engine_target`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from mplint.context import Context
+from mplint.engine_target import if_conditions, if_grammar_2x, if_python, target, uses_2x
+from mplint.findings import Finding
+
+
+def check(ctx: Context) -> Iterator[Finding]:
+    for stack in ctx.project.stacks:
+        if stack.manifest is None:
+            continue
+        chosen = target(ctx, stack)
+        if chosen.engine == 1:
+            why = "" if chosen.source == "option" else " (the stack's `if:` needs 1.x)"
+            for use in uses_2x(ctx, stack):
+                yield Finding(
+                    "MPL150",
+                    f"{use.what} is stackql-deploy 2.x syntax: 1.x, the target engine{why}, fails on it",
+                    use.span,
+                )
+        for text, node in if_conditions(stack.manifest):
+            yield from _condition(text, node.span, chosen.engine)
+
+
+def _condition(text: str, span, engine: int) -> Iterator[Finding]:
+    if engine == 2 and not if_grammar_2x(text):
+        yield Finding(
+            "MPL151",
+            f"`if: {text.strip()}` is not a condition stackql-deploy 2.x evaluates (true, false, `a == b`, `a != b`, "
+            "`a in [...]`, `a not in [...]`): it stops, or compares the rest as text",
+            span,
+        )
+    elif engine == 1 and not if_python(text):
+        yield Finding(
+            "MPL151",
+            f"`if: {text.strip()}` is not a Python expression: stackql-deploy 1.x fails to evaluate it",
+            span,
+        )

@@ -1,0 +1,175 @@
+"""Which stackql-deploy major version a stack is checked for, and the 2.x-only syntax it uses.
+
+The target is `--engine` (or `engine:` in the config); without it, a stack that uses 2.x-only
+syntax targets 2, one whose `if:` needs 1.x's Python `eval()` targets 1, and any other targets 2.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from weakref import WeakKeyDictionary
+
+from mplint.checks.jinja_facts import facts, name_span
+from mplint.context import Context
+from mplint.findings import Span
+from mplint.model.manifest import Manifest
+from mplint.project import Stack
+from mplint.source import Scalar, SourceFile
+from mplint.templates import locate, string_scalars
+
+TWO_X_FILTERS = ("to_aws_tag_filters", "merge_objects")
+TWO_X_NAMES = ("resource_name", "idempotency_token")  # built-ins of 2.x only
+TWO_X_ANCHORS = ("callback", "troubleshoot")
+FILE_RE = re.compile(r"^\s*file\([^)]*\)\s*$")
+_PLACEHOLDER = re.compile(r"\{\{.*?\}\}", re.DOTALL)
+_OPERAND = r"""(?:'[^']*'|"[^"]*"|[^\s'"=!\[\],]+)"""
+_IF_2X = (
+    re.compile(r"^\s*(?:true|false|True|False|X)\s*$"),
+    re.compile(rf"^\s*{_OPERAND}\s*(?:==|!=)\s*{_OPERAND}\s*$"),
+    re.compile(rf"^\s*{_OPERAND}\s+(?:not\s+)?in\s+\[\s*(?:{_OPERAND}(?:\s*,\s*{_OPERAND})*)?\s*\]\s*$"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Use:
+    """One use of syntax that stackql-deploy 1.x does not know."""
+
+    what: str  # e.g. "`this.vpc_id`"
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    engine: int  # 1 or 2
+    source: str  # "option" | "evidence" | "default"
+
+
+_USES: WeakKeyDictionary[Context, dict[int, list[Use]]] = WeakKeyDictionary()
+
+
+def target(ctx: Context, stack: Stack) -> Target:
+    if ctx.engine in (1, 2):
+        return Target(ctx.engine, "option")
+    if uses_2x(ctx, stack):
+        return Target(2, "evidence")
+    if stack.manifest is not None and any(not if_grammar_2x(text) for text, _ in if_conditions(stack.manifest)):
+        return Target(1, "evidence")
+    return Target(2, "default")
+
+
+def uses_2x(ctx: Context, stack: Stack) -> list[Use]:
+    """Every use of 2.x-only syntax in the stack, in file order (computed once per run)."""
+    per_ctx = _USES.setdefault(ctx, {})
+    found = per_ctx.get(id(stack))
+    if found is None:
+        found = per_ctx[id(stack)] = _find_uses(stack)
+    return found
+
+
+def _find_uses(stack: Stack) -> list[Use]:
+    manifest = stack.manifest
+    if manifest is None:
+        return []
+    source = manifest.doc.source
+    resources = frozenset(r.name for r in manifest.resources if r.name)
+    uses: list[Use] = []
+    for resource in manifest.resources:
+        key = resource.node.key("return_vals")
+        if key is not None:
+            uses.append(Use("`return_vals`", key.span))
+    for scalar in manifest_strings(manifest):
+        uses.extend(_scalar_uses(source, scalar, resources))
+    seen: set[str] = set()
+    for query in stack.queries.values():
+        if query.path not in seen:
+            seen.add(query.path)
+            uses.extend(_query_uses(query, resources))
+    return uses
+
+
+def manifest_strings(manifest: Manifest) -> Iterator[Scalar]:
+    """Every string that stackql-deploy renders: global and prop values, `sql`, `run` and `if`."""
+    for glob in manifest.globals:
+        yield from string_scalars(glob.value)
+    for resource in manifest.resources:
+        for prop in resource.props:
+            yield from string_scalars(prop.value)
+            yield from string_scalars(prop.values)
+        for key in ("sql", "run", "if"):
+            yield from string_scalars(resource.node.get(key))
+
+
+def _scalar_uses(source: SourceFile, scalar: Scalar, resources: frozenset[str]) -> Iterator[Use]:
+    text = scalar.value
+    if FILE_RE.match(text):
+        yield Use(f"`{text.strip()}`", scalar.span)
+        return
+    if "{" not in text or not _may_use_2x(text, resources):
+        return
+    for what, needle in template_uses(text, resources):
+        yield Use(what, locate(source, scalar, needle))
+
+
+def _query_uses(query, resources: frozenset[str]) -> Iterator[Use]:
+    source = query.source
+    for anchor in query.anchors:
+        if anchor.base in TWO_X_ANCHORS:
+            yield Use(f"the `{anchor.key}` anchor", anchor.span)
+        text = anchor.statement
+        if "{" not in text or not _may_use_2x(text, resources):
+            continue
+        for what, needle in template_uses(text, resources):
+            base, _, attr = needle.partition(".")
+            span = name_span(source, anchor.body_start, anchor.body_end, base, attr or None)
+            yield Use(what, span or anchor.span)
+
+
+def _may_use_2x(text: str, resources: frozenset[str]) -> bool:
+    """A cheap test before parsing: only texts that might hold 2.x syntax are parsed."""
+    return (
+        "this." in text or ("." in text and bool(resources))
+        or any(word in text for word in (*TWO_X_FILTERS, *TWO_X_NAMES))
+    )  # fmt: skip
+
+
+def template_uses(text: str, resources: frozenset[str]) -> Iterator[tuple[str, str]]:
+    """(description, needle to locate) for each 2.x-only construct in one template text."""
+    info = facts(text)
+    if info.error:
+        return
+    for base, attr in info.attributes:
+        if base == "this":
+            yield f"`this.{attr}`", f"this.{attr}"
+        elif base in resources and base not in ("vars", "globals"):
+            yield f"`{base}.{attr}` (another resource's export)", f"{base}.{attr}"
+    for name in TWO_X_FILTERS:
+        if name in info.filters:
+            yield f"the `{name}` filter", name
+    for name in TWO_X_NAMES:
+        if name in info.names:
+            yield f"the `{name}` built-in", name
+
+
+def if_conditions(manifest: Manifest) -> Iterator[tuple[str, Scalar]]:
+    for resource in manifest.resources:
+        node = resource.node.get("if")
+        if isinstance(node, Scalar) and isinstance(node.value, str):
+            yield node.value, node
+
+
+def if_grammar_2x(text: str) -> bool:
+    """Whether 2.x can evaluate the condition: `true`/`false`, `a == b`, `a != b`, `a [not] in [...]`."""
+    rendered = _PLACEHOLDER.sub("X", text)
+    return any(pattern.match(rendered) for pattern in _IF_2X)
+
+
+def if_python(text: str) -> bool:
+    """Whether 1.x's `eval()` can parse the condition, with every `{{ }}` as a plain word."""
+    try:
+        ast.parse(_PLACEHOLDER.sub("X", text).strip(), mode="eval")
+    except SyntaxError:
+        return False
+    return True
