@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from mplint.catalog.validator import Opaque
 from mplint.config import ResourceMapping
 from mplint.findings import Span
 from mplint.model.manifest import Manifest, Prop, Resource
@@ -26,8 +27,6 @@ DIRECTIVE_RE = re.compile(r"#\s*mplint:\s*(type|property)=([\w.:]+)")
 NUMBER_RE = re.compile(r"^-?\d+(\.\d+)?([eE][-+]?\d+)?$")
 
 
-class Opaque(str):
-    """A template whose final value is not known before deployment: never type-checked."""
 
 
 @dataclass(slots=True, eq=False)

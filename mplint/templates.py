@@ -12,8 +12,11 @@ from mplint.findings import Span
 from mplint.source import Node, Scalar, SourceFile
 
 DEAD_NAMESPACES = ("vars", "globals")
+# stack_name and stack_env, Jinja's own globals, and the 2.x built-ins resource_name and idempotency_token
+# (MPL150 reports those two under engine 1)
 BUILTIN_NAMES = frozenset(
     {"stack_name", "stack_env", "uuid", "range", "dict", "lipsum", "cycler", "joiner", "namespace", "loop"}
+    | {"resource_name", "idempotency_token"}
 )
 
 # The filters and globals stackql-deploy registers (1.x and 2.x): known to the parser, never called.

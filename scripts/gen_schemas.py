@@ -140,6 +140,8 @@ def build(wheel_path: Path, out: Path) -> dict:
     }
     out.parent.mkdir(parents=True, exist_ok=True)
     write_zip(out, schemas, meta)
+    # the same provenance beside the zip, so that `mplint --version` need not open the archive
+    out.with_name(out.name.replace(".zip", ".meta.json")).write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
     check_reference(out)
     return meta
 

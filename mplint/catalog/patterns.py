@@ -14,7 +14,7 @@ where Python would read them differently:
 The CloudFormation schemas are written against Java's regex engine, so a few Java constructs that
 ECMA rejects are accepted with their Java meaning and recorded in ``notes``: inline flag groups
 (``(?i)`` scoped to the enclosing group, as Java and regex.V1 do), ``\\A``/``\\Z``/``\\z`` anchors,
-``[a&&[b]]`` intersection, quantified anchors (``$``{1,128}) and ``\\p{Print}``-style POSIX names
+``[a&&[b]]`` intersection, quantified anchors (``${1,128}``) and ``\\p{Print}``-style POSIX names
 (read with Unicode meaning, the more permissive reading). Whatever still fails gives ``None`` from
 ``compile_pattern`` and a reason from ``pattern_problems``: callers skip that check, never fail it.
 """
@@ -48,6 +48,10 @@ LINE_TERMINATORS: Ranges = ((0x0A, 0x0A), (0x0D, 0x0D), (0x2028, 0x2029))
 SIMPLE_ESCAPES = {"t": 0x09, "n": 0x0A, "v": 0x0B, "f": 0x0C, "r": 0x0D}
 REGEX_SPECIAL = frozenset("\\.^$*+?{}[]()|-&~#/")
 FLAG_LETTERS = frozenset("ims")
+# Java POSIX class names (ASCII-only in Java); regex reads them as Unicode, the more permissive choice.
+JAVA_POSIX = frozenset(
+    {"Lower", "Upper", "Alpha", "Digit", "Alnum", "Punct", "Graph", "Print", "Blank", "Cntrl", "XDigit", "Space"}
+)
 
 
 class PatternError(ValueError):
@@ -356,6 +360,8 @@ class _Translator:
         m = regex.match(r"\{([A-Za-z0-9_ =.\-]+)\}", self.p[self.i :])
         if m:
             self.i += len(m[0])
+            if m[1] in JAVA_POSIX:
+                self.note(f"\\p{{{m[1]}}} (Java POSIX class, read as Unicode)")
             return _Set(f"\\{c}{{{m[1]}}}")
         if self.peek().isalpha():  # Java's one-letter form \pL
             self.i += 1

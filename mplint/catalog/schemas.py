@@ -80,7 +80,11 @@ class SchemaCatalog:
     def meta(self) -> dict[str, Any]:
         """Provenance of the zip: source, version, sha256, region, schema_date, types."""
         if self._meta is None:
-            self._meta = self._read_member(META_MEMBER) or {}
+            sidecar = self._zip_path.with_name(self._zip_path.name.replace(".zip", ".meta.json"))
+            if sidecar.is_file():  # written beside the zip by the generator: no need to open the archive
+                self._meta = json.loads(sidecar.read_text(encoding="utf-8"))
+            else:
+                self._meta = self._read_member(META_MEMBER) or {}
         return self._meta
 
     @property
@@ -136,7 +140,12 @@ def pointer_paths(schema: Schema, key: str) -> list[tuple[str, ...]]:
 
 
 def _top_level(schema: Schema, key: str) -> set[str]:
-    return {path[0] for path in pointer_paths(schema, key) if path}
+    """The properties a pointer list names whole (`/properties/X`).
+
+    A nested pointer (`/properties/SecurityGroupIngress/*/SourceSecurityGroupName`) names a part of a
+    property, not the property: taking its first segment would call all of SecurityGroupIngress write-only.
+    """
+    return {path[0] for path in pointer_paths(schema, key) if len(path) == 1}
 
 
 def read_only(schema: Schema) -> set[str]:

@@ -5,62 +5,22 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from jsonschema import Draft7Validator, ValidationError, validators
+from jsonschema import Draft7Validator, ValidationError
 
 from mplint.binding import Binding, Opaque, PropertyValue
-from mplint.catalog.patterns import compile_pattern
 from mplint.catalog.schemas import read_only, write_only
+from mplint.catalog.validator import UNCHECKED, extra_keys, resource_validator
 from mplint.context import Context
 from mplint.findings import Finding, Related, Span
 from mplint.source import Mapping, Node, Sequence
 from mplint.suggest import closest
 
-UNCHECKED = "x-unchecked-pattern"
 # Cloud Control request parameters that StackQL accepts as INSERT columns beside the properties.
 REQUEST_PARAMETERS = ("ClientToken",)
 RANGE_KEYWORDS = {
     "minLength", "maxLength", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum",
     "minItems", "maxItems", "uniqueItems", "minProperties", "maxProperties", "multipleOf",
 }  # fmt: skip
-
-
-def _pattern(validator: Any, pattern: str, instance: Any, schema: dict) -> Iterator[ValidationError]:
-    if not isinstance(instance, str) or isinstance(instance, Opaque):
-        return
-    compiled = compile_pattern(pattern)
-    if compiled is None:
-        yield ValidationError(f"pattern {pattern!r} cannot be checked here", validator=UNCHECKED)
-    elif not compiled.search(instance):
-        yield ValidationError(f"{instance!r} does not match the pattern {pattern!r}")
-
-
-SchemaValidator = validators.extend(Draft7Validator, {"pattern": _pattern})
-
-
-def inline_refs(schema: dict) -> dict:
-    """The schema with its local `#/definitions/X` references replaced by their targets.
-
-    jsonschema resolves a `$ref` on every descent, which dominates validation time; inlining once per
-    type is several times faster. A definition that refers to itself (directly or not) keeps its `$ref`.
-    """
-    definitions = schema.get("definitions", {})
-
-    def walk(node: Any, active: frozenset[str]) -> Any:
-        if isinstance(node, list):
-            return [walk(item, active) for item in node]
-        if not isinstance(node, dict):
-            return node
-        ref = node.get("$ref")
-        if isinstance(ref, str) and ref.startswith("#/definitions/") and len(node) == 1:
-            name = ref[len("#/definitions/") :]
-            if name in definitions and name not in active and "/" not in name:
-                return walk(definitions[name], active | {name})
-            return node
-        return {key: walk(value, active) for key, value in node.items()}
-
-    inlined = {key: walk(value, frozenset()) for key, value in schema.items() if key != "definitions"}
-    inlined["definitions"] = definitions
-    return inlined
 
 
 def check(ctx: Context) -> Iterator[Finding]:
@@ -71,7 +31,7 @@ def check(ctx: Context) -> Iterator[Finding]:
                 continue
             if binding.cfn_type not in cache:
                 schema = ctx.schemas.schema(binding.cfn_type)
-                cache[binding.cfn_type] = SchemaValidator(inline_refs(schema)) if schema else None
+                cache[binding.cfn_type] = resource_validator(schema) if schema else None
             validator = cache[binding.cfn_type]
             if validator is not None:
                 yield from check_binding(binding, validator)
@@ -124,7 +84,7 @@ def _findings(error: ValidationError, values: dict[str, PropertyValue], binding:
     kind = error.validator
     if kind == "additionalProperties" and isinstance(error.instance, dict):
         known = list(error.schema.get("properties", {}))
-        for extra in sorted(set(error.instance) - set(known)):
+        for extra in sorted(extra_keys(error.schema, error.instance)):
             yield _unknown_property(extra, known, path, values, binding)
         return
     span, related = _locate(path, values, binding)
@@ -139,8 +99,9 @@ def _unknown_property(
     hint = f" (did you mean `{best}`?)" if best else ""
     where = f"`{'.'.join(map(str, path))}`" if path else binding.cfn_type
     if not path and extra in values:
-        pv = values[extra]
-        span, related = pv.key_span or pv.node.span, ()
+        pv = values[extra]  # the column (or the prop named like a property) is what names it
+        span = pv.column.span if pv.column else pv.key_span or pv.node.span
+        related = (Related(pv.key_span, "its value comes from this prop"),) if pv.column and pv.key_span else ()
     else:
         span, related = _locate([*path, extra], values, binding, key=True)
     return Finding(
