@@ -7,8 +7,10 @@ stackql-deploy reads; JSON is read by a small position-aware parser.
 
 from __future__ import annotations
 
+import gc
 import re
 from bisect import bisect_right
+from contextlib import contextmanager
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -257,6 +259,24 @@ class Document:
 
 def load_yaml(source: SourceFile) -> Document:
     """Parse YAML into a position-aware tree; syntax errors raise LoadError (MPL002)."""
+    with _no_gc():
+        return _load_yaml(source)
+
+
+@contextmanager
+def _no_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector: building a tree allocates many objects and no cycles worth
+    collecting, and collections triggered by the allocation count cost a third of the load time."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _load_yaml(source: SourceFile) -> Document:
     try:
         composed = yaml.compose(source.text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
