@@ -103,11 +103,18 @@ def lint(
     colour: Annotated[Optional[bool], typer.Option("--color/--no-color", help="Colour text output [default: on a terminal].")] = None,  # noqa: UP045
     show_suppressed: Annotated[bool, typer.Option("--show-suppressed", help="List suppressed findings in text output.")] = False,
     category: Annotated[Optional[str], typer.Option("--category", help="SARIF automationDetails.id (only when asked).")] = None,  # noqa: UP045
+    rules_dir: Annotated[
+        list[Path], typer.Option("--rules-dir", help="A folder of user rules (MPL900-MPL999); repeatable.")
+    ] = [],  # noqa: B006
 ) -> None:
     """Lint stacks. Exit 0: nothing at or above --fail-level; 1: findings at or above it; 2: usage or tool error."""
+    import gc
+
     from mplint.config import ConfigError
+    from mplint.rules import RuleFileError
     from mplint.runner import LintOptions, lint_paths
 
+    gc.set_threshold(100_000, 50, 100)  # a lint run allocates many small, acyclic objects: collect less often
     options = LintOptions(
         paths=paths or [Path(".")],
         select=_split(select),
@@ -121,6 +128,7 @@ def lint(
         scps=scp,
         commands=_split(command),
         account=account,
+        rules_dirs=rules_dir,
     )
     try:
         outcome = lint_paths(options)
@@ -132,7 +140,7 @@ def lint(
                 "category": category,
             },
         )
-    except ConfigError as exc:
+    except (ConfigError, RuleFileError) as exc:
         raise _fail(str(exc)) from None
     except Exception as exc:  # the one-line cause, never a bare traceback
         raise _fail(f"internal error: {type(exc).__name__}: {exc}") from None
@@ -155,32 +163,157 @@ def _split(values: list[str]) -> list[str]:
     return [part.strip() for value in values for part in value.split(",") if part.strip()]
 
 
-@rules_app.callback()
-def rules_list(ctx: typer.Context) -> None:
-    """List every rule: id, level, name and summary."""
-    if ctx.invoked_subcommand is not None:
-        return
-    from mplint.rules import RuleFileError, builtin_rules
+def _rules(dirs: list[Path]) -> dict:
+    """The built-in rules and those of the user rule folders; a bad rule file is a usage error."""
+    from mplint.rules import RuleFileError, load_all_rules
 
     try:
-        rules = builtin_rules()
+        return load_all_rules(tuple(dirs))
     except RuleFileError as exc:
         raise _fail(str(exc)) from None
-    for rule in rules.values():
+
+
+@rules_app.callback()
+def rules_list(
+    ctx: typer.Context,
+    rules_dir: Annotated[
+        list[Path], typer.Option("--rules-dir", help="Also the user rules in this folder; repeatable.")
+    ] = [],  # noqa: B006
+) -> None:
+    """List every rule: id, level, name and summary."""
+    ctx.obj = rules_dir
+    if ctx.invoked_subcommand is not None:
+        return
+    for rule in _rules(rules_dir).values():
         typer.echo(f"{rule.id}  {rule.level.value:<7}  {rule.name:<32}  {rule.summary}")
 
 
 @rules_app.command("show")
-def rules_show(rule_id: Annotated[str, typer.Argument(help="A rule id, such as MPL201.")]) -> None:
+def rules_show(ctx: typer.Context, rule_id: Annotated[str, typer.Argument(help="A rule id, such as MPL201.")]) -> None:
     """Print one rule's documentation."""
-    from mplint.rules import builtin_rules
-
-    rule = builtin_rules().get(rule_id.upper())
+    rule = _rules(ctx.obj or []).get(rule_id.upper())
     if rule is None:
         raise _fail(f"no rule {rule_id!r}; `mplint rules` lists them")
     tags = ", ".join(rule.tags) or "-"
     typer.echo(f"{rule.id} {rule.name}\nlevel: {rule.level.value}   tags: {tags}\n\n{rule.summary}\n\n{rule.help}")
 
 
+@rules_app.command("test")
+def rules_test(
+    folder: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Argument(help="A folder of user rules [default: the built-in rules].", show_default=False),
+    ] = None,
+    fixtures: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option("--fixtures", help="Folder of fixture stacks [default: FOLDER/fixtures, or mplint's fixtures/]."),
+    ] = None,
+) -> None:
+    """Lint the rules' fixtures: each rule must report exactly at the lines marked `# expect: ID`.
+    Exit 0: every rule passes; 1: a rule fails; 2: usage or tool error."""
+    from mplint import ruletest
+    from mplint.rules import RuleFileError, builtin_rules, builtin_rules_dir, load_rules
+
+    if folder is not None and not folder.is_dir():
+        raise _fail(f"no such rules folder: {folder}")
+    try:
+        rules = builtin_rules() if folder is None else load_rules((folder,), user=True)
+    except RuleFileError as exc:
+        raise _fail(str(exc)) from None
+    where = fixtures or (folder / "fixtures" if folder else builtin_rules_dir().parent / "fixtures")
+    if not where.is_dir():
+        raise _fail(f"no fixtures folder {where}: give one with --fixtures")
+    stacks = ruletest.find_stacks(where)
+    if folder is None:  # fixtures that load user rules test those, not the built-in ones
+        stacks = [s for s in stacks if not ruletest.uses_user_rules(s)]
+    report = ruletest.run_tests(rules, stacks, Path.cwd(), (folder,) if folder else ())
+    typer.echo(ruletest.render(report), nl=False)
+    raise typer.Exit(0 if report.passed else 1)
+
+
 def main() -> None:
     app()
+
+
+@app.command()
+def permissions(
+    paths: Annotated[
+        Optional[list[Path]],  # noqa: UP045 - typer reads the annotation
+        typer.Argument(
+            help="Manifests, stack folders, or folders searched for stackql_manifest.yml. Default: .",
+            show_default=False,
+        ),
+    ] = None,
+    output_format: Annotated[Format, typer.Option("--format", "-f", help="Output format: text or json.")] = Format.text,
+    output: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option("--output", "-o", help="Write to FILE instead of standard output."),
+    ] = None,
+    config: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option("--config", help="Configuration file (.mplint.yaml or pyproject.toml)."),
+    ] = None,
+    env: Annotated[
+        list[str], typer.Option("--env", help="Stack environment(s) whose `values` to use. Default: all named.")
+    ] = [],  # noqa: B006
+    policy: Annotated[
+        list[Path],
+        typer.Option("--policy", help="IAM policy of the deploying identity, for a verdict per action; repeatable."),
+    ] = [],  # noqa: B006
+    boundary: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option("--boundary", help="Permissions boundary of the deploying identity."),
+    ] = None,
+    scp: Annotated[
+        list[Path], typer.Option("--scp", help="Service control policy over the account; repeatable.")
+    ] = [],  # noqa: B006
+    command: Annotated[
+        list[str], typer.Option("--command", help="stackql-deploy command(s): build, test, teardown [default: all].")
+    ] = [],  # noqa: B006
+    account: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--account", help="AWS account id, for the ARNs the manifest does not spell out."),
+    ] = None,
+    generate: Annotated[
+        bool, typer.Option("--generate", help="Print a least-privilege policy for what the stacks need.")
+    ] = False,
+) -> None:
+    """What each resource needs per command, and why; with --policy, the verdict on each action; with --generate, a
+    least-privilege policy. Exit 0; 1 when a needed action is surely refused; 2 on usage or tool error."""
+    import json
+
+    from mplint.checks.permissions import build_report, report_json, report_text, resource_needs
+    from mplint.config import ConfigError
+    from mplint.context import Context
+    from mplint.iam.generate import policy_json
+    from mplint.project import load_project
+    from mplint.runner import LintOptions, resolve_config
+
+    if output_format not in (Format.text, Format.json):
+        raise _fail("`mplint permissions` prints text or json")
+    options = LintOptions(
+        paths=paths or [Path(".")], config=config, envs=tuple(_split(env)), policies=policy, boundary=boundary,
+        scps=scp, commands=_split(command), account=account,
+    )  # fmt: skip
+    try:
+        settings = resolve_config(options)
+        project = load_project(options.paths, settings)
+        ctx = Context(project, envs=options.envs)
+        for problem in project.load_findings:
+            typer.echo(f"mplint: warning: {problem.span.path}:{problem.span.line}: {problem.message}", err=True)
+        failed = False
+        if generate:
+            report = policy_json(needs for stack in project.stacks for needs in resource_needs(ctx, stack))
+        else:
+            reports = build_report(ctx)
+            failed = any(r.failing() for r in reports)
+            if output_format is Format.json:
+                report = json.dumps(report_json(reports, settings.commands), indent=2, ensure_ascii=False) + "\n"
+            else:
+                report = report_text(reports)
+    except ConfigError as exc:
+        raise _fail(str(exc)) from None
+    except Exception as exc:  # the one-line cause, never a bare traceback
+        raise _fail(f"internal error: {type(exc).__name__}: {exc}") from None
+    _write(report, output)
+    raise typer.Exit(1 if failed else 0)

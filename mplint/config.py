@@ -19,7 +19,7 @@ else:  # pragma: no cover
 CONFIG_NAMES = (".mplint.yaml", ".mplint.yml")
 KEYS = (
     "select", "ignore", "levels", "resources", "fail-level", "account", "envs", "exclude", "engine",
-    "policies", "boundary", "scps", "commands", "identities", "resource-identities",
+    "policies", "boundary", "scps", "commands", "identities", "resource-identities", "rules-dirs", "suppressions",
 )  # fmt: skip
 COMMANDS = ("build", "test", "teardown")
 
@@ -61,6 +61,8 @@ class Config:
     identities: dict[str, IdentityConfig] = field(default_factory=dict)  # other identities, by name
     resource_identities: dict[str, str] = field(default_factory=dict)  # manifest resource name -> identity
     commands: tuple[str, ...] = COMMANDS
+    rules_dirs: tuple[Path, ...] = ()  # folders of user rules, relative to the config file
+    suppressions: list[Any] | str | None = None  # entries, or the path of a suppressions file (mplint.suppressions)
 
     def enabled(self, rule_id: str) -> bool:
         if self.select and not any(rule_id.startswith(s) for s in self.select):
@@ -126,7 +128,15 @@ def parse_config(data: dict[str, Any], path: Path | None = None) -> Config:
         },
         resource_identities={str(k): str(v) for k, v in _dict(data, "resource-identities", where).items()},
         commands=_commands(data.get("commands"), where),
+        rules_dirs=tuple(base / p for p in _strings(data.get("rules-dirs"), "rules-dirs", where)),
+        suppressions=_suppressions(data.get("suppressions"), where),
     )
+
+
+def _suppressions(value: Any, where: str) -> list[Any] | str | None:
+    if value is None or isinstance(value, (list, str)):
+        return value
+    raise ConfigError(f"{where}`suppressions` must be a list of entries or the path of a suppressions file")
 
 
 def _dict(data: dict[str, Any], key: str, where: str) -> dict[str, Any]:

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import datetime
 import importlib
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 
+from mplint.checks.declarative import check_rule
 from mplint.context import Context
 from mplint.findings import Finding, Level, Notification
 from mplint.rules import Rule
 from mplint.source import SourceFile
+from mplint.suppressions import Suppressions
 
 Check = Callable[[Context], Iterable[Finding | Notification]]
 SUPPRESS_RE = re.compile(r"(?:#|--)\s*mplint:\s*disable=([A-Za-z0-9_, ]+)")
@@ -29,21 +32,21 @@ def resolve_check(entry: str) -> Check:
     return getattr(importlib.import_module(module), func or "check")
 
 
-def run(ctx: Context, rules: dict[str, Rule]) -> Result:
+def run(ctx: Context, rules: dict[str, Rule], external: Suppressions | None = None) -> Result:
     config = ctx.config
     enabled = {rid: rule for rid, rule in rules.items() if config.enabled(rid)}
     result = Result(rules=rules)
     checks = sorted({rule.check for rule in enabled.values() if rule.check})
     raw: list[Finding] = []
     for entry in checks:
-        try:
-            for item in resolve_check(entry)(ctx):
-                if isinstance(item, Notification):  # a tool event (a crash inside parliament, ...), not a finding
-                    result.notifications.append(item)
-                else:
-                    raw.append(item)
-        except Exception as exc:  # a broken check must not lose the run
-            result.notifications.append(Notification(f"check {entry} failed: {type(exc).__name__}: {exc}"))
+        _collect(f"check {entry}", lambda entry=entry: resolve_check(entry)(ctx), raw, result)
+    for rule in enabled.values():
+        if "declarative" in rule.extra:  # a rule as data: one run of its own
+            _collect(f"rule {rule.id}", lambda rule=rule: check_rule(ctx, rule), raw, result)
+    today = datetime.date.today()
+    external = external or Suppressions()
+    raw.extend(external.expired(today))
+    suppressed_outside = external.matcher(ctx.project, today)
     suppressions = _inline_suppressions(ctx.project.sources)
     seen: set[tuple] = set()
     for finding in sorted(raw, key=Finding.sort_key):
@@ -55,12 +58,23 @@ def run(ctx: Context, rules: dict[str, Rule]) -> Result:
             continue
         seen.add(key)
         finding = replace(finding, level=config.levels.get(finding.rule_id) or finding.level or rule.level)
-        reason = _suppressed(finding, suppressions)
+        reason = _suppressed(finding, suppressions) or suppressed_outside(finding)
         if reason is not None:
             result.suppressed.append((finding, reason))
         else:
             result.findings.append(finding)
     return result
+
+
+def _collect(label: str, produce: Callable[[], Iterable[Finding | Notification]], raw: list, result: Result) -> None:
+    try:
+        for item in produce():
+            if isinstance(item, Notification):  # a tool event (a crash inside parliament, ...), not a finding
+                result.notifications.append(item)
+            else:
+                raw.append(item)
+    except Exception as exc:  # a broken check must not lose the run
+        result.notifications.append(Notification(f"{label} failed: {type(exc).__name__}: {exc}"))
 
 
 def _inline_suppressions(sources: dict[str, SourceFile]) -> dict[str, dict[int, set[str]]]:

@@ -13,15 +13,17 @@ import yaml
 from mplint.findings import Level
 
 RULE_ID_RE = re.compile(r"^MPL\d{3}$")
+USER_RULE_ID_RE = re.compile(r"^MPL9\d{2}$")  # MPL900-MPL999: user rules
 REQUIRED = ("id", "name", "level", "summary", "help")
-KNOWN = (*REQUIRED, "tags", "check", "precision", "security_severity", "examples", "overlay")
+DECLARATIVE_KEYS = ("resources", "identities", "when", "assert", "message")  # see mplint/declarative.py
+KNOWN = (*REQUIRED, "tags", "check", "precision", "security_severity", "examples", "overlay", *DECLARATIVE_KEYS)
 
 
 class RuleFileError(Exception):
     """A rule file that cannot be used: names the file, line and problem."""
 
     def __init__(self, path: Path, line: int, problem: str) -> None:
-        super().__init__(f"{path}:{line}: {problem}")
+        super().__init__(f"{path}:{line}: {problem}" if line else f"{path}: {problem}")
         self.path, self.line, self.problem = path, line, problem
 
 
@@ -46,7 +48,7 @@ def builtin_rules_dir() -> Path:
     return packaged if packaged.is_dir() else Path(__file__).parent.parent / "rules"
 
 
-def load_rule_file(path: Path) -> Rule:
+def load_rule_file(path: Path, user: bool = False) -> Rule:
     try:
         text = path.read_text(encoding="utf-8")
         node = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
@@ -67,6 +69,8 @@ def load_rule_file(path: Path) -> Rule:
             raise RuleFileError(path, lines.get(key, 1), f"unknown key `{key}` (known: {', '.join(KNOWN)})")
     if not RULE_ID_RE.match(data["id"]):
         raise RuleFileError(path, lines.get("id", 1), f"rule id {data['id']!r} is not of the form MPL123")
+    if user and not USER_RULE_ID_RE.match(data["id"]):
+        raise RuleFileError(path, lines.get("id", 1), f"user rule id {data['id']} is not in MPL900-MPL999")
     try:
         level = Level(data["level"])
     except ValueError:
@@ -76,7 +80,9 @@ def load_rule_file(path: Path) -> Rule:
     tags = data.get("tags") or []
     if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
         raise RuleFileError(path, lines.get("tags", 1), "`tags` must be a list of strings")
-    extra = {k: data[k] for k in ("examples", "overlay") if k in data}
+    extra: dict[str, Any] = {k: data[k] for k in ("examples", "overlay") if k in data}
+    if any(key in data for key in DECLARATIVE_KEYS):
+        extra["declarative"] = _declarative(path, data, node)
     sev = data.get("security_severity")
     return Rule(
         id=data["id"],
@@ -93,12 +99,21 @@ def load_rule_file(path: Path) -> Rule:
     )
 
 
-def load_rules(dirs: tuple[Path, ...]) -> dict[str, Rule]:
+def _declarative(path: Path, data: dict[str, Any], node: Any) -> Any:
+    from mplint.declarative import SpecError, parse_spec
+
+    try:
+        return parse_spec(data, node, data["summary"])
+    except SpecError as exc:
+        raise RuleFileError(path, exc.line, exc.problem) from None
+
+
+def load_rules(dirs: tuple[Path, ...], user: bool = False) -> dict[str, Rule]:
     """Every rule in the given folders, by id; a duplicate id is an error."""
     rules: dict[str, Rule] = {}
     for folder in dirs:
         for path in sorted(folder.glob("*.yaml")) + sorted(folder.glob("*.yml")):
-            rule = load_rule_file(path)
+            rule = load_rule_file(path, user)
             if rule.id in rules:
                 raise RuleFileError(path, 1, f"rule id {rule.id} is already defined in {rules[rule.id].path}")
             rules[rule.id] = rule
@@ -108,3 +123,19 @@ def load_rules(dirs: tuple[Path, ...]) -> dict[str, Rule]:
 @lru_cache(maxsize=1)
 def builtin_rules() -> dict[str, Rule]:
     return load_rules((builtin_rules_dir(),))
+
+
+def load_all_rules(user_dirs: tuple[Path, ...] = ()) -> dict[str, Rule]:
+    """The built-in rules and the rules of the user rule folders (ids MPL900-MPL999), by id."""
+    builtin = builtin_rules()
+    seen = {builtin_rules_dir().resolve()}
+    folders = []
+    for folder in user_dirs:
+        if not folder.is_dir():
+            raise RuleFileError(folder, 0, "no such rules folder")
+        if folder.resolve() not in seen:
+            seen.add(folder.resolve())
+            folders.append(folder)
+    if not folders:
+        return builtin
+    return dict(sorted({**builtin, **load_rules(tuple(folders), user=True)}.items()))

@@ -10,7 +10,8 @@ from mplint.context import Context
 from mplint.engine import Result, fails, run
 from mplint.findings import Level
 from mplint.project import Project, load_project
-from mplint.rules import builtin_rules
+from mplint.rules import load_all_rules
+from mplint.suppressions import load_suppressions
 
 
 @dataclass(slots=True)
@@ -28,6 +29,7 @@ class LintOptions:
     scps: list[Path] = field(default_factory=list)
     commands: list[str] = field(default_factory=list)  # build | test | teardown; default: all three
     account: str | None = None
+    rules_dirs: list[Path] = field(default_factory=list)  # user rule folders, beside the config's `rules-dirs`
 
 
 @dataclass(slots=True)
@@ -62,14 +64,18 @@ def resolve_config(options: LintOptions) -> Config:
         config.commands = tuple(dict.fromkeys(options.commands))
     if options.account:
         config.account = options.account
+    if options.rules_dirs:
+        config.rules_dirs = (*config.rules_dirs, *options.rules_dirs)
     return config
 
 
 def lint_paths(options: LintOptions) -> Outcome:
     config = resolve_config(options)
+    rules = load_all_rules(config.rules_dirs)
     project = load_project(options.paths, config, options.base)
+    suppressions = load_suppressions(config, project.base, project.display)
     ctx = Context(project, envs=options.envs, engine=options.engine or config.engine)
-    result = run(ctx, builtin_rules())
+    result = run(ctx, rules, suppressions)
     level = options.fail_level or config.fail_level.value
     failed = level != "never" and fails(result, Level(level))
     return Outcome(result, project, failed)

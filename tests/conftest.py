@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
-import yaml
+
+from mplint import ruletest
+from mplint.ruletest import EXPECT_RE, fixture_options  # noqa: F401 - the expectation format lives in the package
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
 SHARED = ROOT.parent / "shared"
-EXPECT_RE = re.compile(r"(?:#|--)\s*expect:\s*([A-Z0-9, ]+)")
 
 
 def shared_path(*parts: str) -> Path:
@@ -23,30 +23,16 @@ def shared_path(*parts: str) -> Path:
 
 
 def fixture_stacks() -> list[Path]:
-    return sorted(p.parent for p in FIXTURES.rglob("stackql_manifest.yml"))
+    """The fixture stacks of the built-in rules; those that load user rules (`rules-dirs` in fixture.yaml) test
+    those rules instead, in tests/test_declarative.py (their SARIF lists more than the built-in rules)."""
+    return [s for s in ruletest.find_stacks(FIXTURES) if not ruletest.uses_user_rules(s)]
 
 
-def fixture_options(stack: Path) -> dict:
-    """Lint options for a fixture: `fixture.yaml` beside its manifest (engine, envs, policies, ...)."""
-    path = stack / "fixture.yaml"
-    return (yaml.safe_load(path.read_text()) or {}) if path.exists() else {}
+def user_rule_stacks() -> list[Path]:
+    return [s for s in ruletest.find_stacks(FIXTURES) if ruletest.uses_user_rules(s)]
 
 
 def expected_findings(stack: Path) -> set[tuple[str, int, str]]:
     """(path relative to ROOT, line, rule) for every `# expect: ID` / `-- expect: ID` comment under a stack,
     plus the entries of `expected.yaml` (for files that cannot hold comments, such as JSON)."""
-    out: set[tuple[str, int, str]] = set()
-    for path in sorted(stack.rglob("*")):
-        if not path.is_file() or path.suffix not in (".yml", ".yaml", ".iql", ".json") or path.name == "expected.yaml":
-            continue
-        rel = path.relative_to(ROOT).as_posix()
-        for number, line in enumerate(path.read_text(encoding="utf-8", errors="replace").split("\n"), start=1):
-            match = EXPECT_RE.search(line)
-            if match:
-                out.update((rel, number, rid.strip()) for rid in match.group(1).split(",") if rid.strip())
-    sidecar = stack / "expected.yaml"
-    if sidecar.exists():
-        for entry in yaml.safe_load(sidecar.read_text()) or []:
-            rel = (stack / entry["file"]).relative_to(ROOT).as_posix()
-            out.add((rel, int(entry["line"]), str(entry["rule"])))
-    return out
+    return ruletest.expected_findings(stack, ROOT)

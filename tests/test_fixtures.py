@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from mplint.ruletest import FIXTURE_OPTIONS
 from mplint.runner import LintOptions, lint_paths
 from tests.conftest import FIXTURES, ROOT, expected_findings, fixture_options, fixture_stacks
 
@@ -15,7 +16,7 @@ STACKS = fixture_stacks()
 def lint_fixture(stack: Path):
     """Lint a fixture stack with the options of its `fixture.yaml` (paths in it are relative to the stack)."""
     opts = fixture_options(stack)
-    unknown = set(opts) - {"envs", "engine", "config", "policies", "boundary", "scps", "commands", "account"}
+    unknown = set(opts) - set(FIXTURE_OPTIONS)
     assert not unknown, f"{stack}/fixture.yaml: unknown option(s) {sorted(unknown)}"
     options = LintOptions(
         paths=[stack],
@@ -28,6 +29,7 @@ def lint_fixture(stack: Path):
         scps=[stack / p for p in opts.get("scps", ())],
         commands=list(opts.get("commands", ())),
         account=opts.get("account"),
+        rules_dirs=[stack / d for d in opts.get("rules-dirs", ())],
     )
     return lint_paths(options)
 

@@ -1,0 +1,273 @@
+"""Suppressions kept outside the linted files: `.mplint-suppressions.yaml`, or `suppressions:` in the config.
+
+Each entry names a rule (or several), a path glob and optionally a manifest resource, with a required
+reason and an optional expiry date. A suppressed finding is not dropped: it is reported as suppressed
+(SARIF `suppressions`, text with --show-suppressed). An entry past its expiry date suppresses nothing
+and is itself a finding (MPL007).
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mplint.config import Config, ConfigError
+from mplint.findings import Finding, Span
+from mplint.source import LoadError, Mapping, Node, Scalar, Sequence, load_yaml, read_source
+
+if TYPE_CHECKING:
+    from mplint.project import Project
+
+SUPPRESSIONS_FILE = ".mplint-suppressions.yaml"
+ENTRY_KEYS = ("rule", "path", "resource", "reason", "expires")
+EXPIRED_RULE = "MPL007"
+RULE_ID_RE = re.compile(r"^MPL\d{3}$")
+
+Display = Callable[[Path], str]
+
+
+@lru_cache(maxsize=512)
+def _glob_regex(pattern: str) -> re.Pattern[str]:
+    out: list[str] = []
+    i = 0
+    while i < len(pattern):
+        if pattern.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+        elif pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+        else:
+            ch = pattern[i]
+            out.append("[^/]*" if ch == "*" else "[^/]" if ch == "?" else re.escape(ch))
+            i += 1
+    return re.compile("".join(out) + r"\Z")
+
+
+def glob_match(pattern: str, path: str) -> bool:
+    """A path glob: `*` and `?` stay within a folder name, `**/` is any number of folders."""
+    return _glob_regex(pattern.removeprefix("./")).match(path.removeprefix("./")) is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Suppression:
+    rules: tuple[str, ...]
+    path: str  # glob, relative to `base`
+    reason: str
+    span: Span  # the entry
+    base: Path  # the folder of the file that holds the entry
+    resource: str | None = None  # manifest resource name (glob)
+    expires: datetime.date | None = None
+    expires_span: Span | None = None
+
+    def active(self, today: datetime.date) -> bool:
+        return self.expires is None or today <= self.expires
+
+
+@dataclass(slots=True)
+class Suppressions:
+    entries: list[Suppression] = field(default_factory=list)
+
+    def expired(self, today: datetime.date) -> list[Finding]:
+        """An MPL007 finding at each entry past its date."""
+        return [
+            Finding(
+                EXPIRED_RULE,
+                f"the suppression of {', '.join(e.rules)} for `{e.path}` expired on {e.expires}: fix the findings"
+                f" it hid, or give it a new date (its reason: {e.reason})",
+                e.expires_span or e.span,
+            )
+            for e in self.entries
+            if not e.active(today)
+        ]
+
+    def matcher(self, project: Project, today: datetime.date) -> Callable[[Finding], str | None]:
+        """finding -> the reason of the first active entry that covers it, else None."""
+        active = [e for e in self.entries if e.active(today)]
+        if not active:
+            return lambda finding: None
+        where = _Locator(project)
+        return lambda finding: next((e.reason for e in active if where.covers(e, finding)), None)
+
+
+class _Locator:
+    """Finding paths relative to each entry's folder, and the manifest resources a finding is in."""
+
+    def __init__(self, project: Project) -> None:
+        self.project = project
+        self._index: dict[str, list[tuple[str, Span | None]]] | None = None
+
+    def covers(self, entry: Suppression, finding: Finding) -> bool:
+        if finding.rule_id not in entry.rules:
+            return False
+        if not glob_match(entry.path, self.relative(finding.span.path, entry.base)):
+            return False
+        return entry.resource is None or any(fnmatchcase(n, entry.resource) for n in self.resources(finding.span))
+
+    def relative(self, path: str, base: Path) -> str:
+        absolute = Path(path) if os.path.isabs(path) else self.project.base / path
+        try:
+            rel = os.path.relpath(absolute.resolve(), base.resolve())
+        except ValueError:  # another drive
+            return path
+        return path if rel.startswith("..") else Path(rel).as_posix()
+
+    def resources(self, span: Span) -> list[str]:
+        if self._index is None:
+            self._index = _resource_index(self.project)
+        return [name for name, where in self._index.get(span.path, []) if where is None or _inside(span, where)]
+
+
+def _resource_index(project: Project) -> dict[str, list[tuple[str, Span | None]]]:
+    """display path -> (resource name, its span in the manifest, or None for its whole query file)."""
+    index: dict[str, list[tuple[str, Span | None]]] = {}
+    for stack in project.stacks:
+        if stack.manifest is None:
+            continue
+        for resource in stack.manifest.resources:
+            if not resource.name:
+                continue
+            index.setdefault(stack.path, []).append((resource.name, resource.node.span))
+            query = stack.query_paths.get(resource.index)
+            if query is not None:
+                index.setdefault(project.display(query), []).append((resource.name, None))
+    return index
+
+
+def _inside(span: Span, outer: Span) -> bool:
+    start = (span.line, span.col)
+    return (outer.line, outer.col) <= start < (outer.end_line, outer.end_col)
+
+
+# ---------------------------------------------------------------------------
+# Loading
+
+
+def load_suppressions(config: Config, base: Path, display: Display) -> Suppressions:
+    """The config's `suppressions:` (entries, or the path of a file of them) and `.mplint-suppressions.yaml`
+    beside the config file, or, without a config file, the nearest one from ``base`` upward."""
+    entries: list[Suppression] = []
+    raw = config.suppressions
+    folder = config.path.parent if config.path else base
+    if isinstance(raw, str):
+        entries += _from_file(folder / raw, display)
+    else:
+        if raw is not None:
+            entries += _from_config(config, display)
+        found = find_suppressions_file(config.path.parent if config.path else base, upward=config.path is None)
+        if found is not None:
+            entries += _from_file(found, display)
+    return Suppressions(entries)
+
+
+def find_suppressions_file(start: Path, upward: bool) -> Path | None:
+    for folder in (start.resolve(), *start.resolve().parents) if upward else (start,):
+        if (folder / SUPPRESSIONS_FILE).is_file():
+            return folder / SUPPRESSIONS_FILE
+        if (folder / ".git").exists():
+            return None
+    return None
+
+
+def _from_file(path: Path, display: Display) -> list[Suppression]:
+    root = _load(path, display)
+    if isinstance(root, Mapping):
+        unknown = [k.value for k, _ in root.items if k.value != "suppressions"]
+        if unknown:
+            raise _error(display(path), root.key(str(unknown[0])) or root, "a suppressions file is a list of entries")
+        root = root.get("suppressions")
+    return _entries(root, path.parent, display(path))
+
+
+def _from_config(config: Config, display: Display) -> list[Suppression]:
+    path = config.path
+    if path is None or path.name == "pyproject.toml":  # no positions in TOML: every entry at line 1
+        name = display(path) if path else "configuration"
+        node = _as_node(config.suppressions, Span.point(name))
+        return _entries(node, path.parent if path else Path("."), name)
+    root = _load(path, display)
+    node = root.get("suppressions") if isinstance(root, Mapping) else None
+    return _entries(node, path.parent, display(path))
+
+
+def _load(path: Path, display: Display) -> Node | None:
+    name = display(path)
+    try:
+        return load_yaml(read_source(path, name)).root
+    except LoadError as exc:
+        raise ConfigError(f"{name}: cannot read suppressions: {exc.message}") from None
+
+
+def _entries(node: Node | None, base: Path, name: str) -> list[Suppression]:
+    if node is None:
+        return []
+    if not isinstance(node, Sequence):
+        raise _error(name, node, "suppressions must be a list of entries (rule, path, reason, resource?, expires?)")
+    return [_entry(item, base, name) for item in node.items]
+
+
+def _entry(node: Node, base: Path, name: str) -> Suppression:
+    if not isinstance(node, Mapping):
+        raise _error(name, node, "a suppression is a mapping with rule, path and reason (resource, expires optional)")
+    for key in (k.value for k, _ in node.items):
+        if key not in ENTRY_KEYS:
+            raise _error(name, node.key(str(key)) or node, f"unknown key `{key}` (known: {', '.join(ENTRY_KEYS)})")
+    rules = _rules(node, name)
+    path, reason = _text(node, "path", name, required=True), _text(node, "reason", name, required=True)
+    expires, expires_span = _date(node, name)
+    return Suppression(
+        rules, str(path), str(reason), node.span, base, _text(node, "resource", name), expires, expires_span
+    )
+
+
+def _rules(node: Mapping, name: str) -> tuple[str, ...]:
+    value = node.get("rule")
+    items = [value] if isinstance(value, Scalar) else value.items if isinstance(value, Sequence) else []
+    ids = [str(i.value).strip().upper() for i in items if isinstance(i, Scalar) and isinstance(i.value, str)]
+    if not ids or len(ids) != len(items) or not all(RULE_ID_RE.match(i) for i in ids):
+        raise _error(name, value or node, "`rule` is required: a rule id such as MPL201, or a list of them")
+    return tuple(ids)
+
+
+def _text(node: Mapping, key: str, name: str, required: bool = False) -> str | None:
+    value = node.get(key)
+    if value is None and not required:
+        return None
+    if not isinstance(value, Scalar) or not isinstance(value.value, str) or not value.value.strip():
+        raise _error(name, value or node, f"`{key}` is required and must be a non-empty string")
+    return value.value.strip()
+
+
+def _date(node: Mapping, name: str) -> tuple[datetime.date | None, Span | None]:
+    value = node.get("expires")
+    if value is None:
+        return None, None
+    raw: Any = value.value if isinstance(value, Scalar) else None
+    if isinstance(raw, datetime.datetime):
+        return raw.date(), value.span
+    if isinstance(raw, datetime.date):
+        return raw, value.span
+    try:
+        return datetime.date.fromisoformat(str(raw)), value.span
+    except ValueError:
+        raise _error(name, value, "`expires` must be a date such as 2026-12-31") from None
+
+
+def _error(name: str, node: Node, problem: str) -> ConfigError:
+    return ConfigError(f"{name}:{node.span.line}: {problem}")
+
+
+def _as_node(value: Any, span: Span) -> Node:
+    """Plain data (from TOML) as a tree whose every node is at ``span``."""
+    if isinstance(value, dict):
+        return Mapping(span, [(Scalar(span, str(k), None, True), _as_node(v, span)) for k, v in value.items()])
+    if isinstance(value, list):
+        return Sequence(span, [_as_node(v, span) for v in value])
+    return Scalar(span, value)
