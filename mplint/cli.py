@@ -282,11 +282,11 @@ def permissions(
     least-privilege policy. Exit 0; 1 when a needed action is surely refused; 2 on usage or tool error."""
     import json
 
-    from mplint.checks.permissions import build_report, report_json, report_text, resource_needs
     from mplint.config import ConfigError
     from mplint.context import Context
     from mplint.iam.generate import policy_json
     from mplint.project import load_project
+    from mplint.report.permissions import build_report, report_json, report_text, resource_needs
     from mplint.runner import LintOptions, resolve_config
 
     if output_format not in (Format.text, Format.json):

@@ -1,0 +1,176 @@
+"""Permission overlays: which handler permissions of a resource type depend on which properties.
+
+The data is one YAML file per CloudFormation type in `rules/overlays/` (the format is documented in the
+header of `rules/overlays/AWS--SageMaker--ModelPackage.yaml`). Each file is read once per process.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from mplint.catalog.schemas import HANDLER_OPS
+from mplint.rules import builtin_rules_dir
+
+RESOURCE_KINDS = ("kms-key", "iam-role", "s3-object", "s3-bucket", "ecr-repository", "self", "wildcard")
+MATCHES = ("s3-uri", "ecr-image", "true")
+PRECISIONS = ("high", "medium", "low")
+OVERLAY_KEYS = ("id", "actions", "ops", "when", "match", "resource", "resource_from", "why", "source", "precision")
+FILE_KEYS = ("type", "self", "native", "wildcard", "overlays")
+
+
+class OverlayError(Exception):
+    """An overlay file that cannot be used: names the file and the problem."""
+
+
+@dataclass(frozen=True, slots=True)
+class Overlay:
+    """Actions that an operation needs only when one of the `when` properties is set."""
+
+    id: str
+    actions: tuple[str, ...]
+    when: tuple[str, ...]
+    resource: str
+    why: str
+    source: str
+    ops: tuple[str, ...] = ()  # empty: every operation whose handler lists the action
+    match: str | None = None
+    resource_from: tuple[str, ...] = ()
+    precision: str = "high"
+
+    def claims(self, action: str, op: str) -> bool:
+        return action.lower() in {a.lower() for a in self.actions} and (not self.ops or op in self.ops)
+
+
+@dataclass(frozen=True, slots=True)
+class SelfArn:
+    arn: str
+    when: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TypeOverlays:
+    type: str
+    self_arns: tuple[SelfArn, ...] = ()
+    native: dict[str, tuple[str, ...]] | None = None
+    wildcard: frozenset[str] = frozenset()  # lower-case actions authorised against "*"
+    overlays: tuple[Overlay, ...] = ()
+    path: Path | None = None
+
+    def claiming(self, action: str, op: str) -> list[Overlay]:
+        return [o for o in self.overlays if o.claims(action, op)]
+
+    def native_actions(self, op: str) -> tuple[str, ...]:
+        return (self.native or {}).get(op, ())
+
+
+def overlay_dir() -> Path:
+    return builtin_rules_dir() / "overlays"
+
+
+def overlay_path(type_name: str, folder: Path | None = None) -> Path:
+    return (folder or overlay_dir()) / (type_name.replace("::", "--") + ".yaml")
+
+
+@lru_cache(maxsize=256)
+def load_overlays(type_name: str, folder: Path | None = None) -> TypeOverlays:
+    """The overlays of a type; a type without a file has none (every handler permission is always needed)."""
+    path = overlay_path(type_name, folder)
+    if not path.is_file():
+        return TypeOverlays(type_name)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise OverlayError(f"{path}: cannot read overlay file: {exc}") from None
+    return parse_overlays(data, path, type_name)
+
+
+def parse_overlays(data: Any, path: Path, type_name: str) -> TypeOverlays:
+    where = f"{path}: "
+    if not isinstance(data, dict):
+        raise OverlayError(f"{where}an overlay file must be a mapping")
+    _known(data, FILE_KEYS, where)
+    if data.get("type") != type_name:
+        raise OverlayError(f"{where}`type` must be {type_name!r}, the type the file name stands for")
+    overlays = tuple(_overlay(item, f"{where}overlays[{i}]: ") for i, item in enumerate(data.get("overlays") or []))
+    ids = [o.id for o in overlays]
+    if len(ids) != len(set(ids)):
+        raise OverlayError(f"{where}overlay ids must be unique")
+    return TypeOverlays(
+        type=type_name,
+        self_arns=tuple(_self_arn(item, where) for item in data.get("self") or []),
+        native=_native(data.get("native"), where),
+        wildcard=frozenset(a.lower() for a in _strings(data.get("wildcard"), "wildcard", where)),
+        overlays=overlays,
+        path=path,
+    )
+
+
+def _overlay(item: Any, where: str) -> Overlay:
+    if not isinstance(item, dict):
+        raise OverlayError(f"{where}an overlay must be a mapping")
+    _known(item, OVERLAY_KEYS, where)
+    for key in ("id", "resource", "why", "source"):
+        if not isinstance(item.get(key), str) or not item[key].strip():
+            raise OverlayError(f"{where}`{key}` is required and must be a non-empty string")
+    resource = item["resource"]
+    if resource not in RESOURCE_KINDS and not resource.startswith("arn:"):
+        raise OverlayError(f"{where}`resource` must be one of {', '.join(RESOURCE_KINDS)} or an ARN template")
+    match = item.get("match")
+    if match is not None and str(match) not in MATCHES:
+        raise OverlayError(f"{where}`match` must be one of {', '.join(MATCHES)}")
+    precision = item.get("precision", "high")
+    if precision not in PRECISIONS:
+        raise OverlayError(f"{where}`precision` must be one of {', '.join(PRECISIONS)}")
+    ops = _strings(item.get("ops"), "ops", where)
+    if set(ops) - set(HANDLER_OPS):
+        raise OverlayError(f"{where}`ops` must be among {', '.join(HANDLER_OPS)}")
+    actions = _strings(item.get("actions"), "actions", where)
+    when = _strings(item.get("when"), "when", where)
+    if not actions or not when:
+        raise OverlayError(f"{where}`actions` and `when` must not be empty")
+    return Overlay(
+        id=item["id"],
+        actions=actions,
+        when=when,
+        resource=resource,
+        why=item["why"].strip(),
+        source=" ".join(item["source"].split()),
+        ops=ops,
+        match=str(match) if match is not None else None,
+        resource_from=_strings(item.get("resource_from"), "resource_from", where),
+        precision=precision,
+    )
+
+
+def _self_arn(item: Any, where: str) -> SelfArn:
+    if not isinstance(item, dict) or not isinstance(item.get("arn"), str):
+        raise OverlayError(f"{where}each `self` entry needs an `arn` template")
+    when = item.get("when")
+    return SelfArn(item["arn"], str(when) if when is not None else None)
+
+
+def _native(value: Any, where: str) -> dict[str, tuple[str, ...]] | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict) or set(value) - set(HANDLER_OPS):
+        raise OverlayError(f"{where}`native` maps operations ({', '.join(HANDLER_OPS)}) to actions")
+    return {str(op): _strings(actions, f"native.{op}", where) for op, actions in value.items()}
+
+
+def _known(data: dict, keys: tuple[str, ...], where: str) -> None:
+    unknown = sorted(set(map(str, data)) - set(keys))
+    if unknown:
+        raise OverlayError(f"{where}unknown key(s) {', '.join(unknown)} (known: {', '.join(keys)})")
+
+
+def _strings(value: Any, key: str, where: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    raise OverlayError(f"{where}`{key}` must be a list of strings")

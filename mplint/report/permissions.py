@@ -1,0 +1,197 @@
+"""The `mplint permissions` report: every requirement of each resource with its reasons and, given
+policies, its verdict; as a table for people or JSON for scripts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mplint.checks.permissions import (
+    LOWER,
+    Assessment,
+    assess,
+    evaluator_for,
+    identity_for,
+    join_and,
+    level_of,
+    policy_names,
+    resource_needs,
+    short_name,
+)
+from mplint.context import Context
+from mplint.findings import Finding, Level
+from mplint.iam.evaluator import Evaluator
+from mplint.iam.requirements import Origin, Requirement, ResourceNeeds, State
+from mplint.project import Identity
+
+
+@dataclass(slots=True, eq=False)
+class ResourceReport:
+    stack: str
+    needs: ResourceNeeds
+    identity: Identity | None = None
+    unchecked: Finding | None = None
+    assessments: tuple[Assessment | None, ...] = ()  # aligned with needs.requirements
+
+    def failing(self) -> bool:
+        """Is any needed action refused for sure (an error-level verdict)?"""
+        return any(
+            a is not None and a.requirement.state is not State.ABSENT and level_of(a) is Level.ERROR
+            for a in self.assessments
+        )
+
+
+def build_report(ctx: Context) -> list[ResourceReport]:
+    identities = ctx.project.identities
+    judged = any(identity.given for identity in identities.values())
+    evaluators: dict[str, Evaluator] = {}
+    out: list[ResourceReport] = []
+    for stack in ctx.project.stacks:
+        for needs in resource_needs(ctx, stack):
+            report = ResourceReport(stack.path, needs)
+            out.append(report)
+            if not judged:
+                continue
+            report.identity, report.unchecked = identity_for(needs.resource, ctx, identities)
+            if report.identity is None or not report.identity.given:
+                continue
+            evaluator = evaluator_for(report.identity, evaluators)
+            report.assessments = tuple(assess(req, evaluator) for req in needs.requirements)
+    return out
+
+
+def why(req: Requirement) -> str:
+    """The reason column: what makes the action necessary (or not)."""
+    if req.state is State.ABSENT:
+        conditions = join_and([f"`{' or '.join(o.when)}`" for o in req.overlays[:2]])
+        return f"not needed: only when {conditions} is set"
+    if req.trigger is not None:
+        where = f"{short_name(req.trigger.span.path)}:{req.trigger.span.line}"
+        verb = "may call for it" if req.state is State.MAYBE else "is set"
+        return f"{req.trigger.path} {verb} ({where})"
+    if Origin.CLOUD_CONTROL in req.origins:
+        return "the Cloud Control API request"
+    if Origin.NATIVE in req.origins:
+        return "the service API call of the provider method"
+    return "listed by the handler, always needed"
+
+
+def verdict_text(assessment: Assessment | None) -> str:
+    if assessment is None:
+        return ""
+    decision = assessment.verdict.decision.value
+    if assessment.rule is None:
+        return decision
+    level = level_of(assessment)
+    if assessment.requirement.state is State.ABSENT:  # one level lower: the manifest does not need it
+        level = LOWER[level] if level else None
+        return f"{decision} ({level.value if level else ''}, not needed here)"
+    return f"{decision} ({assessment.rule} {level.value if level else ''})"
+
+
+def by_command(req: Requirement) -> dict[str, list[str]]:
+    """command -> the operations of it that need the action, in order."""
+    out: dict[str, list[str]] = {}
+    for need in req.needs:
+        ops = out.setdefault(need.command, [])
+        if need.operation not in ops:
+            ops.append(need.operation)
+    return out
+
+
+def _commands(req: Requirement) -> str:
+    return " ".join(f"{c}:{','.join(ops)}" for c, ops in by_command(req).items())
+
+
+def report_text(reports: list[ResourceReport]) -> str:
+    lines: list[str] = []
+    for report in reports:
+        needs = report.needs
+        binding, place = needs.binding, needs.place
+        lines.append(
+            f"{report.stack}: {needs.resource.name} ({binding.cfn_type} via {binding.stackql_name}, {needs.flavour})"
+        )
+        lines.append(
+            f"  partition {place.partition}, region {place.region or 'unknown'}, account {place.account or 'unknown'}"
+        )
+        if report.unchecked is not None:
+            lines.append(f"  not checked: {report.unchecked.message}")
+        elif report.identity is not None and report.assessments:
+            lines.append(f"  identity {report.identity.name}: {policy_names(report.identity)}")
+        rows = [("ACTION", "RESOURCE", "COMMANDS", "VERDICT", "WHY")]
+        for i, req in enumerate(needs.requirements):
+            assessment = report.assessments[i] if report.assessments else None
+            rows.append((req.action, req.arn, _commands(req), verdict_text(assessment) or "-", why(req)))
+        lines += _table(rows, indent="  ")
+        lines.append("")
+    return "\n".join(lines) if lines else "no resource of a known type\n"
+
+
+def _table(rows: list[tuple[str, ...]], indent: str) -> list[str]:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    return [
+        indent + "  ".join(cell.ljust(w) for cell, w in zip(row[:-1], widths, strict=True)) + "  " + row[-1]
+        for row in rows
+    ]
+
+
+def report_json(reports: list[ResourceReport], commands: tuple[str, ...]) -> dict:
+    stacks: dict[str, list[dict]] = {}
+    for report in reports:
+        stacks.setdefault(report.stack, []).append(_resource_json(report))
+    return {"commands": list(commands), "stacks": [{"path": p, "resources": r} for p, r in stacks.items()]}
+
+
+def _resource_json(report: ResourceReport) -> dict:
+    needs = report.needs
+    place = needs.place
+    out = {
+        "name": needs.resource.name,
+        "type": needs.binding.cfn_type,
+        "stackql": needs.binding.stackql_name,
+        "flavour": needs.flavour,
+        "place": {"partition": place.partition, "region": place.region, "account": place.account},
+        "identity": report.identity.name if report.identity and report.assessments else None,
+        "not_checked": report.unchecked.message if report.unchecked else None,
+        "requirements": [],
+    }
+    for i, req in enumerate(needs.requirements):
+        assessment = report.assessments[i] if report.assessments else None
+        out["requirements"].append(_requirement_json(req, assessment))
+    return out
+
+
+def _requirement_json(req: Requirement, assessment: Assessment | None) -> dict:
+    trigger = req.trigger
+    return {
+        "action": req.action,
+        "resource": "*" if req.wildcard_only else req.arn,
+        "wildcard_only": req.wildcard_only,
+        "unknown": list(req.unknown),
+        "state": req.state.value,
+        "commands": by_command(req),
+        "origins": sorted(o.value for o in req.origins),
+        "why": why(req),
+        "trigger": None
+        if trigger is None
+        else {
+            "path": trigger.path,
+            "file": trigger.span.path,
+            "line": trigger.span.line,
+            "col": trigger.span.col,
+            "env": trigger.env,
+            "overlay": trigger.overlay.id,
+            "source": trigger.overlay.source,
+        },
+        "verdict": None
+        if assessment is None
+        else {
+            "decision": assessment.verdict.decision.value,
+            "rule": assessment.rule,
+            "text": verdict_text(assessment),
+            "statements": [
+                {"policy": m.policy.name, "statement": m.statement.label, "effect": m.effect, "line": m.span.line}
+                for m in assessment.verdict.deciding
+            ],
+            "notes": list(assessment.verdict.notes),
+        },
+    }
