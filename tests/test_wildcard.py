@@ -173,3 +173,12 @@ def test_matching_is_not_exponential() -> None:
     assert not match_arn(pattern, text)
     assert not arn_patterns_overlap(pattern, "a" * 200 + "c")
     assert time.perf_counter() - start < 2.0
+
+
+def test_unknown_request_fields_stay_within_their_field() -> None:
+    """An unknown region, account or version never holds a colon, so a NotResource list of other resource
+    types cannot exclude it (AmazonSageMakerFullAccess allows sagemaker:* except on domain/*, app/*, ...)."""
+    request = compile_request_arn("arn:aws:sagemaker:*:*:model-package/churn-models/*")
+    assert not compile_arn("arn:aws:sagemaker:*:*:domain/*").overlaps(request)
+    assert compile_arn("arn:aws:sagemaker:*:*:model-package/*").overlaps(request)
+    assert compile_request_arn("*").overlaps(compile_arn("arn:aws:s3:::other-bucket/*"))

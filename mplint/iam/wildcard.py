@@ -140,9 +140,24 @@ def compile_arn(pattern: str, variables: bool = False) -> Glob:
 
 @lru_cache(maxsize=4096)
 def compile_request_arn(resource: str) -> Glob:
-    """A request resource: ``*`` marks an unknown part (it may cross colons at a segment's end); no ``?``."""
-    raw = [(SEG, "") if ch == "*" else (LIT, ch) for ch in resource]
-    return Glob.of(resource, _segment_stars(raw), False)
+    """A request resource: ``*`` marks an unknown part; no ``?``.
+
+    mplint writes a ``*`` for one unknown ARN field or name (a region, an account, a templated name or
+    version), which never holds a colon: unlike a policy's trailing ``*``, it stays within its segment.
+    Letting it cross colons would make every NotResource list look as if it might exclude the resource.
+    """
+    if resource == "*":  # nothing known at all: any resource
+        return Glob.of(resource, ((ANY, ""),), False)
+    return Glob.of(resource, _merge_stars(tuple((SEG, "") if ch == "*" else (LIT, ch) for ch in resource)), False)
+
+
+def _merge_stars(tokens: tuple[Token, ...]) -> tuple[Token, ...]:
+    out: list[Token] = []
+    for token in tokens:
+        if token[0] in _STARS and out and out[-1][0] in _STARS:
+            continue
+        out.append(token)
+    return tuple(out)
 
 
 def _segment_stars(raw: list[Token]) -> tuple[Token, ...]:
