@@ -6,32 +6,16 @@ from pathlib import Path
 
 import pytest
 
-from mplint.ruletest import FIXTURE_OPTIONS
-from mplint.runner import LintOptions, lint_paths
-from tests.conftest import FIXTURES, ROOT, expected_findings, fixture_options, fixture_stacks
+from mplint.ruletest import lint_options
+from mplint.runner import lint_paths
+from tests.conftest import FIXTURES, ROOT, expected_findings, fixture_stacks
 
 STACKS = fixture_stacks()
 
 
 def lint_fixture(stack: Path):
     """Lint a fixture stack with the options of its `fixture.yaml` (paths in it are relative to the stack)."""
-    opts = fixture_options(stack)
-    unknown = set(opts) - set(FIXTURE_OPTIONS)
-    assert not unknown, f"{stack}/fixture.yaml: unknown option(s) {sorted(unknown)}"
-    options = LintOptions(
-        paths=[stack],
-        base=ROOT,
-        envs=tuple(opts.get("envs", ())),
-        engine=opts.get("engine"),
-        config=stack / opts["config"] if opts.get("config") else None,
-        policies=[stack / p for p in opts.get("policies", ())],
-        boundary=stack / opts["boundary"] if opts.get("boundary") else None,
-        scps=[stack / p for p in opts.get("scps", ())],
-        commands=list(opts.get("commands", ())),
-        account=opts.get("account"),
-        rules_dirs=[stack / d for d in opts.get("rules-dirs", ())],
-    )
-    return lint_paths(options)
+    return lint_paths(lint_options(stack, ROOT))
 
 
 @pytest.mark.parametrize("stack", STACKS, ids=[s.relative_to(FIXTURES).as_posix() for s in STACKS])
