@@ -19,7 +19,8 @@ else:  # pragma: no cover
 CONFIG_NAMES = (".mplint.yaml", ".mplint.yml")
 KEYS = (
     "select", "ignore", "levels", "resources", "fail-level", "account", "envs", "exclude", "engine",
-    "policies", "boundary", "scps", "commands", "identities", "resource-identities", "rules-dirs", "suppressions",
+    "policies", "boundary", "scps", "commands", "identities", "resource-identities", "parliament",
+    "rules-dirs", "suppressions",
 )  # fmt: skip
 COMMANDS = ("build", "test", "teardown")
 
@@ -46,6 +47,15 @@ class IdentityConfig:
 
 
 @dataclass(slots=True)
+class ParliamentConfig:
+    """How parliament runs on the policies: community auditors are slow, so they are opt-in."""
+
+    community_auditors: bool = False
+    timeout: float = 10.0  # seconds per policy
+    overrides: dict[str, dict[str, Any]] = field(default_factory=dict)  # parliament config, by finding type
+
+
+@dataclass(slots=True)
 class Config:
     path: Path | None = None
     select: tuple[str, ...] = ()  # rule ids or prefixes (MPL2); empty: all
@@ -61,6 +71,7 @@ class Config:
     identities: dict[str, IdentityConfig] = field(default_factory=dict)  # other identities, by name
     resource_identities: dict[str, str] = field(default_factory=dict)  # manifest resource name -> identity
     commands: tuple[str, ...] = COMMANDS
+    parliament: ParliamentConfig = field(default_factory=ParliamentConfig)
     rules_dirs: tuple[Path, ...] = ()  # folders of user rules, relative to the config file
     suppressions: list[Any] | str | None = None  # entries, or the path of a suppressions file (mplint.suppressions)
 
@@ -128,6 +139,7 @@ def parse_config(data: dict[str, Any], path: Path | None = None) -> Config:
         },
         resource_identities={str(k): str(v) for k, v in _dict(data, "resource-identities", where).items()},
         commands=_commands(data.get("commands"), where),
+        parliament=_parliament(data.get("parliament"), where),
         rules_dirs=tuple(base / p for p in _strings(data.get("rules-dirs"), "rules-dirs", where)),
         suppressions=_suppressions(data.get("suppressions"), where),
     )
@@ -155,6 +167,24 @@ def _identity(data: Any, base: Path, where: str) -> IdentityConfig:
         boundary=base / str(boundary) if boundary else None,
         scps=tuple(base / p for p in _strings(data.get("scps"), "scps", where)),
     )
+
+
+def _parliament(value: Any, where: str) -> ParliamentConfig:
+    if value is None:
+        return ParliamentConfig()
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where}`parliament` must be a mapping")
+    unknown = sorted(set(value) - {"community-auditors", "timeout", "sensitive-access"})
+    if unknown:
+        raise ConfigError(f"{where}unknown `parliament` key(s): {', '.join(unknown)}")
+    timeout = value.get("timeout", 10.0)
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
+        raise ConfigError(f"{where}`parliament.timeout` must be a number of seconds above 0")
+    sensitive = value.get("sensitive-access") or []
+    if not isinstance(sensitive, list):
+        raise ConfigError(f"{where}`parliament.sensitive-access` must be a list of {{action: [ARN patterns]}}")
+    overrides = {"SENSITIVE_ACCESS": {"resources": sensitive}} if sensitive else {}
+    return ParliamentConfig(bool(value.get("community-auditors", False)), float(timeout), overrides)
 
 
 def _commands(value: Any, where: str) -> tuple[str, ...]:

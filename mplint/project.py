@@ -58,6 +58,7 @@ class Project:
     _read: dict[str, SourceFile | None] = field(default_factory=dict)
     _queries: dict[str, QueryFile] = field(default_factory=dict)
     _display: dict[Path, str] = field(default_factory=dict)
+    _policies: dict[tuple[str, PolicyKind], PolicyFile] = field(default_factory=dict)
 
     def display(self, path: Path) -> str:
         try:
@@ -97,15 +98,16 @@ class Project:
     def policy(self, path: Path, kind: PolicyKind) -> PolicyFile | None:
         """Read a policy file once; unreadable or unparsable files become MPL0xx findings."""
         display = self.display(path)
-        for known in self.policies:
-            if known.name == display and known.kind == kind:
-                return known
+        known = self._policies.get((display, kind))
+        if known is not None:
+            return known
         source = self.read(path)
         doc = self.parse(source) if source is not None else None
         if doc is None:
             return None
         policy = PolicyFile(display, kind, PolicyDocument.from_document(doc))
         self.policies.append(policy)
+        self._policies[(display, kind)] = policy
         return policy
 
     def identity(self, name: str, config: IdentityConfig) -> Identity:

@@ -316,6 +316,7 @@ def catalog_meta(path: Path | None = None) -> dict[str, Any]:
     return json.loads(sidecar.read_text(encoding="utf-8"))
 
 
+@cache
 def get_catalog() -> ActionCatalog:
     """The process-wide catalog over the bundled data (loaded on first lookup)."""
     return ActionCatalog()

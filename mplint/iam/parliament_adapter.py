@@ -338,12 +338,16 @@ def _indexed_lookups(parliament: types.ModuleType) -> tuple[Callable[..., Any], 
     by_prefix: dict[str, list[tuple[dict[str, Any], list[str]]]] = {}
     everything: list[tuple[dict[str, Any], list[str]]] = []
     privileges: dict[tuple[str, str], tuple[dict[str, Any], dict[str, Any]]] = {}
+    literal: dict[tuple[str, str], list[dict[str, str]]] = {}  # (prefix, lower-case name) -> matches, in order
     for entry in definition:
         pair = (entry, [p["privilege"].lower() for p in entry["privileges"]])
         by_prefix.setdefault(entry["prefix"], []).append(pair)
         everything.append(pair)
         for privilege in entry["privileges"]:
             privileges.setdefault((entry["prefix"], privilege["privilege"]), (privilege, entry))
+            literal.setdefault((entry["prefix"].lower(), privilege["privilege"].lower()), []).append(
+                {"service": entry["prefix"], "action": privilege["privilege"]}
+            )
 
     @functools.lru_cache(maxsize=16384)
     def expand_action(action: str, raise_exceptions: bool = True) -> list[dict[str, str]]:
@@ -353,6 +357,10 @@ def _indexed_lookups(parliament: types.ModuleType) -> tuple[Callable[..., Any], 
         if len(parts) != 2:
             raise ValueError("Action should be in form service:action")
         prefix, unexpanded = parts
+        if prefix != "*" and not any(c in unexpanded for c in "*?["):  # a plain name: no pattern to compile
+            found = literal.get((prefix.lower(), unexpanded.lower()))
+            if found:
+                return [dict(item) for item in found]
         match = re.compile(fnmatch.translate(unexpanded.lower())).match  # what fnmatchcase does
         entries = everything if prefix == "*" else by_prefix.get(prefix.lower(), [])
         actions = []

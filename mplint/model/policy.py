@@ -215,6 +215,13 @@ def policy_from_source(source: SourceFile, kind: PolicyKind = PolicyKind.IDENTIT
     return PolicyFile(source.display, kind, PolicyDocument.from_document(loader(source)))
 
 
+def policy_node(root: Node) -> tuple[Node, Span | None]:
+    """The policy document node inside a file's root (unwrapping `{"PolicyVersion": {"Document": ...}}`), and,
+    when the Document is held in a string, the span of that string (every place inside it maps there)."""
+    builder = _Builder()
+    return builder.unwrap(root), builder.override
+
+
 def policy_from_text(text: str, name: str = "policy.json", kind: PolicyKind = PolicyKind.IDENTITY) -> PolicyFile:
     """Model policy text held in memory (tests, embedded documents)."""
     return policy_from_source(SourceFile(Path(name), name, text), kind)

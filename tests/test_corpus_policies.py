@@ -1,0 +1,88 @@
+"""Every AWS managed policy of the shared corpus (raw/ and documents/) is linted without a crash.
+
+One in-process run over all 3,288 files (about 25 s): the two empty files give MPL004, the policies
+on which parliament itself crashes give a tool notification and still mplint's own findings, and no
+other notification is made.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from mplint.checks import policy as own
+from mplint.runner import LintOptions, Outcome, lint_paths
+from tests.conftest import shared_path
+
+EMPTY = {"raw/AWSCodePipelineFullAccess", "raw/AWSECRPullThroughCacheServiceRolePolicy"}
+PARLIAMENT_CRASHES = {"SageMakerStudioEMRContainersSystemNamespaceRolePolicy", "SageMakerStudioProjectUserRolePolicy"}
+
+
+@pytest.fixture(scope="module")
+def corpus() -> Path:
+    return shared_path("corpus", "iam", "aws-managed", "iamtrail")
+
+
+@pytest.fixture(scope="module")
+def outcome(corpus: Path) -> Outcome:
+    files = sorted((corpus / "raw").iterdir()) + sorted((corpus / "documents").iterdir())
+    assert len(files) == 1645 + 1643
+    return lint_paths(LintOptions(paths=files, base=corpus))
+
+
+def stem(path: str) -> str:
+    """The policy's name: documents/<Name>.json is raw/<Name> (one AWS policy is itself named `*.json`)."""
+    name = Path(path).name
+    return name.removesuffix(".json") if path.startswith("documents/") else name
+
+
+def test_every_policy_is_read(outcome: Outcome) -> None:
+    assert len(outcome.project.policies) == 1643 * 2
+    assert not any(f.rule_id in ("MPL001", "MPL002", "MPL005") for f in outcome.result.findings)
+
+
+def test_the_empty_files_are_mpl004(outcome: Outcome) -> None:
+    empty = {f.span.path for f in outcome.result.findings if f.rule_id == "MPL004"}
+    assert empty == EMPTY
+
+
+def test_only_parliament_crashes_are_notifications(outcome: Outcome) -> None:
+    notes = outcome.result.notifications
+    assert all(n.message.startswith("parliament crashed, its checks were skipped") for n in notes), notes
+    crashed = Counter(stem(n.span.path) for n in notes if n.span is not None)
+    assert crashed == {name: 2 for name in PARLIAMENT_CRASHES}  # raw/ and documents/
+
+
+def test_crashed_policies_keep_mplint_findings(outcome: Outcome) -> None:
+    for policy in outcome.project.policies:
+        if stem(policy.name) in PARLIAMENT_CRASHES:
+            expected = {(f.rule_id, f.span) for f in own.policy_findings(policy)}
+            reported = {(f.rule_id, f.span) for f in outcome.result.findings if f.span.path == policy.name}
+            assert expected <= reported, policy.name
+    assert any(f.span.path.endswith("SageMakerStudioProjectUserRolePolicy") for f in outcome.result.findings)
+
+
+def test_raw_and_documents_agree(outcome: Outcome) -> None:
+    """The same policy, wrapped in PolicyVersion or not, gets the same findings."""
+    by_dir: dict[str, Counter] = {"raw": Counter(), "documents": Counter()}
+    for f in outcome.result.findings:
+        if f.rule_id.startswith("MPL4"):
+            by_dir[f.span.path.split("/")[0]][(stem(f.span.path), f.rule_id, f.message)] += 1
+    assert by_dir["raw"] == by_dir["documents"]
+
+
+def test_the_command_line_neither_crashes_nor_exits_2(corpus: Path) -> None:
+    names = [*sorted(EMPTY), *(f"raw/{n}" for n in sorted(PARLIAMENT_CRASHES)), "raw/AdministratorAccess"]
+    run = subprocess.run(
+        [sys.executable, "-m", "mplint", "lint", "--format", "json", *names],
+        cwd=corpus,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert run.returncode == 1, run.stderr  # findings at or above the fail level, and no tool error
+    assert "Traceback" not in run.stderr
