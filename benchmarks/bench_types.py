@@ -56,7 +56,8 @@ def main() -> None:
         small = Path(tmp, "schemas.zip")
         small_bundle(small)
         print(f"bundles: full {FULL.stat().st_size:,} bytes, ModelPackage-only {small.stat().st_size:,} bytes")
-        for label, command in (("mplint --version", ["--version"]), ("lint one stack", ["lint", str(ROOT / "fixtures/valid")])):
+        commands = (("mplint --version", ["--version"]), ("lint one stack", ["lint", str(ROOT / "fixtures/valid")]))
+        for label, command in commands:
             full, only = best(FULL, command, args.repeat), best(small, command, args.repeat)
             print(f"{label:>17}: full {full:.3f} s, ModelPackage-only {only:.3f} s, ratio {full / only:.2f}")
 

@@ -27,8 +27,6 @@ DIRECTIVE_RE = re.compile(r"#\s*mplint:\s*(type|property)=([\w.:]+)")
 NUMBER_RE = re.compile(r"^-?\d+(\.\d+)?([eE][-+]?\d+)?$")
 
 
-
-
 @dataclass(slots=True, eq=False)
 class PropertyValue:
     property: str  # CloudFormation property name

@@ -38,6 +38,34 @@ class FailLevel(str, Enum):
     never = "never"
 
 
+# The options of `mplint lint`, named once so that the signature stays readable.
+PATHS = typer.Argument(
+    help="Manifests, stack folders, or folders searched for stackql_manifest.yml. Default: .", show_default=False
+)
+OUTPUT = typer.Option("--output", "-o", help="Write the report to FILE instead of standard output.")
+FAIL_LEVEL = typer.Option(
+    "--fail-level", help="Exit 1 when a finding is at or above this level [default: warning, or the config's]."
+)
+SELECT = typer.Option("--select", help="Only these rules (ids or prefixes such as MPL2; comma-separated).")
+IGNORE = typer.Option("--ignore", help="Skip these rules (ids or prefixes; comma-separated).")
+CONFIG = typer.Option("--config", help="Configuration file (.mplint.yaml or pyproject.toml).")
+ENV = typer.Option("--env", help="Stack environment(s) to check `values` for. Default: all named.")
+ENGINE = typer.Option(
+    "--engine", min=1, max=2, help="stackql-deploy major version to check for (1 or 2) [default: the stack's, else 2]."
+)
+POLICY = typer.Option("--policy", help="IAM policy (JSON or YAML) of the deploying identity; repeatable.")
+BOUNDARY = typer.Option("--boundary", help="Permissions boundary of the deploying identity.")
+SCP = typer.Option("--scp", help="Service control policy over the account; repeatable.")
+COMMAND = typer.Option(
+    "--command", help="stackql-deploy command(s) to check permissions for: build, test, teardown [default: all]."
+)
+ACCOUNT = typer.Option("--account", help="AWS account id, to derive the ARNs the manifest does not spell out.")
+COLOUR = typer.Option("--color/--no-color", help="Colour text output [default: on a terminal].")
+SHOW_SUPPRESSED = typer.Option("--show-suppressed", help="List suppressed findings in text output.")
+CATEGORY = typer.Option("--category", help="SARIF automationDetails.id (only when asked).")
+RULES_DIR = typer.Option("--rules-dir", help="A folder of user rules (MPL900-MPL999); repeatable.")
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"mplint {__version__}")
@@ -77,35 +105,24 @@ def _fail(message: str) -> typer.Exit:
 
 @app.command()
 def lint(
-    paths: Annotated[
-        Optional[list[Path]],  # noqa: UP045 - typer reads the annotation
-        typer.Argument(help="Manifests, stack folders, or folders searched for stackql_manifest.yml. Default: .", show_default=False),
-    ] = None,
+    paths: Annotated[Optional[list[Path]], PATHS] = None,  # noqa: UP045 - typer reads the annotation
     output_format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.text,
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the report to FILE instead of standard output.")] = None,  # noqa: UP045
-    fail_level: Annotated[
-        Optional[FailLevel],  # noqa: UP045
-        typer.Option("--fail-level", help="Exit 1 when a finding is at or above this level [default: warning, or the config's]."),
-    ] = None,
-    select: Annotated[list[str], typer.Option("--select", help="Only these rules (ids or prefixes such as MPL2; comma-separated).")] = [],  # noqa: B006
-    ignore: Annotated[list[str], typer.Option("--ignore", help="Skip these rules (ids or prefixes; comma-separated).")] = [],  # noqa: B006
-    config: Annotated[Optional[Path], typer.Option("--config", help="Configuration file (.mplint.yaml or pyproject.toml).")] = None,  # noqa: UP045
-    env: Annotated[list[str], typer.Option("--env", help="Stack environment(s) to check `values` for. Default: all named.")] = [],  # noqa: B006
-    engine: Annotated[
-        Optional[int],  # noqa: UP045
-        typer.Option("--engine", min=1, max=2, help="stackql-deploy major version to check for (1 or 2) [default: the stack's evidence, else 2]."),
-    ] = None,
-    policy: Annotated[list[Path], typer.Option("--policy", help="IAM policy (JSON or YAML) of the deploying identity; repeatable.")] = [],  # noqa: B006
-    boundary: Annotated[Optional[Path], typer.Option("--boundary", help="Permissions boundary of the deploying identity.")] = None,  # noqa: UP045
-    scp: Annotated[list[Path], typer.Option("--scp", help="Service control policy over the account; repeatable.")] = [],  # noqa: B006
-    command: Annotated[list[str], typer.Option("--command", help="stackql-deploy command(s) to check permissions for: build, test, teardown [default: all].")] = [],  # noqa: B006
-    account: Annotated[Optional[str], typer.Option("--account", help="AWS account id, to derive the ARNs the manifest does not spell out.")] = None,  # noqa: UP045
-    colour: Annotated[Optional[bool], typer.Option("--color/--no-color", help="Colour text output [default: on a terminal].")] = None,  # noqa: UP045
-    show_suppressed: Annotated[bool, typer.Option("--show-suppressed", help="List suppressed findings in text output.")] = False,
-    category: Annotated[Optional[str], typer.Option("--category", help="SARIF automationDetails.id (only when asked).")] = None,  # noqa: UP045
-    rules_dir: Annotated[
-        list[Path], typer.Option("--rules-dir", help="A folder of user rules (MPL900-MPL999); repeatable.")
-    ] = [],  # noqa: B006
+    output: Annotated[Optional[Path], OUTPUT] = None,  # noqa: UP045
+    fail_level: Annotated[Optional[FailLevel], FAIL_LEVEL] = None,  # noqa: UP045
+    select: Annotated[list[str], SELECT] = [],  # noqa: B006
+    ignore: Annotated[list[str], IGNORE] = [],  # noqa: B006
+    config: Annotated[Optional[Path], CONFIG] = None,  # noqa: UP045
+    env: Annotated[list[str], ENV] = [],  # noqa: B006
+    engine: Annotated[Optional[int], ENGINE] = None,  # noqa: UP045
+    policy: Annotated[list[Path], POLICY] = [],  # noqa: B006
+    boundary: Annotated[Optional[Path], BOUNDARY] = None,  # noqa: UP045
+    scp: Annotated[list[Path], SCP] = [],  # noqa: B006
+    command: Annotated[list[str], COMMAND] = [],  # noqa: B006
+    account: Annotated[Optional[str], ACCOUNT] = None,  # noqa: UP045
+    colour: Annotated[Optional[bool], COLOUR] = None,  # noqa: UP045
+    show_suppressed: Annotated[bool, SHOW_SUPPRESSED] = False,
+    category: Annotated[Optional[str], CATEGORY] = None,  # noqa: UP045
+    rules_dir: Annotated[list[Path], RULES_DIR] = [],  # noqa: B006
 ) -> None:
     """Lint stacks. Exit 0: nothing at or above --fail-level; 1: findings at or above it; 2: usage or tool error."""
     import gc
@@ -264,9 +281,7 @@ def permissions(
         Optional[Path],  # noqa: UP045
         typer.Option("--boundary", help="Permissions boundary of the deploying identity."),
     ] = None,
-    scp: Annotated[
-        list[Path], typer.Option("--scp", help="Service control policy over the account; repeatable.")
-    ] = [],  # noqa: B006
+    scp: Annotated[list[Path], typer.Option("--scp", help="Service control policy over the account; repeatable.")] = [],  # noqa: B006
     command: Annotated[
         list[str], typer.Option("--command", help="stackql-deploy command(s): build, test, teardown [default: all].")
     ] = [],  # noqa: B006
