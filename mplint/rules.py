@@ -42,6 +42,9 @@ class Rule:
     extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
 
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def builtin_rules_dir() -> Path:
     """`rules/` beside the package in a checkout, or `mplint/_rules` in an installed wheel."""
     packaged = Path(__file__).parent / "_rules"
@@ -51,8 +54,12 @@ def builtin_rules_dir() -> Path:
 def load_rule_file(path: Path, user: bool = False) -> Rule:
     try:
         text = path.read_text(encoding="utf-8")
-        node = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-        data = yaml.safe_load(text)
+        loader = _Loader(text)
+        try:  # one parse gives both the nodes (for line numbers) and the data
+            node = loader.get_single_node()
+            data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
     except (OSError, UnicodeDecodeError) as exc:
         raise RuleFileError(path, 1, f"cannot read rule file: {exc}") from None
     except yaml.MarkedYAMLError as exc:
