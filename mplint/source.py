@@ -8,6 +8,7 @@ stackql-deploy reads; JSON is read by a small position-aware parser.
 from __future__ import annotations
 
 import gc
+import json
 import re
 from bisect import bisect_right
 from collections.abc import Iterator
@@ -365,12 +366,14 @@ _JSON_TOKEN = re.compile(
     re.VERBOSE,
 )
 _LITERALS = {"true": True, "false": False, "null": None}
+_JSON_WS = re.compile(r"[ \t\n\r]*")
 
 
 def load_json(source: SourceFile) -> Document:
     """Parse JSON into a position-aware tree; syntax errors raise LoadError (MPL002)."""
     doc = Document(source, None)
-    doc.root = _JsonParser(source, doc.duplicates).parse()
+    with _no_gc():
+        doc.root = _JsonParser(source, doc.duplicates).parse()
     return doc
 
 
@@ -386,9 +389,7 @@ class _JsonParser:
         return LoadError("MPL002", f"invalid JSON: {message}", self.source.offset_span(at, at + 1))
 
     def skip_ws(self) -> None:
-        n = len(self.text)
-        while self.pos < n and self.text[self.pos] in " \t\n\r":
-            self.pos += 1
+        self.pos = _JSON_WS.match(self.text, self.pos).end()
 
     def parse(self) -> Node:
         self.skip_ws()
@@ -481,8 +482,8 @@ class _JsonParser:
 
 
 def _json_string(token: str) -> str:
-    import json
-
+    if "\\" not in token:  # no escapes: the text between the quotes is the value
+        return token[1:-1]
     try:
         return json.loads(token)
     except ValueError:  # lone surrogates and the like: keep the raw text
