@@ -168,3 +168,24 @@ def test_rules_list_and_show() -> None:
 def test_usage_error_exits_2() -> None:
     assert lint("--format", "xml").exit_code == 2
     assert lint("--engine", "3").exit_code == 2
+
+
+def test_files_named_on_the_command_line_are_classified(tmp_path: Path) -> None:
+    """A query file is linted with its stack, a policy as a policy, anything else is skipped with a note."""
+    workflow = tmp_path / "ci.yml"
+    workflow.write_text("name: ci\non: push\n")
+    package = tmp_path / "package.json"
+    package.write_text('{"name": "x"}\n')
+    query = "fixtures/core/query-files/resources/example_subnet.iql"
+    result = lint(str(workflow), str(package), query, "-f", "json")
+    got = {(Path(f["path"]).name, f["rule"], f["level"]) for f in findings(result)}
+    assert ("ci.yml", "MPL006", "note") in got and ("package.json", "MPL006", "note") in got
+    assert ("example_subnet.iql", "MPL109", "error") in got  # the stack was linted
+    assert result.exit_code == 1
+
+
+def test_oversized_file_is_a_limit_finding(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("mplint.source.MAX_FILE_BYTES", 100)
+    stack = _stack_copy(tmp_path)
+    got = findings(lint(str(stack), "-f", "json"))
+    assert [f["rule"] for f in got if f["path"].endswith("stackql_manifest.yml")] == ["MPL005"]
