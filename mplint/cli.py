@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from enum import Enum
 from pathlib import Path
@@ -249,7 +250,18 @@ def rules_test(
 
 
 def main() -> None:
-    app()
+    """Run the command line, then exit without tearing the heap down object by object: for a large run
+    that takes a fifth of the run's time, and nothing is left to clean up (reports are written and closed)."""
+    try:
+        app()
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 2
+        if isinstance(exc.code, str):
+            sys.stderr.write(exc.code + "\n")
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 @app.command()

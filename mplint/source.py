@@ -300,9 +300,12 @@ class _YamlBuilder:
         self.duplicates = duplicates
         self.constructor = yaml.SafeLoader("")
         self.cache: dict[int, Node] = {}
+        self.ascii = source.text.isascii()  # then code points are UTF-16 units: no column conversion
 
     def span_of(self, node: yaml.Node) -> Span:
         s, e = node.start_mark, node.end_mark
+        if self.ascii:
+            return Span(self.source.display, s.line + 1, s.column + 1, e.line + 1, e.column + 1)
         return self.source.span(s.line, s.column, e.line, e.column)
 
     def build(self, node: yaml.Node, depth: int, is_key: bool = False) -> Node:
@@ -313,15 +316,13 @@ class _YamlBuilder:
             return cached
         if isinstance(node, yaml.ScalarNode):
             built: Node = Scalar(self.span_of(node), self.scalar_value(node), node.style or None, is_key)
-        elif isinstance(node, yaml.SequenceNode):
-            built = Sequence(self.span_of(node), [])
             self.cache[id(node)] = built
+        elif isinstance(node, yaml.SequenceNode):
+            built = self.cache[id(node)] = Sequence(self.span_of(node), [])
             built.items = [self.build(item, depth + 1) for item in node.value]
         else:
-            built = Mapping(self.span_of(node), [])
-            self.cache[id(node)] = built
+            built = self.cache[id(node)] = Mapping(self.span_of(node), [])
             built.items = self.mapping_items(node, depth)
-        self.cache[id(node)] = built
         return built
 
     def scalar_value(self, node: yaml.ScalarNode) -> Any:
