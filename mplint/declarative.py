@@ -89,18 +89,24 @@ class Outcome:
 # Conditions
 
 
+def _junction(children: tuple[Condition, ...], subject: Any, decisive: bool) -> Outcome:
+    """`all` (decisive False) or `any` (decisive True) in three-valued logic: the first decisive child
+    settles it; otherwise any unknown child makes it unknown."""
+    outcomes = [child.evaluate(subject) for child in children]
+    for outcome in outcomes:
+        if outcome.holds is decisive:
+            return outcome
+    if any(o.holds is None for o in outcomes):
+        return Outcome(None)
+    return Outcome(not decisive, outcomes[0].evidence if outcomes else None)
+
+
 @dataclass(frozen=True, slots=True)
 class AllOf:
     children: tuple[Condition, ...]
 
     def evaluate(self, subject: Any) -> Outcome:
-        outcomes = [child.evaluate(subject) for child in self.children]
-        for outcome in outcomes:
-            if outcome.holds is False:
-                return outcome
-        if any(o.holds is None for o in outcomes):
-            return Outcome(None)
-        return Outcome(True, outcomes[0].evidence)
+        return _junction(self.children, subject, decisive=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,13 +114,7 @@ class AnyOf:
     children: tuple[Condition, ...]
 
     def evaluate(self, subject: Any) -> Outcome:
-        outcomes = [child.evaluate(subject) for child in self.children]
-        for outcome in outcomes:
-            if outcome.holds is True:
-                return outcome
-        if any(o.holds is None for o in outcomes):
-            return Outcome(None)
-        return Outcome(False, outcomes[0].evidence)
+        return _junction(self.children, subject, decisive=True)
 
 
 @dataclass(frozen=True, slots=True)
