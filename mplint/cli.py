@@ -39,7 +39,7 @@ class FailLevel(str, Enum):
     never = "never"
 
 
-# The options of `mplint lint`, named once so that the signature stays readable.
+# The options of `mplint lint` and `mplint permissions`, named once so that the signatures stay readable.
 PATHS = typer.Argument(
     help="Manifests, stack folders, or folders searched for stackql_manifest.yml. Default: .", show_default=False
 )
@@ -266,41 +266,16 @@ def main() -> None:
 
 @app.command()
 def permissions(
-    paths: Annotated[
-        Optional[list[Path]],  # noqa: UP045 - typer reads the annotation
-        typer.Argument(
-            help="Manifests, stack folders, or folders searched for stackql_manifest.yml. Default: .",
-            show_default=False,
-        ),
-    ] = None,
+    paths: Annotated[Optional[list[Path]], PATHS] = None,  # noqa: UP045 - typer reads the annotation
     output_format: Annotated[Format, typer.Option("--format", "-f", help="Output format: text or json.")] = Format.text,
-    output: Annotated[
-        Optional[Path],  # noqa: UP045
-        typer.Option("--output", "-o", help="Write to FILE instead of standard output."),
-    ] = None,
-    config: Annotated[
-        Optional[Path],  # noqa: UP045
-        typer.Option("--config", help="Configuration file (.mplint.yaml or pyproject.toml)."),
-    ] = None,
-    env: Annotated[
-        list[str], typer.Option("--env", help="Stack environment(s) whose `values` to use. Default: all named.")
-    ] = [],  # noqa: B006
-    policy: Annotated[
-        list[Path],
-        typer.Option("--policy", help="IAM policy of the deploying identity, for a verdict per action; repeatable."),
-    ] = [],  # noqa: B006
-    boundary: Annotated[
-        Optional[Path],  # noqa: UP045
-        typer.Option("--boundary", help="Permissions boundary of the deploying identity."),
-    ] = None,
-    scp: Annotated[list[Path], typer.Option("--scp", help="Service control policy over the account; repeatable.")] = [],  # noqa: B006
-    command: Annotated[
-        list[str], typer.Option("--command", help="stackql-deploy command(s): build, test, teardown [default: all].")
-    ] = [],  # noqa: B006
-    account: Annotated[
-        Optional[str],  # noqa: UP045
-        typer.Option("--account", help="AWS account id, for the ARNs the manifest does not spell out."),
-    ] = None,
+    output: Annotated[Optional[Path], OUTPUT] = None,  # noqa: UP045
+    config: Annotated[Optional[Path], CONFIG] = None,  # noqa: UP045
+    env: Annotated[list[str], ENV] = [],  # noqa: B006
+    policy: Annotated[list[Path], POLICY] = [],  # noqa: B006
+    boundary: Annotated[Optional[Path], BOUNDARY] = None,  # noqa: UP045
+    scp: Annotated[list[Path], SCP] = [],  # noqa: B006
+    command: Annotated[list[str], COMMAND] = [],  # noqa: B006
+    account: Annotated[Optional[str], ACCOUNT] = None,  # noqa: UP045
     generate: Annotated[
         bool, typer.Option("--generate", help="Print a least-privilege policy for what the stacks need.")
     ] = False,
