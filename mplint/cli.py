@@ -32,6 +32,11 @@ class Format(str, Enum):
     github = "github"
 
 
+class TableFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
 class FailLevel(str, Enum):
     error = "error"
     warning = "warning"
@@ -267,7 +272,7 @@ def main() -> None:
 @app.command()
 def permissions(
     paths: Annotated[Optional[list[Path]], PATHS] = None,  # noqa: UP045 - typer reads the annotation
-    output_format: Annotated[Format, typer.Option("--format", "-f", help="Output format: text or json.")] = Format.text,
+    output_format: Annotated[TableFormat, typer.Option("--format", "-f", help="Output format.")] = TableFormat.text,
     output: Annotated[Optional[Path], OUTPUT] = None,  # noqa: UP045
     config: Annotated[Optional[Path], CONFIG] = None,  # noqa: UP045
     env: Annotated[list[str], ENV] = [],  # noqa: B006
@@ -291,8 +296,6 @@ def permissions(
     from mplint.report.permissions import build_report, report_json, report_text, resource_needs
     from mplint.runner import LintOptions, resolve_config
 
-    if output_format not in (Format.text, Format.json):
-        raise _fail("`mplint permissions` prints text or json")
     options = LintOptions(
         paths=paths or [Path(".")], config=config, envs=tuple(_split(env)), policies=policy, boundary=boundary,
         scps=scp, commands=_split(command), account=account,
@@ -309,7 +312,7 @@ def permissions(
         else:
             reports = build_report(ctx)
             failed = any(r.failing() for r in reports)
-            if output_format is Format.json:
+            if output_format is TableFormat.json:
                 report = json.dumps(report_json(reports, settings.commands), indent=2, ensure_ascii=False) + "\n"
             else:
                 report = report_text(reports)
