@@ -88,6 +88,10 @@ class Project:
             return None
         return source
 
+    def skip(self, path: Path, why: str) -> None:
+        """A file named on the command line that mplint does not lint (MPL006)."""
+        self.load_findings.append(Finding("MPL006", why, Span.point(self.display(path))))
+
     def query_file(self, source: SourceFile) -> QueryFile:
         """The parsed query file, once per file even when many resources share it."""
         parsed = self._queries.get(source.display)
@@ -178,23 +182,11 @@ def load_project(paths: list[Path], config: Config, base: Path | None = None) ->
             if manifest is not None:
                 stacks.setdefault(manifest.resolve(), manifest)
             else:
-                project.load_findings.append(
-                    Finding(
-                        "MPL006",
-                        "query file outside a stack: no stackql_manifest.yml above it",
-                        Span.point(project.display(path)),
-                    )
-                )
+                project.skip(path, "query file outside a stack: no stackql_manifest.yml above it")
         elif kind == "policy":
             project.policy(path, PolicyKind.IDENTITY)
         else:
-            project.load_findings.append(
-                Finding(
-                    "MPL006",
-                    "not a stackql-deploy manifest, query file or IAM policy: skipped",
-                    Span.point(project.display(path)),
-                )
-            )
+            project.skip(path, "not a stackql-deploy manifest, query file or IAM policy: skipped")
     for path in sorted(stacks.values(), key=lambda p: p.as_posix()):
         stack = load_stack(project, path)
         if stack is not None:
