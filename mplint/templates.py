@@ -93,3 +93,74 @@ def locate(source: SourceFile, scalar: Scalar, needle: str) -> Span:
         if match and (line0 < span.end_line - 1 or match.end(1) <= span.end_col - 1 or span.end_line == span.line):
             return source.span(line0, match.start(1), line0, match.end(1))
     return span
+
+
+# ---------------------------------------------------------------------------
+# What a template uses, for the query-file, scope and 2.x-syntax checks: parsed only, never compiled, so an
+# unknown filter does not fail here (analyse() above reports it in manifest values).
+
+PATCH_FILTER = "generate_patch_document"
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    error: str | None  # syntax error message
+    error_line: int  # 1-based line of the error within the text
+    names: frozenset[str]  # names read and not assigned inside the template
+    attributes: tuple[tuple[str, str], ...]  # (name, attribute) for every `name.attr` read
+    filters: frozenset[str]
+    calls: frozenset[str]  # global functions called: uuid(), file(), ...
+    patch_keys: tuple[str, ...]  # literal keys of a dict piped to generate_patch_document
+
+
+@lru_cache(maxsize=65536)
+def facts(text: str) -> Facts:
+    try:
+        ast = _env.parse(text)
+    except TemplateSyntaxError as exc:
+        return Facts(exc.message or "syntax error", exc.lineno or 1, frozenset(), (), frozenset(), frozenset(), ())
+    except Exception as exc:  # jinja2 raises a few other errors on odd input
+        return Facts(str(exc) or type(exc).__name__, 1, frozenset(), (), frozenset(), frozenset(), ())
+    loaded = {n.name for n in ast.find_all(nodes.Name) if n.ctx == "load"}
+    stored = {n.name for n in ast.find_all(nodes.Name) if n.ctx in ("store", "param")}
+    attributes = tuple((n.node.name, n.attr) for n in ast.find_all(nodes.Getattr) if isinstance(n.node, nodes.Name))
+    filters = [n for n in ast.find_all(nodes.Filter)]
+    calls = {n.node.name for n in ast.find_all(nodes.Call) if isinstance(n.node, nodes.Name)}
+    patch_keys = tuple(
+        pair.key.value
+        for f in filters
+        if f.name == PATCH_FILTER and isinstance(f.node, nodes.Dict)
+        for pair in f.node.items
+        if isinstance(pair.key, nodes.Const) and isinstance(pair.key.value, str)
+    )
+    return Facts(
+        None,
+        0,
+        frozenset(loaded - stored),
+        attributes,
+        frozenset(f.name for f in filters),
+        frozenset(calls),
+        patch_keys,
+    )
+
+
+_BLOCK_RE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.DOTALL)
+
+
+def find_name(text: str, name: str, start: int = 0, end: int | None = None, attr: str | None = None) -> int:
+    """Offset of the first read of ``name`` (or ``name.attr``) inside a `{{ }}`/`{% %}` block of ``text``, else -1."""
+    needle = re.compile(r"(?<![\w.])" + re.escape(name) + (r"\s*\.\s*" + re.escape(attr) if attr else "") + r"\b")
+    for block in _BLOCK_RE.finditer(text, start, len(text) if end is None else end):
+        found = needle.search(block.group())
+        if found:
+            return block.start() + found.start()
+    return -1
+
+
+def name_span(source: SourceFile, start: int, end: int, name: str, attr: str | None = None):
+    """The span of ``name`` (or ``name.attr``) read in ``source.text[start:end]``, or None."""
+    at = find_name(source.text, name, start, end, attr)
+    if at < 0:
+        return None
+    width = len(name) if attr is None else len(source.text[at:end].split(attr, 1)[0]) + len(attr)
+    return source.offset_span(at, at + width)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from mplint.checks.jinja_facts import facts
 from mplint.context import Context
 from mplint.engine_target import TWO_X_ANCHORS, target
 from mplint.findings import Finding, Related
@@ -13,6 +12,7 @@ from mplint.model.query import Anchor, QueryFile, SelectBlock
 from mplint.project import Stack
 from mplint.source import Mapping, Node, Scalar
 from mplint.suggest import did_you_mean
+from mplint.templates import facts
 
 ANCHORS_1X = (
     "exists",
