@@ -7,7 +7,7 @@ Each mode runs in a fresh child process, timed from before its first import to t
 peak RSS comes from wait4:
 
 - parliament: plain `parliament.analyze_policy_string` on each file's text (its own IAM database);
-- mplint: `mplint.runner.lint_paths` over all the files at once, every rule (parliament included);
+- mplint: `mplint.app.lint_paths` over all the files at once, every rule (parliament included);
 - mplint-no-parliament: the same with the rules that only parliament reports ignored, so parliament
   is not run (nor imported).
 
@@ -64,8 +64,8 @@ def run_parliament(files: list[Path]) -> dict[str, Any]:
 
 def run_mplint(files: list[Path], with_parliament: bool) -> dict[str, Any]:
     sys.path.insert(0, str(ROOT))
-    from mplint.rules import builtin_rules
-    from mplint.runner import LintOptions, lint_paths
+    from mplint.registry import builtin_rules
+    from mplint.app import LintOptions, lint_paths
 
     ignore = [] if with_parliament else [r.id for r in builtin_rules().values() if r.check == PARLIAMENT_CHECK]
     outcome = lint_paths(LintOptions(paths=files, base=files[0].parent, ignore=ignore))

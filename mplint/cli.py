@@ -134,8 +134,8 @@ def lint(
     import gc
 
     from mplint.config import ConfigError
-    from mplint.rules import RuleFileError
-    from mplint.runner import LintOptions, lint_paths
+    from mplint.registry import RuleFileError
+    from mplint.app import LintOptions, lint_paths
 
     gc.set_threshold(100_000, 50, 100)  # a lint run allocates many small, acyclic objects: collect less often
     options = LintOptions(
@@ -188,7 +188,7 @@ def _split(values: list[str]) -> list[str]:
 
 def _rules(dirs: list[Path]) -> dict:
     """The built-in rules and those of the user rule folders; a bad rule file is a usage error."""
-    from mplint.rules import RuleFileError, load_all_rules
+    from mplint.registry import RuleFileError, load_all_rules
 
     try:
         return load_all_rules(tuple(dirs))
@@ -235,7 +235,7 @@ def rules_test(
     """Lint the rules' fixtures: each rule must report exactly at the lines marked `# expect: ID`.
     Exit 0: every rule passes; 1: a rule fails; 2: usage or tool error."""
     from mplint import ruletest
-    from mplint.rules import RuleFileError, builtin_rules, builtin_rules_dir, load_rules
+    from mplint.registry import RuleFileError, builtin_rules, builtin_rules_dir, load_rules
 
     if folder is not None and not folder.is_dir():
         raise _fail(f"no such rules folder: {folder}")
@@ -294,7 +294,7 @@ def permissions(
     from mplint.iam.generate import policy_json
     from mplint.project import load_project
     from mplint.report.permissions import build_report, report_json, report_text, resource_needs
-    from mplint.runner import LintOptions, resolve_config
+    from mplint.app import LintOptions, resolve_config
 
     options = LintOptions(
         paths=paths or [Path(".")], config=config, envs=tuple(_split(env)), policies=policy, boundary=boundary,

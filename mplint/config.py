@@ -73,7 +73,7 @@ class Config:
     commands: tuple[str, ...] = COMMANDS
     parliament: ParliamentConfig = field(default_factory=ParliamentConfig)
     rules_dirs: tuple[Path, ...] = ()  # folders of user rules, relative to the config file
-    suppressions: list[Any] | str | None = None  # entries, or the path of a suppressions file (mplint.suppressions)
+    suppressions: list[Any] | str | None = None  # entries, or the path of a suppressions file (mplint.suppress)
 
     def enabled(self, rule_id: str) -> bool:
         if self.select and not any(rule_id.startswith(s) for s in self.select):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from mplint.binding import Binding, bind
+from mplint.stackql.binding import Binding, bind
 from mplint.catalog.schemas import SchemaCatalog
 from mplint.config import Config
 from mplint.project import Project, Stack

@@ -11,9 +11,9 @@ from dataclasses import dataclass, field, replace
 from mplint.checks.declarative import check_rule
 from mplint.context import Context
 from mplint.findings import Finding, Level, Notification
-from mplint.rules import Rule
+from mplint.registry import Rule
 from mplint.source import SourceFile
-from mplint.suppressions import Suppressions
+from mplint.suppress import Suppressions
 
 Check = Callable[[Context], Iterable[Finding | Notification]]
 SUPPRESS_RE = re.compile(r"(?:#|--)\s*mplint:\s*disable=([A-Za-z0-9_, ]+)")

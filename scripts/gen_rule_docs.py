@@ -17,7 +17,7 @@ from pathlib import Path
 
 import yaml
 
-from mplint.rules import Rule, load_rules
+from mplint.registry import Rule, load_rules
 
 ROOT = Path(__file__).resolve().parent.parent
 EXPECT_RE = re.compile(r"\s*(?:#|--)\s*expect:\s*([A-Z0-9, ]+)")

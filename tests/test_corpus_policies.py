@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from mplint.checks import policy as own
-from mplint.runner import LintOptions, Outcome, lint_paths
+from mplint.app import LintOptions, Outcome, lint_paths
 from tests.conftest import shared_path
 
 EMPTY = {"raw/AWSCodePipelineFullAccess", "raw/AWSECRPullThroughCacheServiceRolePolicy"}

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from mplint.cli import app
-from mplint.runner import LintOptions, lint_paths
+from mplint.app import LintOptions, lint_paths
 from tests.conftest import SHARED, shared_path
 
 CORPUS = SHARED / "corpus" / "stackql-deploy"

@@ -8,9 +8,9 @@ import pytest
 
 from mplint.config import Config
 from mplint.context import Context
-from mplint.engine_target import if_grammar_2x, if_python, target, template_uses
+from mplint.stackql.target import if_grammar_2x, if_python, target, template_uses
 from mplint.project import load_project
-from mplint.runner import LintOptions, lint_paths
+from mplint.app import LintOptions, lint_paths
 from tests.conftest import FIXTURES, ROOT
 
 SYNTAX_2X = FIXTURES / "stackql" / "syntax-2x"

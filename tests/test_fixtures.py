@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from mplint.ruletest import lint_options
-from mplint.runner import lint_paths
+from mplint.app import lint_paths
 from tests.conftest import FIXTURES, ROOT, expected_findings, fixture_stacks
 
 STACKS = fixture_stacks()

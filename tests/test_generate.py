@@ -15,7 +15,7 @@ from mplint.context import Context
 from mplint.iam.generate import policy
 from mplint.model.policy import policy_from_text
 from mplint.project import load_project
-from mplint.runner import LintOptions, lint_paths, resolve_config
+from mplint.app import LintOptions, lint_paths, resolve_config
 from tests.conftest import FIXTURES, ROOT
 
 VALID = FIXTURES / "valid" / "model-package-stack"

@@ -9,8 +9,8 @@ import pytest
 
 from mplint.catalog.schemas import SchemaCatalog
 from mplint.model.query import parse_query_file
-from mplint.naming import alternate_name, column_name
-from mplint.provider import Flavour, flavour, params
+from mplint.stackql.columns import alternate_name, column_name
+from mplint.stackql.provider import Flavour, flavour, params
 from mplint.source import read_source
 from tests.conftest import shared_path
 
@@ -100,7 +100,7 @@ def test_flavour_and_parameter_names() -> None:
 
 def test_pinned_native_aws() -> None:
     from mplint.model.manifest import build_manifest
-    from mplint.provider import pins
+    from mplint.stackql.provider import pins
     from mplint.source import SourceFile, load_yaml
 
     text = "name: s\nproviders:\n  - aws::v26.07.00001\nresources: []\n"

@@ -14,8 +14,8 @@ from mplint.checks import parliament as wiring
 from mplint.checks import policy as own
 from mplint.iam.parliament_adapter import FINDING_TYPES
 from mplint.model.policy import policy_from_text
-from mplint.rules import builtin_rules
-from mplint.runner import LintOptions, lint_paths
+from mplint.registry import builtin_rules
+from mplint.app import LintOptions, lint_paths
 from mplint.source import SourceFile, load_yaml
 from tests.conftest import FIXTURES, ROOT, expected_findings
 
@@ -248,7 +248,7 @@ def test_privilege_escalation_respects_an_explicit_deny() -> None:
 
 def test_parliament_is_not_imported_without_a_policy() -> None:
     code = (
-        "import sys; from pathlib import Path; from mplint.runner import LintOptions, lint_paths;"
+        "import sys; from pathlib import Path; from mplint.app import LintOptions, lint_paths;"
         "lint_paths(LintOptions(paths=[Path('fixtures/valid/model-package-stack')]));"
         "print('parliament' in sys.modules)"
     )

@@ -13,7 +13,7 @@ from mplint.context import Context
 from mplint.iam.overlays import OverlayError, load_overlays, parse_overlays
 from mplint.iam.requirements import Origin, Requirement, ResourceNeeds, State
 from mplint.project import load_project
-from mplint.runner import LintOptions, resolve_config
+from mplint.app import LintOptions, resolve_config
 from tests.conftest import FIXTURES, ROOT
 
 VALID = FIXTURES / "valid" / "model-package-stack"

@@ -7,7 +7,7 @@ import sys
 from functools import cache
 from types import ModuleType
 
-from mplint.rules import builtin_rules
+from mplint.registry import builtin_rules
 from tests.conftest import ROOT, expected_findings, fixture_stacks
 
 DOCS = ROOT / "docs" / "rules"

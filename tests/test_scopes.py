@@ -6,7 +6,7 @@ from pathlib import Path
 
 from mplint.checks.scopes import named_envs
 from mplint.model.manifest import build_manifest
-from mplint.runner import LintOptions, lint_paths
+from mplint.app import LintOptions, lint_paths
 from mplint.source import SourceFile, load_yaml
 
 MANIFEST = """\

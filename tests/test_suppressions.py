@@ -14,8 +14,8 @@ from typer.testing import CliRunner
 
 from mplint.cli import app
 from mplint.config import ConfigError
-from mplint.runner import LintOptions, Outcome, lint_paths
-from mplint.suppressions import SUPPRESSIONS_FILE, glob_match
+from mplint.app import LintOptions, Outcome, lint_paths
+from mplint.suppress import SUPPRESSIONS_FILE, glob_match
 from tests.conftest import FIXTURES, ROOT, shared_path
 
 runner = CliRunner()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mplint.templates import analyse, is_template
+from mplint.stackql.templates import analyse, is_template
 
 
 def test_names_and_simple_name() -> None:

@@ -10,14 +10,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from fnmatch import fnmatchcase
 
-from mplint.binding import Binding
+from mplint.stackql.binding import Binding
 from mplint.catalog.actions import get_catalog
 from mplint.context import Context
-from mplint.declarative import Evidence, Grants, Props, Spec
+from mplint.declarative.spec import Evidence, Grants, Props, Spec
 from mplint.findings import Finding, Notification, Span
 from mplint.iam.evaluator import Evaluator, Request
 from mplint.project import Identity, Stack
-from mplint.rules import Rule
+from mplint.registry import Rule
 
 Item = Finding | Notification
 

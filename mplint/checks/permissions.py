@@ -18,7 +18,7 @@ from mplint.iam.requirements import Origin, Requirement, ResourceNeeds, State, s
 from mplint.model.manifest import Resource
 from mplint.model.policy import PolicyKind
 from mplint.project import Identity, Stack
-from mplint.rules import builtin_rules
+from mplint.registry import builtin_rules
 
 NOT_GRANTED = "MPL301"
 DENIED = "MPL302"

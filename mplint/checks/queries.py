@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from mplint.context import Context
-from mplint.engine_target import TWO_X_ANCHORS, target
+from mplint.stackql.target import TWO_X_ANCHORS, target
 from mplint.findings import Finding, Related
 from mplint.model.manifest import Resource
 from mplint.model.query import Anchor, QueryFile, SelectBlock
 from mplint.project import Stack
 from mplint.source import Mapping, Node, Scalar
 from mplint.suggest import did_you_mean
-from mplint.templates import facts
+from mplint.stackql.templates import facts
 
 ANCHORS_1X = (
     "exists",

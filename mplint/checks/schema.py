@@ -7,7 +7,7 @@ from typing import Any
 
 from jsonschema import Draft7Validator, ValidationError
 
-from mplint.binding import Binding, Opaque, PropertyValue
+from mplint.stackql.binding import Binding, Opaque, PropertyValue
 from mplint.catalog.schemas import read_only, write_only
 from mplint.catalog.validator import UNCHECKED, extra_keys, resource_validator
 from mplint.context import Context

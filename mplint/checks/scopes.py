@@ -6,13 +6,13 @@ import re
 from collections.abc import Iterator
 
 from mplint.context import Context
-from mplint.engine_target import TWO_X_NAMES, if_conditions, target
+from mplint.stackql.target import TWO_X_NAMES, if_conditions, target
 from mplint.findings import Finding
 from mplint.model.manifest import RESOURCE_TYPES, Manifest, Prop, Resource
 from mplint.model.query import Anchor, QueryFile
-from mplint.scope import Definition, Scope, prop_scopes, query_scope
+from mplint.stackql.scope import Definition, Scope, prop_scopes, query_scope
 from mplint.source import Mapping, Node, Scalar, Sequence
-from mplint.templates import DEAD_NAMESPACES, facts, name_span
+from mplint.stackql.templates import DEAD_NAMESPACES, facts, name_span
 
 ENV_VAR_RE = re.compile(r"^[A-Z][A-Z0-9_]*$")
 QUOTED_RE = re.compile(r"""'([^']*)'|"([^"]*)\"""")

@@ -1,6 +1,6 @@
 """MPL150, MPL151: syntax the target stackql-deploy engine cannot run.
 
-The target is `--engine`, `engine:` in the config, or the stack's own evidence (see `mplint.engine_target`).
+The target is `--engine`, `engine:` in the config, or the stack's own evidence (see `mplint.stackql.target`).
 """
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from mplint.context import Context
-from mplint.engine_target import if_conditions, if_grammar_2x, if_python, target, uses_2x
+from mplint.stackql.target import if_conditions, if_grammar_2x, if_python, target, uses_2x
 from mplint.findings import Finding
 
 

@@ -8,9 +8,9 @@ from mplint.checks.scopes import query_templates
 from mplint.context import Context
 from mplint.findings import Finding
 from mplint.model.manifest import Manifest
-from mplint.scope import Scope, prop_scopes
+from mplint.stackql.scope import Scope, prop_scopes
 from mplint.source import Node, Scalar, SourceFile
-from mplint.templates import DEAD_NAMESPACES, analyse, is_template, locate, string_scalars
+from mplint.stackql.templates import DEAD_NAMESPACES, analyse, is_template, locate, string_scalars
 
 
 def check(ctx: Context) -> Iterator[Finding]:

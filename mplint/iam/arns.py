@@ -13,9 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from mplint.scope import Scope
+from mplint.stackql.scope import Scope
 from mplint.source import Scalar
-from mplint.templates import analyse, is_template
+from mplint.stackql.templates import analyse, is_template
 
 UNKNOWN = "*"
 DEFAULT_PARTITION = "aws"

@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 
 from mplint.catalog.schemas import HANDLER_OPS
-from mplint.rules import builtin_rules_dir
+from mplint.registry import builtin_rules_dir
 
 RESOURCE_KINDS = ("kms-key", "iam-role", "s3-object", "s3-bucket", "ecr-repository", "self", "wildcard")
 MATCHES = ("s3-uri", "ecr-image", "true")

@@ -9,7 +9,7 @@ from collections import Counter
 
 from mplint.engine import Result
 from mplint.findings import Finding, Level
-from mplint.rules import Rule
+from mplint.registry import Rule
 from mplint.source import SourceFile
 
 COMMANDS = {Level.ERROR: "error", Level.WARNING: "warning", Level.NOTE: "notice"}

@@ -11,7 +11,7 @@ from mplint import HOMEPAGE, __version__
 from mplint.engine import Result
 from mplint.findings import Finding, Level, Notification, Span
 from mplint.report import FINGERPRINT_KEY, fingerprints
-from mplint.rules import Rule, builtin_rules_dir
+from mplint.registry import Rule, builtin_rules_dir
 from mplint.source import SourceFile
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"

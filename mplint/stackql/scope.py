@@ -10,7 +10,7 @@ from functools import lru_cache
 from mplint.findings import Span
 from mplint.model.manifest import Manifest, Prop, Resource
 from mplint.source import Node
-from mplint.templates import BUILTIN_NAMES
+from mplint.stackql.templates import BUILTIN_NAMES
 
 
 @dataclass(frozen=True, slots=True)

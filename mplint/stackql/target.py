@@ -17,7 +17,7 @@ from mplint.findings import Span
 from mplint.model.manifest import Manifest
 from mplint.project import Stack
 from mplint.source import Scalar, SourceFile
-from mplint.templates import facts, locate, name_span, string_scalars
+from mplint.stackql.templates import facts, locate, name_span, string_scalars
 
 TWO_X_FILTERS = ("to_aws_tag_filters", "merge_objects")
 TWO_X_NAMES = ("resource_name", "idempotency_token")  # built-ins of 2.x only

@@ -10,8 +10,8 @@ from mplint.context import Context
 from mplint.engine import Result, fails, run
 from mplint.findings import Level
 from mplint.project import Project, load_project
-from mplint.rules import load_all_rules
-from mplint.suppressions import load_suppressions
+from mplint.registry import load_all_rules
+from mplint.suppress import load_suppressions
 
 
 @dataclass(slots=True)

@@ -21,12 +21,12 @@ from typing import Any
 
 import yaml
 
-from mplint.binding import Opaque
+from mplint.stackql.binding import Opaque
 from mplint.findings import Span
 from mplint.iam.evaluator import Decision, Verdict
-from mplint.rules import DECLARATIVE_KEYS
+from mplint.registry import DECLARATIVE_KEYS
 from mplint.source import Mapping, Node, Sequence
-from mplint.suppressions import glob_match
+from mplint.suppress import glob_match
 
 WHEN_KEYS = ("env", "manifest", "resource", "path")
 COMPARE: dict[str, Callable[[Any, Any], bool]] = {

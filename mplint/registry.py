@@ -15,7 +15,7 @@ from mplint.findings import Level
 RULE_ID_RE = re.compile(r"^MPL\d{3}$")
 USER_RULE_ID_RE = re.compile(r"^MPL9\d{2}$")  # MPL900-MPL999: user rules
 REQUIRED = ("id", "name", "level", "summary", "help")
-DECLARATIVE_KEYS = ("resources", "identities", "when", "assert", "message")  # see mplint/declarative.py
+DECLARATIVE_KEYS = ("resources", "identities", "when", "assert", "message")  # see mplint/declarative/spec.py
 KNOWN = (*REQUIRED, "tags", "check", "precision", "security_severity", "examples", "overlay", *DECLARATIVE_KEYS)
 
 
@@ -107,7 +107,7 @@ def load_rule_file(path: Path, user: bool = False) -> Rule:
 
 
 def _declarative(path: Path, data: dict[str, Any], node: Any) -> Any:
-    from mplint.declarative import SpecError, parse_spec
+    from mplint.declarative.spec import SpecError, parse_spec
 
     try:
         return parse_spec(data, node, data["summary"])

@@ -1,0 +1,1 @@
+"""User rules as data: the rule format (spec) and its three-valued evaluation."""
