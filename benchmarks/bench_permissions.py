@@ -30,12 +30,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from mplint.app import LintOptions, resolve_config  # noqa: E402
 from mplint.checks.permissions import resource_needs  # noqa: E402
 from mplint.context import Context  # noqa: E402
 from mplint.iam.evaluator import Evaluator, Request  # noqa: E402
 from mplint.model.policy import PolicyFile, load_policy  # noqa: E402
 from mplint.project import load_project  # noqa: E402
-from mplint.app import LintOptions, resolve_config  # noqa: E402
 
 DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus" / "iam" / "aws-managed" / "iamtrail" / "documents"
 STACK = ROOT / "fixtures" / "valid" / "model-package-stack"

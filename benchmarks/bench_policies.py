@@ -64,8 +64,8 @@ def run_parliament(files: list[Path]) -> dict[str, Any]:
 
 def run_mplint(files: list[Path], with_parliament: bool) -> dict[str, Any]:
     sys.path.insert(0, str(ROOT))
-    from mplint.registry import builtin_rules
     from mplint.app import LintOptions, lint_paths
+    from mplint.registry import builtin_rules
 
     ignore = [] if with_parliament else [r.id for r in builtin_rules().values() if r.check == PARLIAMENT_CHECK]
     outcome = lint_paths(LintOptions(paths=files, base=files[0].parent, ignore=ignore))

@@ -133,9 +133,9 @@ def lint(
     """Lint stacks. Exit 0: nothing at or above --fail-level; 1: findings at or above it; 2: usage or tool error."""
     import gc
 
+    from mplint.app import LintOptions, lint_paths
     from mplint.config import ConfigError
     from mplint.registry import RuleFileError
-    from mplint.app import LintOptions, lint_paths
 
     gc.set_threshold(100_000, 50, 100)  # a lint run allocates many small, acyclic objects: collect less often
     options = LintOptions(
@@ -289,12 +289,12 @@ def permissions(
     least-privilege policy. Exit 0; 1 when a needed action is surely refused; 2 on usage or tool error."""
     import json
 
+    from mplint.app import LintOptions, resolve_config
     from mplint.config import ConfigError
     from mplint.context import Context
     from mplint.iam.generate import policy_json
     from mplint.project import load_project
     from mplint.report.permissions import build_report, report_json, report_text, resource_needs
-    from mplint.app import LintOptions, resolve_config
 
     options = LintOptions(
         paths=paths or [Path(".")], config=config, envs=tuple(_split(env)), policies=policy, boundary=boundary,

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from mplint.stackql.binding import Binding, bind
 from mplint.catalog.schemas import SchemaCatalog
 from mplint.config import Config
 from mplint.project import Project, Stack
+from mplint.stackql.binding import Binding, bind
 
 
 @dataclass(eq=False)

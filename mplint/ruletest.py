@@ -16,8 +16,8 @@ from typing import Any
 
 import yaml
 
-from mplint.registry import Rule
 from mplint.app import LintOptions, lint_paths
+from mplint.registry import Rule
 
 EXPECT_RE = re.compile(r"(?:#|--)\s*expect:\s*([A-Z0-9, ]+)")
 MANIFEST = "stackql_manifest.yml"

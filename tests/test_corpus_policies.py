@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from mplint.checks import policy as own
 from mplint.app import LintOptions, Outcome, lint_paths
+from mplint.checks import policy as own
 from tests.conftest import shared_path
 
 EMPTY = {"raw/AWSCodePipelineFullAccess", "raw/AWSECRPullThroughCacheServiceRolePolicy"}

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from mplint.cli import app
 from mplint.app import LintOptions, lint_paths
+from mplint.cli import app
 from tests.conftest import SHARED, shared_path
 
 CORPUS = SHARED / "corpus" / "stackql-deploy"

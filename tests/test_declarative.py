@@ -11,16 +11,16 @@ import pytest
 from jsonschema import Draft4Validator, FormatChecker
 from typer.testing import CliRunner
 
-from mplint.declarative import spec as declarative
-from mplint.stackql.binding import Opaque
+from mplint.app import LintOptions, lint_paths
 from mplint.cli import app
+from mplint.declarative import spec as declarative
 from mplint.declarative.spec import Grants, Props
 from mplint.iam.evaluator import Evaluator, Request
 from mplint.model.policy import PolicyFile, PolicyKind, policy_from_source
 from mplint.registry import RuleFileError, builtin_rules, load_all_rules, load_rule_file
 from mplint.ruletest import expected_findings, run_tests
-from mplint.app import LintOptions, lint_paths
 from mplint.source import SourceFile
+from mplint.stackql.binding import Opaque
 from tests.conftest import FIXTURES, ROOT, shared_path, user_rule_stacks
 
 EXAMPLES = ROOT / "examples" / "rules"

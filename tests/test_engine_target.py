@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from mplint.app import LintOptions, lint_paths
 from mplint.config import Config
 from mplint.context import Context
-from mplint.stackql.target import if_grammar_2x, if_python, target, template_uses
 from mplint.project import load_project
-from mplint.app import LintOptions, lint_paths
+from mplint.stackql.target import if_grammar_2x, if_python, target, template_uses
 from tests.conftest import FIXTURES, ROOT
 
 SYNTAX_2X = FIXTURES / "stackql" / "syntax-2x"

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from mplint.ruletest import lint_options
 from mplint.app import lint_paths
+from mplint.ruletest import lint_options
 from tests.conftest import FIXTURES, ROOT, expected_findings, fixture_stacks
 
 STACKS = fixture_stacks()

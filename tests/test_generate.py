@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from mplint.app import LintOptions, lint_paths, resolve_config
 from mplint.checks.permissions import resource_needs
 from mplint.cli import app
 from mplint.context import Context
 from mplint.iam.generate import policy
 from mplint.model.policy import policy_from_text
 from mplint.project import load_project
-from mplint.app import LintOptions, lint_paths, resolve_config
 from tests.conftest import FIXTURES, ROOT
 
 VALID = FIXTURES / "valid" / "model-package-stack"

@@ -10,8 +10,8 @@ from typer.testing import CliRunner
 from mplint.cli import app
 from mplint.engine import Result
 from mplint.findings import Finding, Level, Notification, Related, Span
-from mplint.report.github import escape_data, escape_property, render
 from mplint.registry import builtin_rules
+from mplint.report.github import escape_data, escape_property, render
 from tests.conftest import ROOT
 
 # ::command key=value,key=value::message, with no raw separator left inside a value or the message

@@ -9,9 +9,9 @@ import pytest
 
 from mplint.catalog.schemas import SchemaCatalog
 from mplint.model.query import parse_query_file
+from mplint.source import read_source
 from mplint.stackql.columns import alternate_name, column_name
 from mplint.stackql.provider import Flavour, flavour, params
-from mplint.source import read_source
 from tests.conftest import shared_path
 
 EXTRA_COLUMNS = {"region", "data__identifier", "identifier", "tag_key", "tag_value"}
@@ -100,8 +100,8 @@ def test_flavour_and_parameter_names() -> None:
 
 def test_pinned_native_aws() -> None:
     from mplint.model.manifest import build_manifest
-    from mplint.stackql.provider import pins
     from mplint.source import SourceFile, load_yaml
+    from mplint.stackql.provider import pins
 
     text = "name: s\nproviders:\n  - aws::v26.07.00001\nresources: []\n"
     manifest = build_manifest(load_yaml(SourceFile(Path("m.yml"), "m.yml", text)))

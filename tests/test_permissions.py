@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from mplint.app import LintOptions, lint_paths
 from mplint.cli import app
 from mplint.findings import Level
 from mplint.registry import builtin_rules
-from mplint.app import LintOptions, lint_paths
 from tests.conftest import FIXTURES, ROOT, shared_path
 from tests.test_generate import PERMISSION_RULES, generated, without
 

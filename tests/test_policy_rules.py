@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 import yaml
 
+from mplint.app import LintOptions, lint_paths
 from mplint.checks import parliament as wiring
 from mplint.checks import policy as own
 from mplint.iam.parliament_adapter import FINDING_TYPES
 from mplint.model.policy import policy_from_text
 from mplint.registry import builtin_rules
-from mplint.app import LintOptions, lint_paths
 from mplint.source import SourceFile, load_yaml
 from tests.conftest import FIXTURES, ROOT, expected_findings
 

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
+from mplint.app import LintOptions, resolve_config
 from mplint.catalog.schemas import handler_permissions
 from mplint.checks.permissions import resource_needs
 from mplint.context import Context
 from mplint.iam.overlays import OverlayError, load_overlays, parse_overlays
 from mplint.iam.requirements import Origin, Requirement, ResourceNeeds, State
 from mplint.project import load_project
-from mplint.app import LintOptions, resolve_config
 from tests.conftest import FIXTURES, ROOT
 
 VALID = FIXTURES / "valid" / "model-package-stack"

@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft4Validator, FormatChecker
 
+from mplint.app import LintOptions, Outcome, lint_paths
 from mplint.engine import Result
 from mplint.findings import Finding, Level, Related, Span
+from mplint.registry import Rule, builtin_rules
 from mplint.report import FINGERPRINT_KEY, fingerprints
 from mplint.report.sarif import artifact_location, full_description, linked_message, render
-from mplint.registry import Rule, builtin_rules
-from mplint.app import LintOptions, Outcome, lint_paths
 from tests.conftest import FIXTURES, ROOT, fixture_stacks
 from tests.test_fixtures import lint_fixture
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from mplint.app import LintOptions, lint_paths
 from mplint.checks.scopes import named_envs
 from mplint.model.manifest import build_manifest
-from mplint.app import LintOptions, lint_paths
 from mplint.source import SourceFile, load_yaml
 
 MANIFEST = """\

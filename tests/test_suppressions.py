@@ -12,9 +12,9 @@ import pytest
 from jsonschema import Draft4Validator, FormatChecker
 from typer.testing import CliRunner
 
+from mplint.app import LintOptions, Outcome, lint_paths
 from mplint.cli import app
 from mplint.config import ConfigError
-from mplint.app import LintOptions, Outcome, lint_paths
 from mplint.suppress import SUPPRESSIONS_FILE, glob_match
 from tests.conftest import FIXTURES, ROOT, shared_path
 

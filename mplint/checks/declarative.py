@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from fnmatch import fnmatchcase
 
-from mplint.stackql.binding import Binding
 from mplint.catalog.actions import get_catalog
 from mplint.context import Context
 from mplint.declarative.spec import Evidence, Grants, Props, Spec
@@ -18,6 +17,7 @@ from mplint.findings import Finding, Notification, Span
 from mplint.iam.evaluator import Evaluator, Request
 from mplint.project import Identity, Stack
 from mplint.registry import Rule
+from mplint.stackql.binding import Binding
 
 Item = Finding | Notification
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from mplint.context import Context
-from mplint.stackql.target import TWO_X_ANCHORS, target
 from mplint.findings import Finding, Related
 from mplint.model.manifest import Resource
 from mplint.model.query import Anchor, QueryFile, SelectBlock
 from mplint.project import Stack
 from mplint.source import Mapping, Node, Scalar
-from mplint.suggest import did_you_mean
+from mplint.stackql.target import TWO_X_ANCHORS, target
 from mplint.stackql.templates import facts
+from mplint.suggest import did_you_mean
 
 ANCHORS_1X = (
     "exists",

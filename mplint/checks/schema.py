@@ -7,12 +7,12 @@ from typing import Any
 
 from jsonschema import Draft7Validator, ValidationError
 
-from mplint.stackql.binding import Binding, Opaque, PropertyValue
 from mplint.catalog.schemas import read_only, write_only
 from mplint.catalog.validator import UNCHECKED, extra_keys, resource_validator
 from mplint.context import Context
 from mplint.findings import Finding, Related, Span
 from mplint.source import Mapping, Node, Sequence
+from mplint.stackql.binding import Binding, Opaque, PropertyValue
 from mplint.suggest import closest
 
 # Cloud Control request parameters that StackQL accepts as INSERT columns beside the properties.

@@ -6,12 +6,12 @@ import re
 from collections.abc import Iterator
 
 from mplint.context import Context
-from mplint.stackql.target import TWO_X_NAMES, if_conditions, target
 from mplint.findings import Finding
 from mplint.model.manifest import RESOURCE_TYPES, Manifest, Prop, Resource
 from mplint.model.query import Anchor, QueryFile
-from mplint.stackql.scope import Definition, Scope, prop_scopes, query_scope
 from mplint.source import Mapping, Node, Scalar, Sequence
+from mplint.stackql.scope import Definition, Scope, prop_scopes, query_scope
+from mplint.stackql.target import TWO_X_NAMES, if_conditions, target
 from mplint.stackql.templates import DEAD_NAMESPACES, facts, name_span
 
 ENV_VAR_RE = re.compile(r"^[A-Z][A-Z0-9_]*$")

@@ -10,11 +10,11 @@ from mplint.catalog.schemas import create_only, read_only
 from mplint.context import Context
 from mplint.findings import Finding, Span
 from mplint.model.query import Anchor, Param, QueryFile, Ref, SelectBlock, Statement, parse_insert
-from mplint.stackql.columns import alternate_name, column_name, columns
 from mplint.project import Stack
+from mplint.stackql.columns import alternate_name, column_name, columns
 from mplint.stackql.provider import Flavour, Params, flavour, params, pins
-from mplint.suggest import closest
 from mplint.stackql.templates import facts
+from mplint.suggest import closest
 
 LIST_SUFFIX = "_list_only"
 PATCH_PATH_RE = re.compile(r"""["']path["']\s*:\s*["']/([A-Za-z0-9]+)""")

@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from mplint.context import Context
-from mplint.stackql.target import if_conditions, if_grammar_2x, if_python, target, uses_2x
 from mplint.findings import Finding
+from mplint.stackql.target import if_conditions, if_grammar_2x, if_python, target, uses_2x
 
 
 def check(ctx: Context) -> Iterator[Finding]:

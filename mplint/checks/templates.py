@@ -8,8 +8,8 @@ from mplint.checks.scopes import query_templates
 from mplint.context import Context
 from mplint.findings import Finding
 from mplint.model.manifest import Manifest
-from mplint.stackql.scope import Scope, prop_scopes
 from mplint.source import Node, Scalar, SourceFile
+from mplint.stackql.scope import Scope, prop_scopes
 from mplint.stackql.templates import DEAD_NAMESPACES, analyse, is_template, locate, string_scalars
 
 

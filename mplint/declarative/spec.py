@@ -21,11 +21,11 @@ from typing import Any
 
 import yaml
 
-from mplint.stackql.binding import Opaque
 from mplint.findings import Span
 from mplint.iam.evaluator import Decision, Verdict
 from mplint.registry import DECLARATIVE_KEYS
 from mplint.source import Mapping, Node, Sequence
+from mplint.stackql.binding import Opaque
 from mplint.suppress import glob_match
 
 WHEN_KEYS = ("env", "manifest", "resource", "path")

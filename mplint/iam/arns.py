@@ -13,8 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from mplint.stackql.scope import Scope
 from mplint.source import Scalar
+from mplint.stackql.scope import Scope
 from mplint.stackql.templates import analyse, is_template
 
 UNKNOWN = "*"

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from mplint.stackql.binding import Binding, Opaque
 from mplint.catalog.actions import ActionCatalog, ActionInfo, get_catalog
 from mplint.catalog.schemas import handler_permissions
 from mplint.findings import Span
@@ -24,9 +23,10 @@ from mplint.iam.evaluator import Request
 from mplint.iam.overlays import Overlay, TypeOverlays, load_overlays
 from mplint.model.manifest import Manifest, Resource
 from mplint.model.query import QueryFile
+from mplint.source import find
+from mplint.stackql.binding import Binding, Opaque
 from mplint.stackql.provider import Flavour, flavour, pins
 from mplint.stackql.scope import query_scope
-from mplint.source import find
 
 COMMANDS = ("build", "test", "teardown")
 CLOUD_CONTROL = {

@@ -10,8 +10,8 @@ from urllib.parse import quote
 from mplint import HOMEPAGE, __version__
 from mplint.engine import Result
 from mplint.findings import Finding, Level, Notification, Span
-from mplint.report import FINGERPRINT_KEY, fingerprints
 from mplint.registry import Rule, builtin_rules_dir
+from mplint.report import FINGERPRINT_KEY, fingerprints
 from mplint.source import SourceFile
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"

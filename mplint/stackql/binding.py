@@ -19,8 +19,8 @@ from mplint.config import ResourceMapping
 from mplint.findings import Span
 from mplint.model.manifest import Manifest, Prop, Resource
 from mplint.model.query import Insert, Item, QueryFile
-from mplint.stackql.scope import Definition, Scope, prop_scopes, query_scope
 from mplint.source import Mapping, Node, Scalar, Sequence, SourceFile
+from mplint.stackql.scope import Definition, Scope, prop_scopes, query_scope
 from mplint.stackql.templates import analyse, is_template
 
 DIRECTIVE_RE = re.compile(r"#\s*mplint:\s*(type|property)=([\w.:]+)")
