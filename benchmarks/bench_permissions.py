@@ -31,7 +31,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from mplint.app import LintOptions, resolve_config  # noqa: E402
-from mplint.checks.permissions import resource_needs  # noqa: E402
 from mplint.context import Context  # noqa: E402
 from mplint.iam.evaluator import Evaluator, Request  # noqa: E402
 from mplint.model.policy import PolicyFile, load_policy  # noqa: E402
@@ -50,7 +49,7 @@ def requests() -> list[Request]:
     options = LintOptions(paths=[STACK], base=ROOT)
     project = load_project(options.paths, resolve_config(options), ROOT)
     ctx = Context(project)
-    needs = [n for stack in project.stacks for n in resource_needs(ctx, stack)]
+    needs = [n for stack in project.stacks for n in ctx.needs(stack)]
     found = {req.request for resource in needs for req in resource.requirements}
     return sorted(found | set(LIST_OP), key=lambda r: (r.action, r.resource))
 

@@ -294,7 +294,7 @@ def permissions(
     from mplint.context import Context
     from mplint.iam.generate import policy_json
     from mplint.project import load_project
-    from mplint.report.permissions import build_report, report_json, report_text, resource_needs
+    from mplint.report.permissions import build_report, failing, report_json, report_text
 
     options = LintOptions(
         paths=paths or [Path(".")], config=config, envs=tuple(_split(env)), policies=policy, boundary=boundary,
@@ -308,14 +308,14 @@ def permissions(
             typer.echo(f"mplint: warning: {problem.span.path}:{problem.span.line}: {problem.message}", err=True)
         failed = False
         if generate:
-            report = policy_json(needs for stack in project.stacks for needs in resource_needs(ctx, stack))
+            report = policy_json(needs for stack in project.stacks for needs in ctx.needs(stack))
         else:
             reports = build_report(ctx)
-            failed = any(r.failing() for r in reports)
+            failed = any(failing(ctx, r) for r in reports)
             if output_format is TableFormat.json:
-                report = json.dumps(report_json(reports, settings.commands), indent=2, ensure_ascii=False) + "\n"
+                report = json.dumps(report_json(ctx, reports, settings.commands), indent=2, ensure_ascii=False) + "\n"
             else:
-                report = report_text(reports)
+                report = report_text(ctx, reports)
     except ConfigError as exc:
         raise _fail(str(exc)) from None
     except Exception as exc:  # the one-line cause, never a bare traceback

@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from mplint.catalog.schemas import SchemaCatalog
 from mplint.config import Config
-from mplint.project import Project, Stack
-from mplint.stackql.binding import Binding, bind
+from mplint.findings import Level
+from mplint.project import Identity, Project, Stack
+
+if TYPE_CHECKING:
+    from mplint.iam.assess import ResourceReport
+    from mplint.iam.evaluator import Evaluator
+    from mplint.iam.requirements import ResourceNeeds
+    from mplint.registry import Rule
+    from mplint.stackql.binding import Binding
+    from mplint.stackql.target import Target, Use
+
+T = TypeVar("T")
 
 
 @dataclass(eq=False)
@@ -16,7 +28,8 @@ class Context:
     project: Project
     envs: tuple[str, ...] = ()
     engine: int | None = None  # stackql-deploy major version to target (1 or 2); None: the stack's own evidence, else 2
-    _bindings: dict[int, list[Binding]] = field(default_factory=dict)
+    rules: dict[str, Rule] = field(default_factory=dict)  # the run's rules, for their levels
+    _cache: dict[tuple[str, int], Any] = field(default_factory=dict)
 
     @property
     def config(self) -> Config:
@@ -26,14 +39,97 @@ class Context:
     def schemas(self) -> SchemaCatalog:
         return SchemaCatalog()
 
+    def level(self, rule_id: str) -> Level:
+        """The level a finding of the rule gets in this run: the config's, else the rule's own."""
+        configured = self.config.levels.get(rule_id)
+        if configured is not None:
+            return configured
+        rule = self.rules.get(rule_id)
+        if rule is None:
+            from mplint.registry import builtin_rules
+
+            rule = builtin_rules().get(rule_id)
+        return rule.level if rule else Level.ERROR
+
+    def _once(self, kind: str, key: object, compute: Callable[[], T]) -> T:
+        slot = (kind, id(key))
+        if slot not in self._cache:
+            self._cache[slot] = compute()
+        return self._cache[slot]
+
     def bindings(self, stack: Stack) -> list[Binding]:
-        """One binding per manifest resource, computed once per run."""
-        cached = self._bindings.get(id(stack))
-        if cached is None:
-            cached = self._bindings[id(stack)] = self._bind(stack)
-        return cached
+        """One binding per manifest resource."""
+        return self._once("bindings", stack, lambda: self._bind(stack))
+
+    def uses_2x(self, stack: Stack) -> list[Use]:
+        """Every use of 2.x-only syntax in the stack, in file order."""
+        from mplint.stackql.target import find_uses
+
+        return self._once("uses_2x", stack, lambda: find_uses(stack))
+
+    def target(self, stack: Stack) -> Target:
+        """The stackql-deploy major version the stack is checked for."""
+        from mplint.stackql.target import decide
+
+        return self._once("target", stack, lambda: decide(stack, self.engine, self.uses_2x(stack)))
+
+    def needs(self, stack: Stack) -> list[ResourceNeeds]:
+        """What each resource of a known type needs, per command and operation."""
+        from mplint.iam.requirements import stack_needs
+
+        if stack.manifest is None:
+            return []
+        config = self.config
+        return self._once(
+            "needs",
+            stack,
+            lambda: stack_needs(
+                self.bindings(stack),
+                stack.manifest,
+                stack.queries,
+                self.schemas.schema,
+                config.commands,
+                config.account,
+            ),
+        )
+
+    def evaluator(self, identity: Identity) -> Evaluator:
+        """The identity's policies, compiled once."""
+        from mplint.iam.assess import compile_identity
+
+        return self._once("evaluator", identity, lambda: compile_identity(identity))
+
+    def permission_reports(self, stack: Stack) -> list[ResourceReport]:
+        """Each resource's needs with the deploying identity's verdict on each (when policies are given)."""
+        return self._once("permissions", stack, lambda: self._judge(stack))
+
+    def _judge(self, stack: Stack) -> list[ResourceReport]:
+        from mplint.iam.assess import ResourceReport, assess, identity_for
+
+        identities = self.project.identities
+        judged = any(identity.given for identity in identities.values())
+        out: list[ResourceReport] = []
+        for needs in self.needs(stack):
+            report = ResourceReport(stack.path, needs)
+            out.append(report)
+            if not judged:
+                continue
+            resource = needs.resource
+            report.identity, report.unchecked = identity_for(
+                resource.name or "",
+                resource.node.key("auth"),
+                self.config.resource_identities,
+                identities,
+                resource.anchor_span,
+            )
+            if report.identity is not None and report.identity.given:
+                evaluator = self.evaluator(report.identity)
+                report.assessments = tuple(assess(req, evaluator) for req in needs.requirements)
+        return out
 
     def _bind(self, stack: Stack) -> list[Binding]:
+        from mplint.stackql.binding import bind
+
         manifest = stack.manifest
         if manifest is None:
             return []

@@ -10,7 +10,7 @@ from mplint.app import LintOptions, lint_paths
 from mplint.config import Config
 from mplint.context import Context
 from mplint.project import load_project
-from mplint.stackql.target import if_grammar_2x, if_python, target, template_uses
+from mplint.stackql.target import if_grammar_2x, if_python, template_uses
 from tests.conftest import FIXTURES, ROOT
 
 SYNTAX_2X = FIXTURES / "stackql" / "syntax-2x"
@@ -19,7 +19,7 @@ VALID = FIXTURES / "valid" / "model-package-stack"
 
 def engine_of(stack: Path, engine: int | None = None) -> tuple[int, str]:
     project = load_project([stack], Config(), ROOT)
-    chosen = target(Context(project, engine=engine), project.stacks[0])
+    chosen = Context(project, engine=engine).target(project.stacks[0])
     return chosen.engine, chosen.source
 
 

@@ -10,7 +10,6 @@ import pytest
 from typer.testing import CliRunner
 
 from mplint.app import LintOptions, lint_paths, resolve_config
-from mplint.checks.permissions import resource_needs
 from mplint.cli import app
 from mplint.context import Context
 from mplint.iam.generate import policy
@@ -27,7 +26,7 @@ def generated(stack: Path = VALID) -> dict:
     options = LintOptions(paths=[stack], base=ROOT)
     project = load_project(options.paths, resolve_config(options), ROOT)
     ctx = Context(project)
-    return policy(needs for s in project.stacks for needs in resource_needs(ctx, s))
+    return policy(needs for s in project.stacks for needs in ctx.needs(s))
 
 
 def permission_findings(policy_doc: dict, tmp_path: Path, stack: Path = VALID) -> list:

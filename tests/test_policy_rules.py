@@ -13,6 +13,7 @@ import yaml
 from mplint.app import LintOptions, lint_paths
 from mplint.checks import parliament as wiring
 from mplint.checks import policy as own
+from mplint.iam import analysis
 from mplint.iam.parliament_adapter import FINDING_TYPES
 from mplint.model.policy import policy_from_text
 from mplint.registry import builtin_rules
@@ -205,7 +206,7 @@ def test_parliament_findings_mplint_already_makes_are_not_repeated(tmp_path: Pat
     ],
 )
 def test_can_match(resource: str, template: str, expected: bool) -> None:
-    assert own.can_match(resource, template) is expected
+    assert analysis.can_match(resource, template) is expected
 
 
 def test_grant_rules_skip_boundaries_and_scps(tmp_path: Path) -> None:
@@ -239,8 +240,8 @@ def test_privilege_escalation_respects_an_explicit_deny() -> None:
         {"Effect": "Allow", "Action": ["iam:PassRole", "ec2:RunInstances"], "Resource": "*"},
         {"Effect": "Deny", "Action": "iam:PassRole", "Resource": "*"},
     ]
-    assert own.escalations(policy_from_text(policy(statements))) == {}
-    assert "CreateEC2WithExistingIP" in own.escalations(policy_from_text(policy(statements[:1])))
+    assert analysis.escalations(policy_from_text(policy(statements))) == {}
+    assert "CreateEC2WithExistingIP" in analysis.escalations(policy_from_text(policy(statements[:1])))
 
 
 # -- parliament is imported only when a policy is linted --------------------------------------------------

@@ -9,7 +9,6 @@ import pytest
 
 from mplint.app import LintOptions, resolve_config
 from mplint.catalog.schemas import handler_permissions
-from mplint.checks.permissions import resource_needs
 from mplint.context import Context
 from mplint.iam.overlays import OverlayError, load_overlays, parse_overlays
 from mplint.iam.requirements import Origin, Requirement, ResourceNeeds, State
@@ -25,7 +24,7 @@ def needs_of(stack: Path, commands: tuple[str, ...] = (), account: str | None = 
     options = LintOptions(paths=[stack], base=ROOT, commands=list(commands), account=account)
     config = resolve_config(options)
     project = load_project(options.paths, config, ROOT)
-    found = resource_needs(Context(project), project.stacks[0])
+    found = Context(project).needs(project.stacks[0])
     assert len(found) == 1
     return found[0]
 
@@ -106,7 +105,7 @@ def test_without_a_query_file_every_operation_of_the_command(tmp_path: Path) -> 
     config.write_text("resources:\n  churn_model_package: aws.sagemaker.model_packages\n", encoding="utf-8")
     options = LintOptions(paths=[stack], base=tmp_path, config=config)
     project = load_project(options.paths, resolve_config(options), tmp_path)
-    needs = resource_needs(Context(project), project.stacks[0])[0]
+    needs = Context(project).needs(project.stacks[0])[0]
     assert {(n.command, n.operation) for r in needs.requirements for n in r.needs} >= {
         ("build", "create"),
         ("build", "update"),

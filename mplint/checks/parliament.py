@@ -23,9 +23,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from mplint.checks import policy as own
 from mplint.context import Context
 from mplint.findings import Finding, Level, Notification, Span
+from mplint.iam import analysis as own
 from mplint.iam.wildcard import match_action
 from mplint.model.policy import PolicyDocument, PolicyFile, Statement, policy_node
 from mplint.source import Document, Mapping, Node, Scalar, Sequence
@@ -329,7 +329,7 @@ class _Mapper:
             return bool(match) and any(later.sid == match.group(1) for _, later in own.duplicate_sids(self.doc))
         if kind == "PRIVILEGE_ESCALATION":
             if self._methods is None:
-                self._methods = set(own.escalation_findings(self.policy))
+                self._methods = set(own.escalations(self.policy)) if own.may_escalate(self.policy) else set()
             return issue.location.get("type") in self._methods or own.allows_everything(self.policy)
         return {"INVALID_VERSION": "bad-version", "NO_VERSION": "no-version"}.get(kind, "") in codes or (
             kind == "OLD_VERSION" and own.is_old_version(self.doc)

@@ -10,17 +10,31 @@ which of parliament's findings these rules already report.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from functools import lru_cache
 
-from mplint.catalog.actions import ActionCatalog, get_catalog, has_wildcard
+from mplint.catalog.actions import has_wildcard
 from mplint.context import Context
 from mplint.findings import Finding, Notification, Related, Span
-from mplint.iam.wildcard import ANY, LIT, SEG, Glob, compile_arn, compile_request_arn, match_action
-from mplint.model.policy import Pattern, PolicyDocument, PolicyFile, PolicyKind, Statement
+from mplint.iam.analysis import (
+    ESCALATIONS,
+    applicability,
+    arn_problem,
+    arn_segments,
+    catalog,
+    duplicate_sids,
+    escalations,
+    expand,
+    invalid_sid,
+    is_old_version,
+    may_escalate,
+    mismatched_patterns,
+    universal_grant,
+    unknown_action,
+)
+from mplint.iam.wildcard import compile_arn, compile_request_arn, match_action
+from mplint.model.policy import PolicyDocument, PolicyFile, PolicyKind, Statement
 
 MALFORMED, BAD_VERSION, NO_VERSION, OLD_VERSION, DUPLICATE_SID, BAD_SID = (
     "MPL401", "MPL402", "MPL403", "MPL404", "MPL405", "MPL406",
@@ -32,67 +46,10 @@ ALLOW_ALL, ALLOW_NOT_ACTION, PASS_ROLE_ANY, PRIVILEGE_ESCALATION, WILDCARD_ACTIO
 
 # Model problem codes that are not MPL401 (malformed policy); every other code is.
 PROBLEM_RULES = {"bad-version": BAD_VERSION, "no-version": NO_VERSION, "empty": "MPL004"}
-PARTITIONS = frozenset({"aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b", "aws-iso-e", "aws-iso-f", "aws-eusc"})
 ACCESS_ORDER = ("List", "Read", "Write", "Tagging", "Permissions management")
-SID_RE = re.compile(r"[0-9A-Za-z]*")
-_VARIABLE = re.compile(r"\$\{[^}]*\}")
-_WILD = re.compile(r"[*?$]")
-_UNIVERSAL_ACTIONS = ("*", "*:*")
 
-# Privilege escalation: each method is a set of actions that together let an identity gain more
-# privileges (Rhino Security Labs and Bishop Fox's catalogues; the names are parliament's, so its
-# community auditor's findings can be matched to these).
-ESCALATIONS: dict[str, tuple[str, ...]] = {
-    "CreateAccessKey": ("iam:CreateAccessKey",),
-    "CreateLoginProfile": ("iam:CreateLoginProfile",),
-    "UpdateLoginProfile": ("iam:UpdateLoginProfile",),
-    "CreateNewPolicyVersion": ("iam:CreatePolicyVersion",),
-    "SetExistingDefaultPolicyVersion": ("iam:SetDefaultPolicyVersion",),
-    "AttachUserPolicy": ("iam:AttachUserPolicy",),
-    "AttachGroupPolicy": ("iam:AttachGroupPolicy",),
-    "AttachRolePolicy": ("iam:AttachRolePolicy", "sts:AssumeRole"),
-    "PutUserPolicy": ("iam:PutUserPolicy",),
-    "PutGroupPolicy": ("iam:PutGroupPolicy",),
-    "PutRolePolicy": ("iam:PutRolePolicy", "sts:AssumeRole"),
-    "AddUserToGroup": ("iam:AddUserToGroup",),
-    "UpdateRolePolicyToAssumeIt": ("iam:UpdateAssumeRolePolicy", "sts:AssumeRole"),
-    "CreateEC2WithExistingIP": ("iam:PassRole", "ec2:RunInstances"),
-    "PassExistingRoleToNewLambdaThenInvoke": ("iam:PassRole", "lambda:CreateFunction", "lambda:InvokeFunction"),
-    "PassExistingRoleToNewLambdaThenTriggerWithNewDynamo": (
-        "iam:PassRole",
-        "lambda:CreateFunction",
-        "lambda:CreateEventSourceMapping",
-        "dynamodb:CreateTable",
-        "dynamodb:PutItem",
-    ),
-    "PassExistingRoleToNewLambdaThenTriggerWithExistingDynamo": (
-        "iam:PassRole",
-        "lambda:CreateFunction",
-        "lambda:CreateEventSourceMapping",
-    ),
-    "PassExistingRoleToNewGlueDevEndpoint": ("iam:PassRole", "glue:CreateDevEndpoint"),
-    "PassExistingRoleToCloudFormation": ("iam:PassRole", "cloudformation:CreateStack"),
-    "PassExistingRoleToNewDataPipeline": ("iam:PassRole", "datapipeline:CreatePipeline"),
-    "PassExistingRoleToNewSageMakerNotebook": (
-        "iam:PassRole",
-        "sagemaker:CreateNotebookInstance",
-        "sagemaker:CreatePresignedNotebookInstanceUrl",
-    ),
-    "PassExistingRoleToNewSageMakerTrainingJob": ("iam:PassRole", "sagemaker:CreateTrainingJob"),
-    "PassExistingRoleToNewSageMakerProcessingJob": ("iam:PassRole", "sagemaker:CreateProcessingJob"),
-    "PassExistingRoleToNewCodeBuildProject": ("iam:PassRole", "codebuild:CreateProject", "codebuild:StartBuild"),
-    "UpdateExistingGlueDevEndpoint": ("glue:UpdateDevEndpoint",),
-    "EditExistingLambdaFunctionWithRole": ("lambda:UpdateFunctionCode",),
-}
-
-_ESCALATION_SERVICES = frozenset(a.partition(":")[0] for actions in ESCALATIONS.values() for a in actions)
 
 Needs = Callable[[], "frozenset[str] | None"]
-
-
-def catalog() -> ActionCatalog:
-    """The action catalog, loaded once per process."""
-    return get_catalog()
 
 
 def check(ctx: Context) -> Iterator[Finding | Notification]:
@@ -136,32 +93,10 @@ def _problems(doc: PolicyDocument) -> Iterator[Finding]:
         yield Finding(problem_rule(problem.code), problem.message, problem.span, properties={"code": problem.code})
 
 
-def is_old_version(doc: PolicyDocument) -> bool:
-    return doc.version == "2008-10-17"
-
-
 def _old_version(doc: PolicyDocument) -> Iterator[Finding]:
     if is_old_version(doc) and doc.version_span is not None:
         message = "Version 2008-10-17: policy variables such as `${aws:username}` are literal text; use 2012-10-17"
         yield Finding(OLD_VERSION, message, doc.version_span)
-
-
-def invalid_sid(sid: str) -> bool:
-    return SID_RE.fullmatch(sid) is None
-
-
-def duplicate_sids(doc: PolicyDocument) -> list[tuple[Statement, Statement]]:
-    """(first, later) for every statement whose Sid an earlier statement already has."""
-    first: dict[str, Statement] = {}
-    out = []
-    for stmt in doc.statements:
-        if stmt.sid is None:
-            continue
-        if stmt.sid in first:
-            out.append((first[stmt.sid], stmt))
-        else:
-            first[stmt.sid] = stmt
-    return out
 
 
 def _sids(doc: PolicyDocument) -> Iterator[Finding]:
@@ -179,29 +114,6 @@ def _sids(doc: PolicyDocument) -> Iterator[Finding]:
 # Actions
 
 
-@lru_cache(maxsize=16384)
-def unknown_action(value: str) -> str | None:
-    """Why an action pattern names no action of the catalog (with the closest real names), or None."""
-    text = value.strip()
-    if text in _UNIVERSAL_ACTIONS or ":" not in text:  # without a colon: a malformed-policy problem
-        return None
-    cat = catalog()
-    if cat.matches_any(text):
-        return None
-    prefix = text.partition(":")[0].lower()
-    if not has_wildcard(prefix) and cat.service(prefix) is None:
-        return f"unknown service prefix `{prefix}` in `{text}`{_hint(cat.closest(text))}"
-    if has_wildcard(text):
-        return f"`{text}` matches no action of the IAM action catalog"
-    return f"unknown action `{text}`{_hint(cat.closest(text))}"
-
-
-def _hint(names: list[str]) -> str:
-    if not names:
-        return ""
-    return f" (did you mean `{names[0]}`?)"
-
-
 def _unknown_actions(stmt: Statement) -> Iterator[Finding]:
     for pattern in stmt.action_patterns:
         message = unknown_action(pattern.value)
@@ -209,54 +121,8 @@ def _unknown_actions(stmt: Statement) -> Iterator[Finding]:
             yield Finding(UNKNOWN_ACTION, message, pattern.span, key_path=("Statement", stmt.index))
 
 
-@lru_cache(maxsize=8192)
-def expand(pattern: str) -> tuple[str, ...]:
-    """The catalog actions an action pattern matches."""
-    text = pattern.strip()
-    if not has_wildcard(text):
-        info = catalog().action(text)
-        return (info.full_name,) if info else ()
-    return tuple(catalog().expand(text))
-
-
-def _is_universal_action(value: str) -> bool:
-    text = value.strip()
-    return text == "*:*" or (bool(text) and set(text) <= {"*"})
-
-
 # ---------------------------------------------------------------------------
 # Resources
-
-
-def arn_segments(text: str) -> tuple[str, ...] | None:
-    """The six parts of an ARN pattern or template, policy variables and `${...}` placeholders as `*`.
-    A pattern with fewer parts whose last part ends in `*` has that `*` run on over the missing parts.
-    None when the text is not an ARN."""
-    text = _VARIABLE.sub("*", text)
-    if not text.startswith("arn:"):
-        return None
-    parts = text.split(":", 5)
-    if len(parts) < 6:
-        if not parts[-1].endswith("*"):
-            return None
-        parts += ["*"] * (6 - len(parts))
-    return tuple(parts)
-
-
-@lru_cache(maxsize=16384)
-def arn_problem(value: str) -> str | None:
-    """Why a Resource pattern is not a usable ARN, or None."""
-    text = _VARIABLE.sub("*", value)
-    if set(text) <= {"*"}:
-        return None
-    if not text.startswith("arn:"):
-        return "is not an ARN: a Resource is `*` or `arn:partition:service:region:account:resource`"
-    parts = text.split(":", 5)
-    if len(parts) < 6:
-        return f"has {len(parts)} of the 6 parts of an ARN (`arn:partition:service:region:account:resource`)"
-    if parts[1] and not has_wildcard(parts[1]) and parts[1] not in PARTITIONS:
-        return f"has an unknown partition `{parts[1]}`"
-    return None
 
 
 def _resources(stmt: Statement) -> Iterator[Finding]:
@@ -269,107 +135,8 @@ def _resources(stmt: Statement) -> Iterator[Finding]:
         yield Finding(RESOURCE_MISMATCH, _mismatch_message(pattern.value), pattern.span, related=related[:3])
 
 
-@dataclass(frozen=True, slots=True)
-class _Applies:
-    """What an action pattern can apply to: Resource `*` (an action without resource types), ARN templates."""
-
-    star: bool
-    templates: tuple[str, ...]
-    types: tuple[str, ...]  # resource type names, for messages
-    unknowable: bool  # an action with resource types but no ARN template
-
-
-@lru_cache(maxsize=8192)
-def _applies(pattern: str) -> _Applies:
-    cat = catalog()
-    star = unknowable = False
-    templates: dict[str, None] = {}
-    types: dict[str, None] = {}
-    for name in expand(pattern):
-        info = cat.action(name)
-        if info is None:
-            continue
-        if not info.resource_types:
-            star = True
-        for rt in info.resource_types:
-            if rt.arn:
-                templates[rt.arn] = None
-                types[rt.name] = None
-            else:
-                unknowable = True
-    return _Applies(star, tuple(templates), tuple(types), unknowable)
-
-
-def mismatched_patterns(stmt: Statement) -> list[Pattern]:
-    """The Action patterns of a statement that cannot apply to any of its Resource patterns."""
-    if not stmt.actions or not stmt.resources:
-        return []
-    resources = tuple(p.value for p in stmt.resources)
-    if any(arn_problem(r) is not None or set(r) <= {"*"} for r in resources):
-        return []
-    return [
-        p for p in stmt.actions
-        if not _is_universal_action(p.value) and unknown_action(p.value) is None and not can_apply(p.value, resources)
-    ]  # fmt: skip
-
-
-@lru_cache(maxsize=16384)
-def can_apply(pattern: str, resources: tuple[str, ...]) -> bool:
-    """Can some action of the pattern apply to some of the resources?"""
-    applies = _applies(pattern.strip().lower())
-    if applies.unknowable or not (applies.star or applies.templates):
-        return True
-    if applies.star and any(compile_arn(r).matches("*") for r in resources):
-        return True
-    return any(can_match(r, t) for r in resources for t in applies.templates)
-
-
-@lru_cache(maxsize=65536)
-def can_match(resource: str, template: str) -> bool:
-    """Can an ARN pattern (IAM's wildcard rules) name a resource of an ARN template? A bucket name holds
-    no `/`."""
-    got, want = _VARIABLE.sub("*", resource).split(":", 5), _VARIABLE.sub("*", template).split(":", 5)
-    if template.endswith(":::${BucketName}") and len(got) == 6 and "/" in got[5]:
-        return False
-    if _literally_apart(got, want):
-        return False
-    return compile_arn(resource, True).overlaps(_template_glob(template))
-
-
-def _literally_apart(got: list[str], want: list[str]) -> bool:
-    """A quick no: literal partition, service, region or account parts that differ, or resource parts whose
-    literal beginnings differ, before any `*` of the pattern that could run across colons."""
-    if len(got) < 6 or len(want) < 6:
-        return False
-    for a, b in zip(got[1:5], want[1:5], strict=True):
-        if _WILD.search(a):
-            if a.endswith("*"):
-                return False  # runs on over the later parts
-            continue
-        if not _WILD.search(b) and a != b:
-            return True
-    head_a, head_b = _WILD.split(got[5], 1)[0], _WILD.split(want[5], 1)[0]
-    return not (head_a.startswith(head_b) or head_b.startswith(head_a))
-
-
-@lru_cache(maxsize=8192)
-def _template_glob(template: str) -> Glob:
-    """An ARN template as a pattern: a placeholder in the partition, service, region or account part
-    stands for text without colons; one in the resource part for any text."""
-    tokens: list[tuple[int, str]] = []
-    colons = 0
-    for piece in re.split(r"(\$\{[^}]*\})", template):
-        if piece.startswith("${"):
-            tokens.append((ANY, "") if colons >= 5 else (SEG, ""))
-            continue
-        for ch in piece:
-            tokens.append((LIT, ch))
-            colons += ch == ":"
-    return Glob.of(template, tuple(tokens), False)
-
-
 def _mismatch_message(pattern: str) -> str:
-    applies = _applies(pattern.strip().lower())
+    applies = applicability(pattern.strip().lower())
     names = expand(pattern)
     if len(applies.templates) == 1:
         takes = f"`{applies.templates[0]}`"
@@ -398,13 +165,8 @@ def _grants(stmt: Statement, needs: Needs) -> Iterator[Finding]:
     yield from _wildcards(stmt, needs)
 
 
-def allows_everything(policy: PolicyFile) -> bool:
-    return any(stmt.effect == "Allow" and _allow_all(stmt) is not None for stmt in policy.document.statements)
-
-
 def _allow_all(stmt: Statement) -> Finding | None:
-    actions = [p for p in stmt.actions or () if _is_universal_action(p.value)]
-    resources = [p for p in stmt.resources or () if set(p.value) <= {"*"}]
+    actions, resources = universal_grant(stmt)
     if not actions or not resources:
         return None
     condition = " (under a Condition)" if stmt.conditions else ""
@@ -508,17 +270,7 @@ class _StackNeeds:
         stacks = [s for s in self.ctx.project.stacks if s.manifest is not None]
         if not stacks:
             return None
-        from mplint.iam.requirements import stack_needs
-
-        config, schema_of = self.ctx.config, self.ctx.schemas.schema
-        actions: set[str] = set()
-        for stack in stacks:
-            assert stack.manifest is not None
-            bindings = self.ctx.bindings(stack)
-            for needs in stack_needs(
-                bindings, stack.manifest, stack.queries, schema_of, config.commands, config.account
-            ):
-                actions.update(r.action.lower() for r in needs.needed)
+        actions = {r.action.lower() for stack in stacks for needs in self.ctx.needs(stack) for r in needs.needed}
         return frozenset(actions)
 
 
@@ -530,78 +282,9 @@ def _no_needs() -> None:
 # Privilege escalation
 
 
-class Grants:
-    """Which actions one identity policy allows on some resource, and where."""
-
-    def __init__(self, policy: PolicyFile) -> None:
-        from mplint.iam.evaluator import Evaluator
-
-        self.evaluator = Evaluator([policy])
-        self._spans: dict[str, Span | None] = {}
-        self._services = _allowed_services(policy)
-
-    def span(self, action: str, resource: str | None = None) -> Span | None:
-        """The action pattern (or statement) of the first Allow that grants the action, on the resource when
-        one is given (an ARN pattern: `*` marks unknown parts), else on some resource. None: not granted."""
-        key = f"{action.lower()} {resource}"
-        if key not in self._spans:
-            self._spans[key] = self._find(action, resource)
-        return self._spans[key]
-
-    def _find(self, action: str, resource: str | None) -> Span | None:
-        from mplint.iam.evaluator import Decision, Request
-
-        info = catalog().action(action)
-        if info is None or (self._services is not None and info.service not in self._services):
-            return None
-        if resource is not None:
-            requests = [Request(info.full_name, _VARIABLE.sub("*", resource))]
-        else:
-            requests = [Request(info.full_name, _VARIABLE.sub("*", rt.arn)) for rt in info.resource_types if rt.arn]
-        for request in requests or [Request(info.full_name, "*", wildcard_only=True)]:
-            verdict = self.evaluator.evaluate(request)
-            if verdict.decision not in (Decision.DENIED, Decision.NOT_GRANTED):
-                allow = next(m for m in verdict.allowed_by if m.effect == "Allow")
-                return allow.action_span or allow.span
-        return None
-
-
-def _allowed_services(policy: PolicyFile) -> frozenset[str] | None:
-    """The service prefixes that the policy's Allow statements name; None when any service may be allowed
-    (NotAction, or a wildcard in a prefix)."""
-    out: set[str] = set()
-    for stmt in policy.document.statements:
-        if stmt.effect != "Allow":
-            continue
-        if stmt.negated_action:
-            return None
-        for pattern in stmt.actions or ():
-            prefix = pattern.value.strip().partition(":")[0].lower()
-            if has_wildcard(prefix):
-                return None
-            out.add(prefix)
-    return frozenset(out)
-
-
-def escalations(policy: PolicyFile, grants: Grants | None = None) -> dict[str, list[Span]]:
-    """Each escalation method the policy allows, with the spans granting its actions."""
-    grants = grants or Grants(policy)
-    out: dict[str, list[Span]] = {}
-    for method, actions in ESCALATIONS.items():
-        spans: list[Span] = []
-        for action in actions:
-            span = grants.span(action)
-            if span is None:
-                break
-            spans.append(span)
-        else:
-            out[method] = spans
-    return out
-
-
 def escalation_findings(policy: PolicyFile) -> dict[str, Finding]:
     """One finding per place that grants the first action of one or more methods, by method name."""
-    if not _may_escalate(policy):
+    if not may_escalate(policy):
         return {}
     by_anchor: dict[Span, list[tuple[str, list[Span]]]] = {}
     for method, spans in escalations(policy).items():
@@ -611,12 +294,6 @@ def escalation_findings(policy: PolicyFile) -> dict[str, Finding]:
         finding = _escalation_finding(anchor, methods)
         out.update((method, finding) for method, _ in methods)
     return out
-
-
-def _may_escalate(policy: PolicyFile) -> bool:
-    """A cheap pre-filter: may an Allow name a service that an escalation method uses?"""
-    services = _allowed_services(policy)
-    return services is None or not services.isdisjoint(_ESCALATION_SERVICES)
 
 
 def _escalation_finding(anchor: Span, methods: list[tuple[str, list[Span]]]) -> Finding:

@@ -10,7 +10,7 @@ from mplint.model.manifest import Resource
 from mplint.model.query import Anchor, QueryFile, SelectBlock
 from mplint.project import Stack
 from mplint.source import Mapping, Node, Scalar
-from mplint.stackql.target import TWO_X_ANCHORS, target
+from mplint.stackql.target import TWO_X_ANCHORS
 from mplint.stackql.templates import facts
 from mplint.suggest import did_you_mean
 
@@ -38,7 +38,7 @@ def check(ctx: Context) -> Iterator[Finding]:
     for stack in ctx.project.stacks:
         if stack.manifest is None:
             continue
-        engine = target(ctx, stack).engine
+        engine = ctx.target(stack).engine
         for query in _unique(stack):
             yield from check_file(query, engine)
         for resource in stack.manifest.resources:

@@ -11,7 +11,7 @@ from mplint.model.manifest import RESOURCE_TYPES, Manifest, Prop, Resource
 from mplint.model.query import Anchor, QueryFile
 from mplint.source import Mapping, Node, Scalar, Sequence
 from mplint.stackql.scope import Definition, Scope, prop_scopes, query_scope
-from mplint.stackql.target import TWO_X_NAMES, if_conditions, target
+from mplint.stackql.target import TWO_X_NAMES, if_conditions
 from mplint.stackql.templates import DEAD_NAMESPACES, facts, name_span
 
 ENV_VAR_RE = re.compile(r"^[A-Z][A-Z0-9_]*$")
@@ -28,7 +28,7 @@ def query_templates(ctx: Context) -> Iterator[Finding]:
         manifest = stack.manifest
         if manifest is None:
             continue
-        engine = target(ctx, stack).engine
+        engine = ctx.target(stack).engine
         exporters = _exporters(manifest)
         resources: dict[str, Resource] = {}
         for resource in manifest.resources:
@@ -143,7 +143,7 @@ def check(ctx: Context) -> Iterator[Finding]:
         manifest = stack.manifest
         if manifest is None:
             continue
-        engine = target(ctx, stack).engine
+        engine = ctx.target(stack).engine
         envs = ctx.envs or ctx.config.envs or named_envs(manifest)
         for resource in manifest.resources:
             scopes = prop_scopes(manifest, resource)

@@ -9,17 +9,17 @@ from collections.abc import Iterator
 
 from mplint.context import Context
 from mplint.findings import Finding
-from mplint.stackql.target import if_conditions, if_grammar_2x, if_python, target, uses_2x
+from mplint.stackql.target import if_conditions, if_grammar_2x, if_python
 
 
 def check(ctx: Context) -> Iterator[Finding]:
     for stack in ctx.project.stacks:
         if stack.manifest is None:
             continue
-        chosen = target(ctx, stack)
+        chosen = ctx.target(stack)
         if chosen.engine == 1:
             why = "" if chosen.source == "option" else " (the stack's `if:` needs 1.x)"
-            for use in uses_2x(ctx, stack):
+            for use in ctx.uses_2x(stack):
                 yield Finding(
                     "MPL150",
                     f"{use.what} is stackql-deploy 2.x syntax: 1.x, the target engine{why}, fails on it",

@@ -3,60 +3,26 @@ policies, its verdict; as a table for people or JSON for scripts."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from mplint.checks.permissions import (
-    LOWER,
-    Assessment,
-    assess,
-    evaluator_for,
-    identity_for,
-    join_and,
-    level_of,
-    policy_names,
-    resource_needs,
-    short_name,
-)
 from mplint.context import Context
-from mplint.findings import Finding, Level
-from mplint.iam.evaluator import Evaluator
-from mplint.iam.requirements import Origin, Requirement, ResourceNeeds, State
-from mplint.project import Identity
-
-
-@dataclass(slots=True, eq=False)
-class ResourceReport:
-    stack: str
-    needs: ResourceNeeds
-    identity: Identity | None = None
-    unchecked: Finding | None = None
-    assessments: tuple[Assessment | None, ...] = ()  # aligned with needs.requirements
-
-    def failing(self) -> bool:
-        """Is any needed action refused for sure (an error-level verdict)?"""
-        return any(
-            a is not None and a.requirement.state is not State.ABSENT and level_of(a) is Level.ERROR
-            for a in self.assessments
-        )
+from mplint.findings import Level
+from mplint.iam.assess import LOWER, Assessment, ResourceReport, join_and, level_of, policy_names, short_name
+from mplint.iam.requirements import Origin, Requirement, State
 
 
 def build_report(ctx: Context) -> list[ResourceReport]:
-    identities = ctx.project.identities
-    judged = any(identity.given for identity in identities.values())
-    evaluators: dict[str, Evaluator] = {}
-    out: list[ResourceReport] = []
-    for stack in ctx.project.stacks:
-        for needs in resource_needs(ctx, stack):
-            report = ResourceReport(stack.path, needs)
-            out.append(report)
-            if not judged:
-                continue
-            report.identity, report.unchecked = identity_for(needs.resource, ctx, identities)
-            if report.identity is None or not report.identity.given:
-                continue
-            evaluator = evaluator_for(report.identity, evaluators)
-            report.assessments = tuple(assess(req, evaluator) for req in needs.requirements)
-    return out
+    return [report for stack in ctx.project.stacks for report in ctx.permission_reports(stack)]
+
+
+def failing(ctx: Context, report: ResourceReport) -> bool:
+    """Is any needed action refused for sure (an error-level verdict)?"""
+    return any(
+        a.rule is not None and a.requirement.state is not State.ABSENT and _level(ctx, a) is Level.ERROR
+        for a in report.assessments
+    )
+
+
+def _level(ctx: Context, assessment: Assessment) -> Level | None:
+    return level_of(assessment, ctx.level(assessment.rule)) if assessment.rule else None
 
 
 def why(req: Requirement) -> str:
@@ -75,13 +41,13 @@ def why(req: Requirement) -> str:
     return "listed by the handler, always needed"
 
 
-def verdict_text(assessment: Assessment | None) -> str:
+def verdict_text(ctx: Context, assessment: Assessment | None) -> str:
     if assessment is None:
         return ""
     decision = assessment.verdict.decision.value
     if assessment.rule is None:
         return decision
-    level = level_of(assessment)
+    level = _level(ctx, assessment)
     if assessment.requirement.state is State.ABSENT:  # one level lower: the manifest does not need it
         level = LOWER[level] if level else None
         return f"{decision} ({level.value if level else ''}, not needed here)"
@@ -102,7 +68,7 @@ def _commands(req: Requirement) -> str:
     return " ".join(f"{c}:{','.join(ops)}" for c, ops in by_command(req).items())
 
 
-def report_text(reports: list[ResourceReport]) -> str:
+def report_text(ctx: Context, reports: list[ResourceReport]) -> str:
     lines: list[str] = []
     for report in reports:
         needs = report.needs
@@ -120,7 +86,7 @@ def report_text(reports: list[ResourceReport]) -> str:
         rows = [("ACTION", "RESOURCE", "COMMANDS", "VERDICT", "WHY")]
         for i, req in enumerate(needs.requirements):
             assessment = report.assessments[i] if report.assessments else None
-            rows.append((req.action, req.arn, _commands(req), verdict_text(assessment) or "-", why(req)))
+            rows.append((req.action, req.arn, _commands(req), verdict_text(ctx, assessment) or "-", why(req)))
         lines += _table(rows, indent="  ")
         lines.append("")
     return "\n".join(lines) if lines else "no resource of a known type\n"
@@ -134,14 +100,14 @@ def _table(rows: list[tuple[str, ...]], indent: str) -> list[str]:
     ]
 
 
-def report_json(reports: list[ResourceReport], commands: tuple[str, ...]) -> dict:
+def report_json(ctx: Context, reports: list[ResourceReport], commands: tuple[str, ...]) -> dict:
     stacks: dict[str, list[dict]] = {}
     for report in reports:
-        stacks.setdefault(report.stack, []).append(_resource_json(report))
+        stacks.setdefault(report.stack, []).append(_resource_json(ctx, report))
     return {"commands": list(commands), "stacks": [{"path": p, "resources": r} for p, r in stacks.items()]}
 
 
-def _resource_json(report: ResourceReport) -> dict:
+def _resource_json(ctx: Context, report: ResourceReport) -> dict:
     needs = report.needs
     place = needs.place
     out = {
@@ -156,11 +122,11 @@ def _resource_json(report: ResourceReport) -> dict:
     }
     for i, req in enumerate(needs.requirements):
         assessment = report.assessments[i] if report.assessments else None
-        out["requirements"].append(_requirement_json(req, assessment))
+        out["requirements"].append(_requirement_json(ctx, req, assessment))
     return out
 
 
-def _requirement_json(req: Requirement, assessment: Assessment | None) -> dict:
+def _requirement_json(ctx: Context, req: Requirement, assessment: Assessment | None) -> dict:
     trigger = req.trigger
     return {
         "action": req.action,
@@ -187,7 +153,7 @@ def _requirement_json(req: Requirement, assessment: Assessment | None) -> dict:
         else {
             "decision": assessment.verdict.decision.value,
             "rule": assessment.rule,
-            "text": verdict_text(assessment),
+            "text": verdict_text(ctx, assessment),
             "statements": [
                 {"policy": m.policy.name, "statement": m.statement.label, "effect": m.effect, "line": m.span.line}
                 for m in assessment.verdict.deciding

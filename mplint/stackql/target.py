@@ -10,9 +10,7 @@ import ast
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from weakref import WeakKeyDictionary
 
-from mplint.context import Context
 from mplint.findings import Span
 from mplint.model.manifest import Manifest
 from mplint.project import Stack
@@ -46,29 +44,19 @@ class Target:
     source: str  # "option" | "evidence" | "default"
 
 
-_USES: WeakKeyDictionary[Context, dict[int, list[Use]]] = WeakKeyDictionary()
-
-
-def target(ctx: Context, stack: Stack) -> Target:
-    if ctx.engine in (1, 2):
-        return Target(ctx.engine, "option")
-    if uses_2x(ctx, stack):
+def decide(stack: Stack, engine: int | None, uses: list[Use]) -> Target:
+    """The engine asked for, else the one the stack's syntax (``uses``: its 2.x-only uses) calls for, else 2."""
+    if engine in (1, 2):
+        return Target(engine, "option")
+    if uses:
         return Target(2, "evidence")
     if stack.manifest is not None and any(not if_grammar_2x(text) for text, _ in if_conditions(stack.manifest)):
         return Target(1, "evidence")
     return Target(2, "default")
 
 
-def uses_2x(ctx: Context, stack: Stack) -> list[Use]:
-    """Every use of 2.x-only syntax in the stack, in file order (computed once per run)."""
-    per_ctx = _USES.setdefault(ctx, {})
-    found = per_ctx.get(id(stack))
-    if found is None:
-        found = per_ctx[id(stack)] = _find_uses(stack)
-    return found
-
-
-def _find_uses(stack: Stack) -> list[Use]:
+def find_uses(stack: Stack) -> list[Use]:
+    """Every use of 2.x-only syntax in the stack, in file order."""
     manifest = stack.manifest
     if manifest is None:
         return []

@@ -1,0 +1,315 @@
+"""Judging what a stack needs against the deploying identity's policies, and saying so.
+
+The requirements come from mplint.iam.requirements (operations, handler permissions, overlays, ARNs);
+each is judged by the identity's compiled policies (mplint.iam.evaluator). The verdict kinds are the
+MPL3xx rule ids that `mplint.checks.permissions` reports and `mplint permissions` shows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+from mplint.findings import Level, Related, Span
+from mplint.iam.evaluator import Decision, Evaluator, Request, StatementMatch, Verdict
+from mplint.iam.requirements import Origin, Requirement, ResourceNeeds, State
+from mplint.model.policy import PolicyKind
+from mplint.project import Identity
+
+NOT_GRANTED = "MPL301"
+DENIED = "MPL302"
+CONDITIONAL = "MPL303"
+OTHER_RESOURCES = "MPL304"
+UNKNOWN_RESOURCE = "MPL305"
+PROPERTY_NOT_GRANTED = "MPL306"
+BOUNDARY = "MPL307"
+SCP = "MPL308"
+UNCHECKED_IDENTITY = "MPL309"
+LOWER = {Level.ERROR: Level.WARNING, Level.WARNING: Level.NOTE, Level.NOTE: Level.NOTE}
+FAILS = {
+    Origin.HANDLER: "Cloud Control runs the handler with the caller's credentials, so the operation fails at "
+    "deploy time and stackql-deploy 1.x reports it only as a statecheck timeout",
+    Origin.CLOUD_CONTROL: "Cloud Control refuses the request, so stackql-deploy stops with an access-denied error",
+    Origin.NATIVE: "the API call is refused at deploy time",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Assessment:
+    """The verdict on one requirement and the rule it falls under (None: granted)."""
+
+    requirement: Requirement
+    verdict: Verdict
+    rule: str | None
+    probe: Verdict | None = None  # the action on any resource, when not granted on the manifest's
+
+
+@dataclass(frozen=True, slots=True)
+class Unchecked:
+    """Why a resource's permissions are not checked (MPL309), and where."""
+
+    message: str
+    span: Span
+
+
+@dataclass(slots=True, eq=False)
+class ResourceReport:
+    """One resource's requirements and, when its identity is known and has policies, the verdict on each."""
+
+    stack: str
+    needs: ResourceNeeds
+    identity: Identity | None = None
+    unchecked: Unchecked | None = None
+    assessments: tuple[Assessment, ...] = ()  # aligned with needs.requirements, empty when not judged
+
+
+def identity_for(
+    resource_name: str, auth: object, mapping: dict[str, str], identities: dict[str, Identity], span: Span
+) -> tuple[Identity | None, Unchecked | None]:
+    """The identity that deploys the resource: `resource-identities` in config, else the default one.
+    ``auth`` is the resource's `auth:` key node (or None), ``span`` where to report a mapping problem."""
+    name = mapping.get(resource_name)
+    if name is not None:
+        identity = identities.get(name)
+        if identity is None:
+            message = (
+                f"`resource-identities` maps `{resource_name}` to the identity `{name}`, which `identities` "
+                "does not define, so its permissions are not checked"
+            )
+            return None, Unchecked(message, span)
+        return identity, None
+    default = identities.get("default")
+    if auth is not None and default is not None and default.given:
+        message = (
+            f"`{resource_name}` deploys with its own `auth:` credentials and `resource-identities` does not "
+            "name their identity, so its permissions are not checked against the default identity's policies"
+        )
+        return None, Unchecked(message, auth.span)  # type: ignore[attr-defined]
+    return default, None
+
+
+def compile_identity(identity: Identity) -> Evaluator:
+    return Evaluator(identity.policies, identity.boundary, identity.scps)
+
+
+def assess(requirement: Requirement, evaluator: Evaluator) -> Assessment:
+    verdict = evaluator.evaluate(requirement.request)
+    decision = verdict.decision
+    if decision is Decision.GRANTED:
+        return Assessment(requirement, verdict, None)
+    if decision is not Decision.NOT_GRANTED:
+        rule = {Decision.DENIED: DENIED, Decision.CONDITIONAL: CONDITIONAL}.get(decision, UNKNOWN_RESOURCE)
+        return Assessment(requirement, verdict, rule)
+    if "identity" not in verdict.missing:
+        return Assessment(requirement, verdict, BOUNDARY if "boundary" in verdict.missing else SCP)
+    probe = evaluator.evaluate(Request(requirement.action, "*"))
+    if _identity_allows(probe):
+        return Assessment(requirement, verdict, OTHER_RESOURCES, probe)
+    return Assessment(requirement, verdict, NOT_GRANTED if requirement.state is State.BASE else PROPERTY_NOT_GRANTED)
+
+
+def _identity_allows(probe: Verdict) -> bool:
+    return any(m.policy.kind is PolicyKind.IDENTITY for m in probe.allowed_by)
+
+
+def level_of(assessment: Assessment, level: Level) -> Level:
+    """The rule's ``level``, one lower when the action is needed only if a property turns out to be set."""
+    return LOWER[level] if assessment.requirement.state is State.MAYBE else level
+
+
+# ---------------------------------------------------------------------------
+# Messages
+
+
+def message(assessment: Assessment, identity: Identity) -> str:
+    req = assessment.requirement
+    subject, plural = who(req)
+    text = (
+        f"{subject} need{'' if plural else 's'} `{req.action}`{on(req)}{because(req)}, {problem(assessment, identity)}"
+    )
+    return f"{text[0].upper()}{text[1:]}: {consequence(assessment)}."
+
+
+def who(req: Requirement) -> tuple[str, bool]:
+    """`the create and update handlers that `build` runs`, and whether that is plural."""
+    parts: list[str] = []
+    plural = False
+    for origin in (Origin.HANDLER, Origin.CLOUD_CONTROL, Origin.NATIVE):
+        by_command: dict[str, list[str]] = {}
+        for need in req.needs:
+            if need.origin is origin:
+                by_command.setdefault(need.command, [])
+                if need.operation not in by_command[need.command]:
+                    by_command[need.command].append(need.operation)
+        if not by_command:
+            continue
+        ops = list(dict.fromkeys(op for group in by_command.values() for op in group))
+        many = len(ops) > 1 or len(by_command) > 1
+        plural = plural or many
+        if len(by_command) == 1:  # `the create and update handlers that `build` runs`
+            kind = join_and(ops) + " "
+            commands = f"`{next(iter(by_command))}`"
+        else:  # `the handlers that `build` (create, update) and `teardown` (delete) run`
+            kind = ""
+            commands = join_and([f"`{c}` ({', '.join(group)})" for c, group in by_command.items()])
+        if origin is Origin.HANDLER:
+            verb = "run" if len(by_command) > 1 else "runs"
+            parts.append(f"the {kind}handler{'s' if many else ''} that {commands} {verb}")
+        elif origin is Origin.CLOUD_CONTROL:
+            parts.append(f"Cloud Control's {kind}request{'s' if many else ''} from {commands}")
+        else:
+            parts.append(f"the {kind}API call{'s' if many else ''} of {commands}")
+    return " and ".join(parts), plural or len(parts) > 1
+
+
+def on(req: Requirement) -> str:
+    if req.wildcard_only:
+        return ""
+    if req.arn == "*":
+        return " on a resource the manifest does not name"
+    return f" on `{req.arn}`"
+
+
+def because(req: Requirement) -> str:
+    trigger = req.trigger
+    if trigger is None:
+        return ""
+    where = f" for `{trigger.env}`" if trigger.env else ""
+    if req.state is State.MAYBE:
+        return f" if `{trigger.path}`{where} calls for it (its value is not known before deployment)"
+    return f" because `{trigger.path}` is set{where}"
+
+
+def problem(assessment: Assessment, identity: Identity) -> str:
+    verdict, rule = assessment.verdict, assessment.rule
+    if rule == DENIED:
+        deny = verdict.deciding[0]
+        return f"but {deny.statement.label} of {short_name(deny.policy.name)} denies it"
+    if rule == CONDITIONAL:
+        keys = ", ".join(verdict.condition_keys) or "the request"
+        denies = [m for m in verdict.deciding if m.effect == "Deny"]
+        if denies:
+            deny = denies[0]
+            return f"but {deny.statement.label} of {short_name(deny.policy.name)} denies it under conditions on {keys}"
+        return f"but {policy_names(identity)} allow{_s(identity)} it only under conditions on {keys}"
+    if rule == UNKNOWN_RESOURCE:
+        patterns = _patterns(verdict.deciding)
+        unknown = describe(assessment.requirement.unknown) or "resource"
+        return (
+            f"and the policies allow it on {patterns}, which may not include it "
+            f"because the manifest does not tell the {unknown}"
+        )
+    if rule == OTHER_RESOURCES:
+        where = _patterns(_identity_matches(assessment.probe))
+        return f"but {policy_names(identity)} allow{_s(identity)} it only on {where}"
+    if rule == BOUNDARY and identity.boundary is not None:
+        return f"but the permissions boundary {short_name(identity.boundary.name)} does not allow it"
+    if rule == SCP:
+        names = [s.split(":", 1)[1] for s in verdict.missing if s.startswith("scp:")]
+        return f"but the SCP {join_and([short_name(n) for n in names])} does not allow it"
+    return f"and no statement of {policy_names(identity)} allows it"
+
+
+def consequence(assessment: Assessment) -> str:
+    origins = assessment.requirement.origins
+    base = FAILS[
+        Origin.HANDLER
+        if Origin.HANDLER in origins
+        else Origin.NATIVE
+        if Origin.NATIVE in origins
+        else Origin.CLOUD_CONTROL
+    ]
+    if assessment.rule == UNKNOWN_RESOURCE:
+        return "mplint cannot tell whether the deploy is allowed"
+    if assessment.rule == CONDITIONAL:
+        return f"if the request does not meet them, {base}"
+    return base
+
+
+def describe(unknown: tuple[str, ...]) -> str:
+    from mplint.iam.arns import describe_unknown
+
+    return describe_unknown(unknown)
+
+
+def _identity_matches(probe: Verdict | None) -> tuple[StatementMatch, ...]:
+    if probe is None:
+        return ()
+    return tuple(m for m in probe.allowed_by if m.policy.kind is PolicyKind.IDENTITY)
+
+
+def _patterns(matches: tuple[StatementMatch, ...]) -> str:
+    texts = list(
+        dict.fromkeys(
+            f"`{m.resource}`" if m.resource else "every resource but those its NotResource names"
+            for m in matches
+            if m.effect == "Allow"
+        )
+    )
+    if len(texts) > 3:
+        texts = [*texts[:3], f"{len(texts) - 3} more"]
+    return join_and(texts) or "other resources"
+
+
+def policy_names(identity: Identity) -> str:
+    return join_and([short_name(p.name) for p in identity.policies])
+
+
+def _s(identity: Identity) -> str:
+    return "" if len(identity.policies) > 1 else "s"
+
+
+def short_name(name: str) -> str:
+    return PurePosixPath(name).name
+
+
+def join_and(items: list[str]) -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+# ---------------------------------------------------------------------------
+# Related locations: the prop that triggered the need, and the policy statements that decide
+
+
+def related(assessment: Assessment, identity: Identity) -> tuple[Related, ...]:
+    req, verdict, rule = assessment.requirement, assessment.verdict, assessment.rule
+    out: list[Related] = []
+    if req.trigger is not None and req.trigger.prop_span is not None and req.trigger.prop_span != req.span:
+        out.append(Related(req.trigger.prop_span, f"`{req.trigger.path}` is set by this prop"))
+    if rule == DENIED:
+        out += [Related(m.span, f"{m.statement.label} denies `{req.action}` here") for m in verdict.deciding]
+    elif rule == CONDITIONAL:
+        out += [
+            Related(
+                m.statement.condition_span or m.span,
+                f"{m.statement.label}: {m.effect.lower()} only under this condition",
+            )
+            for m in verdict.deciding
+            if m.statement.conditions
+        ]
+    elif rule == UNKNOWN_RESOURCE:
+        out += [
+            Related(m.resource_span or m.span, f"{m.statement.label} allows it on {m.resource or 'other resources'}")
+            for m in verdict.deciding
+            if m.effect == "Allow"
+        ]
+    elif rule == OTHER_RESOURCES:
+        out += [
+            Related(
+                m.resource_span or m.span, f"{m.statement.label} allows it only on {m.resource or 'other resources'}"
+            )
+            for m in _identity_matches(assessment.probe)
+        ]
+    elif rule == BOUNDARY and identity.boundary is not None:
+        out.append(Related(identity.boundary.document.span, "the permissions boundary does not allow it"))
+    elif rule == SCP:
+        missing = {s.split(":", 1)[1] for s in verdict.missing if s.startswith("scp:")}
+        out += [Related(p.document.span, "this SCP does not allow it") for p in identity.scps if p.name in missing]
+    else:
+        out += [
+            Related(p.document.span, f"no statement of this policy allows `{req.action}`")
+            for p in identity.policies[:3]
+        ]
+    return tuple(dict.fromkeys(out))
