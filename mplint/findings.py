@@ -51,6 +51,24 @@ class Related:
 
 
 @dataclass(frozen=True, slots=True)
+class Edit:
+    """Replace the text of ``span`` (end exclusive) with ``text``; an empty span inserts."""
+
+    span: Span
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Fix:
+    """A change that removes a finding. Safe fixes keep the meaning the author intended beyond doubt
+    (`mplint lint --fix`); unsafe ones may change behaviour and are applied only with --unsafe-fixes."""
+
+    title: str
+    edits: tuple[Edit, ...]
+    safe: bool = True
+
+
+@dataclass(frozen=True, slots=True)
 class Finding:
     """One problem found by one rule at one place."""
 
@@ -61,6 +79,7 @@ class Finding:
     related: tuple[Related, ...] = ()
     key_path: tuple[str | int, ...] = ()  # logical location (YAML/JSON keys), for fingerprints
     properties: dict[str, object] = field(default_factory=dict, compare=False, hash=False)
+    fixes: tuple[Fix, ...] = field(default=(), compare=False, hash=False)
 
     def sort_key(self) -> tuple:
         return (self.span.path, self.span.line, self.span.col, self.rule_id, self.message)
