@@ -31,7 +31,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus" / "iam" / "aws-managed" / "iamtrail" / "documents"
 MODES = ("parliament", "mplint", "mplint-no-parliament")
-PARLIAMENT_CHECK = "mplint.checks.parliament:check"
+PARLIAMENT_CHECK = ("mplint.checks.parliament",)
 
 
 def corpus_files(corpus: Path, limit: int | None) -> list[Path]:
@@ -67,7 +67,7 @@ def run_mplint(files: list[Path], with_parliament: bool) -> dict[str, Any]:
     from mplint.app import LintOptions, lint_paths
     from mplint.registry import builtin_rules
 
-    ignore = [] if with_parliament else [r.id for r in builtin_rules().values() if r.check == PARLIAMENT_CHECK]
+    ignore = [] if with_parliament else [r.id for r in builtin_rules().values() if r.checks == PARLIAMENT_CHECK]
     outcome = lint_paths(LintOptions(paths=files, base=files[0].parent, ignore=ignore))
     rules = Counter(f.rule_id for f in outcome.result.findings)
     return {

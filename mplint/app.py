@@ -74,8 +74,8 @@ def lint_paths(options: LintOptions) -> Outcome:
     rules = load_all_rules(config.rules_dirs)
     project = load_project(options.paths, config, options.base)
     suppressions = load_suppressions(config, project.base, project.display)
-    ctx = Context(project, envs=options.envs, engine=options.engine or config.engine)
-    result = run(ctx, rules, suppressions)
+    ctx = Context(project, options.envs, options.engine or config.engine, rules, suppressions)
+    result = run(ctx, rules)
     level = options.fail_level or config.fail_level.value
     failed = level != "never" and fails(result, Level(level))
     return Outcome(result, project, failed)

@@ -304,7 +304,7 @@ def permissions(
         settings = resolve_config(options)
         project = load_project(options.paths, settings)
         ctx = Context(project, envs=options.envs)
-        for problem in project.load_findings:
+        for problem in project.problems:
             typer.echo(f"mplint: warning: {problem.span.path}:{problem.span.line}: {problem.message}", err=True)
         failed = False
         if generate:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -11,8 +12,11 @@ from mplint.catalog.schemas import SchemaCatalog
 from mplint.config import Config
 from mplint.findings import Level
 from mplint.project import Identity, Project, Stack
+from mplint.suppress import Suppressions
 
 if TYPE_CHECKING:
+    from jsonschema import Draft7Validator
+
     from mplint.iam.assess import ResourceReport
     from mplint.iam.evaluator import Evaluator
     from mplint.iam.requirements import ResourceNeeds
@@ -29,7 +33,10 @@ class Context:
     envs: tuple[str, ...] = ()
     engine: int | None = None  # stackql-deploy major version to target (1 or 2); None: the stack's own evidence, else 2
     rules: dict[str, Rule] = field(default_factory=dict)  # the run's rules, for their levels
+    suppressions: Suppressions = field(default_factory=lambda: Suppressions())  # outside the linted files
+    today: datetime.date = field(default_factory=datetime.date.today)  # for suppression expiry
     _cache: dict[tuple[str, int], Any] = field(default_factory=dict)
+    _validators: dict[str, Draft7Validator | None] = field(default_factory=dict)
 
     @property
     def config(self) -> Config:
@@ -51,7 +58,17 @@ class Context:
             rule = builtin_rules().get(rule_id)
         return rule.level if rule else Level.ERROR
 
-    def _once(self, kind: str, key: object, compute: Callable[[], T]) -> T:
+    def validator(self, cfn_type: str) -> Draft7Validator | None:
+        """The type's resource schema compiled for validation, once per type (None: no schema)."""
+        from mplint.catalog.validator import resource_validator
+
+        if cfn_type not in self._validators:
+            schema = self.schemas.schema(cfn_type)
+            self._validators[cfn_type] = resource_validator(schema) if schema else None
+        return self._validators[cfn_type]
+
+    def once(self, kind: str, key: object, compute: Callable[[], T]) -> T:
+        """``compute()``, once per run for this kind of analysis and this key object (a stack, a policy, ...)."""
         slot = (kind, id(key))
         if slot not in self._cache:
             self._cache[slot] = compute()
@@ -59,19 +76,19 @@ class Context:
 
     def bindings(self, stack: Stack) -> list[Binding]:
         """One binding per manifest resource."""
-        return self._once("bindings", stack, lambda: self._bind(stack))
+        return self.once("bindings", stack, lambda: self._bind(stack))
 
     def uses_2x(self, stack: Stack) -> list[Use]:
         """Every use of 2.x-only syntax in the stack, in file order."""
         from mplint.stackql.target import find_uses
 
-        return self._once("uses_2x", stack, lambda: find_uses(stack))
+        return self.once("uses_2x", stack, lambda: find_uses(stack))
 
     def target(self, stack: Stack) -> Target:
         """The stackql-deploy major version the stack is checked for."""
         from mplint.stackql.target import decide
 
-        return self._once("target", stack, lambda: decide(stack, self.engine, self.uses_2x(stack)))
+        return self.once("target", stack, lambda: decide(stack, self.engine, self.uses_2x(stack)))
 
     def needs(self, stack: Stack) -> list[ResourceNeeds]:
         """What each resource of a known type needs, per command and operation."""
@@ -80,7 +97,7 @@ class Context:
         if stack.manifest is None:
             return []
         config = self.config
-        return self._once(
+        return self.once(
             "needs",
             stack,
             lambda: stack_needs(
@@ -97,11 +114,11 @@ class Context:
         """The identity's policies, compiled once."""
         from mplint.iam.assess import compile_identity
 
-        return self._once("evaluator", identity, lambda: compile_identity(identity))
+        return self.once("evaluator", identity, lambda: compile_identity(identity))
 
     def permission_reports(self, stack: Stack) -> list[ResourceReport]:
         """Each resource's needs with the deploying identity's verdict on each (when policies are given)."""
-        return self._once("permissions", stack, lambda: self._judge(stack))
+        return self.once("permissions", stack, lambda: self._judge(stack))
 
     def _judge(self, stack: Stack) -> list[ResourceReport]:
         from mplint.iam.assess import ResourceReport, assess, identity_for

@@ -1,8 +1,14 @@
-"""The rule engine: runs each enabled rule's check once, then levels, suppressions, de-duplication and order."""
+"""The rule engine: runs every check module that owns an enabled rule, once per stack, per policy and per run,
+each call in its own guard; then levels, suppressions, de-duplication and order.
+
+A check module declares the ids it emits (`R = owns(__name__, ...)`) and defines any of
+`check_stack(ctx, stack)`, `check_policy(ctx, policy)` and `check_project(ctx)`. A call that raises costs
+that one stack or policy a tool notification, never the other files' findings; a finding whose id the
+module does not own is a tool notification too, never silently dropped.
+"""
 
 from __future__ import annotations
 
-import datetime
 import importlib
 import re
 from collections.abc import Callable, Iterable
@@ -10,13 +16,13 @@ from dataclasses import dataclass, field, replace
 
 from mplint.checks.declarative import check_rule
 from mplint.context import Context
-from mplint.findings import Finding, Level, Notification
-from mplint.registry import Rule
+from mplint.findings import Finding, Level, Notification, Span
+from mplint.registry import OWNERS, Rule
 from mplint.source import SourceFile
-from mplint.suppress import Suppressions
 
-Check = Callable[[Context], Iterable[Finding | Notification]]
+Produce = Callable[[], Iterable[Finding | Notification]]
 SUPPRESS_RE = re.compile(r"(?:#|--)\s*mplint:\s*disable=([A-Za-z0-9_, ]+)")
+HOOKS = ("check_stack", "check_policy", "check_project")
 
 
 @dataclass(slots=True)
@@ -26,55 +32,89 @@ class Result:
     notifications: list[Notification] = field(default_factory=list)
     rules: dict[str, Rule] = field(default_factory=dict)
 
+    @property
+    def crashed(self) -> list[Notification]:
+        """The notifications of checks that failed: a run with any is not a clean run."""
+        return [n for n in self.notifications if n.crash]
 
-def resolve_check(entry: str) -> Check:
-    module, _, func = entry.partition(":")
-    return getattr(importlib.import_module(module), func or "check")
 
-
-def run(ctx: Context, rules: dict[str, Rule], external: Suppressions | None = None) -> Result:
+def run(ctx: Context, rules: dict[str, Rule]) -> Result:
     config = ctx.config
     enabled = {rid: rule for rid, rule in rules.items() if config.enabled(rid)}
     result = Result(rules=rules)
-    checks = sorted({rule.check for rule in enabled.values() if rule.check})
     raw: list[Finding] = []
-    for entry in checks:
-        _collect(f"check {entry}", lambda entry=entry: resolve_check(entry)(ctx), raw, result)
+    for module in sorted({name for rule in enabled.values() for name in rule.checks}):
+        _run_module(ctx, module, raw, result)
     for rule in enabled.values():
-        if "declarative" in rule.extra:  # a rule as data: one run of its own
-            _collect(f"rule {rule.id}", lambda rule=rule: check_rule(ctx, rule), raw, result)
-    today = datetime.date.today()
-    external = external or Suppressions()
-    raw.extend(external.expired(today))
-    suppressed_outside = external.matcher(ctx.project, today)
-    suppressions = _inline_suppressions(ctx.project.sources)
+        if "declarative" in rule.extra:  # a rule as data: one run of its own, emitting its own id
+            owned = frozenset({rule.id})
+            _collect(f"rule {rule.id}", owned, None, lambda rule=rule: check_rule(ctx, rule), raw, result)
+    _settle(ctx, raw, enabled, result)
+    return result
+
+
+def _run_module(ctx: Context, name: str, raw: list[Finding], result: Result) -> None:
+    try:
+        module = importlib.import_module(name)
+    except Exception as exc:
+        result.notifications.append(Notification(f"check {name} cannot load: {_cause(exc)}", crash=True))
+        return
+    owner = OWNERS.get(name)
+    owned = owner.ids if owner is not None else frozenset()
+    project = ctx.project
+    units: dict[str, list] = {
+        "check_stack": [(s, Span.point(s.path)) for s in project.stacks],
+        "check_policy": [(p, p.document.span) for p in project.policies],
+        "check_project": [(None, None)],
+    }
+    for hook in HOOKS:
+        call = getattr(module, hook, None)
+        if call is None:
+            continue
+        for unit, span in units[hook]:
+            produce = (lambda call=call: call(ctx)) if unit is None else (lambda call=call, unit=unit: call(ctx, unit))
+            _collect(f"check {name}", owned, span, produce, raw, result)
+
+
+def _collect(label: str, owned: frozenset[str], span: Span | None, produce: Produce, raw: list, result: Result) -> None:
+    """Run one check call; what it yields before a failure is kept, the failure becomes a notification."""
+    try:
+        for item in produce():
+            if isinstance(item, Notification):  # a tool event (a crash inside parliament, ...), not a finding
+                result.notifications.append(item)
+            elif item.rule_id in owned:
+                raw.append(item)
+            else:
+                message = f"{label} emitted {item.rule_id}, which it does not own: {item.message}"
+                result.notifications.append(Notification(message, span=item.span, crash=True))
+    except Exception as exc:  # a broken check must not lose the run, nor the other files' findings
+        where = f" on {span.path}" if span is not None else ""
+        result.notifications.append(Notification(f"{label} failed{where}: {_cause(exc)}", span=span, crash=True))
+
+
+def _cause(exc: Exception) -> str:
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _settle(ctx: Context, raw: list[Finding], enabled: dict[str, Rule], result: Result) -> None:
+    """Levels, suppressions, de-duplication and a stable order."""
+    suppressed_outside = ctx.suppressions.matcher(ctx.project, ctx.today)
+    inline = _inline_suppressions(ctx.project.sources)
     seen: set[tuple] = set()
     for finding in sorted(raw, key=Finding.sort_key):
         rule = enabled.get(finding.rule_id)
-        if rule is None:
+        if rule is None:  # the module runs for another of its rules; this one is not selected
             continue
         key = (finding.rule_id, finding.span, finding.message)
         if key in seen:
             continue
         seen.add(key)
-        finding = replace(finding, level=config.levels.get(finding.rule_id) or finding.level or rule.level)
-        reason = _suppressed(finding, suppressions) or suppressed_outside(finding)
+        finding = replace(finding, level=ctx.config.levels.get(finding.rule_id) or finding.level or rule.level)
+        reason = _suppressed(finding, inline) or suppressed_outside(finding)
         if reason is not None:
             result.suppressed.append((finding, reason))
         else:
             result.findings.append(finding)
-    return result
-
-
-def _collect(label: str, produce: Callable[[], Iterable[Finding | Notification]], raw: list, result: Result) -> None:
-    try:
-        for item in produce():
-            if isinstance(item, Notification):  # a tool event (a crash inside parliament, ...), not a finding
-                result.notifications.append(item)
-            else:
-                raw.append(item)
-    except Exception as exc:  # a broken check must not lose the run
-        result.notifications.append(Notification(f"{label} failed: {type(exc).__name__}: {exc}"))
 
 
 def _inline_suppressions(sources: dict[str, SourceFile]) -> dict[str, dict[int, set[str]]]:

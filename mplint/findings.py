@@ -93,3 +93,4 @@ class Notification:
     level: Level = Level.WARNING
     span: Span | None = None
     rule_id: str | None = None
+    crash: bool = False  # a check or reader that failed: the run is not clean

@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mplint.config import Config, IdentityConfig
-from mplint.findings import Finding, Span
+from mplint.findings import Span
 from mplint.model.manifest import Manifest, Resource, build_manifest
 from mplint.model.policy import PolicyDocument, PolicyFile, PolicyKind
 from mplint.model.query import QueryFile, parse_query_file
-from mplint.source import Document, LoadError, SourceFile, load_json, load_yaml, read_source
+from mplint.source import Document, LoadError, LoadProblem, SourceFile, load_json, load_yaml, read_source
 
 MANIFEST_NAMES = ("stackql_manifest.yml", "stackql_manifest.yaml")
 SKIP_DIRS = {".git", "node_modules", ".venv", "venv", "__pycache__", ".tox", ".mypy_cache", ".ruff_cache"}
@@ -51,7 +51,7 @@ class Project:
     stacks: list[Stack] = field(default_factory=list)
     documents: list[Document] = field(default_factory=list)  # every parsed YAML/JSON file
     sources: dict[str, SourceFile] = field(default_factory=dict)  # by display path
-    load_findings: list[Finding] = field(default_factory=list)
+    problems: list[LoadProblem] = field(default_factory=list)  # files that could not be read, parsed or used
     policies: list[PolicyFile] = field(default_factory=list)  # every policy read, once each
     identities: dict[str, Identity] = field(default_factory=dict)  # "default" and the configured ones
     base: Path = field(default_factory=Path.cwd)
@@ -80,17 +80,17 @@ class Project:
         try:
             source = read_source(path, display)
         except LoadError as exc:
-            self.load_findings.append(Finding(exc.rule_id, exc.message, exc.span))
+            self.problems.append(exc.problem)
             return None
         self.sources[display] = source
         if not source.text.strip():
-            self.load_findings.append(Finding("MPL004", "file is empty", source.whole_span()))
+            self.problems.append(LoadProblem("MPL004", "file is empty", source.whole_span()))
             return None
         return source
 
     def skip(self, path: Path, why: str) -> None:
         """A file named on the command line that mplint does not lint (MPL006)."""
-        self.load_findings.append(Finding("MPL006", why, Span.point(self.display(path))))
+        self.problems.append(LoadProblem("MPL006", why, Span.point(self.display(path))))
 
     def query_file(self, source: SourceFile) -> QueryFile:
         """The parsed query file, once per file even when many resources share it."""
@@ -110,6 +110,8 @@ class Project:
         if doc is None:
             return None
         policy = PolicyFile(display, kind, PolicyDocument.from_document(doc))
+        if doc.root is None:
+            self.problems.append(LoadProblem("MPL004", "the policy file is empty", source.whole_span()))
         self.policies.append(policy)
         self._policies[(display, kind)] = policy
         return policy
@@ -128,7 +130,7 @@ class Project:
         try:
             doc = loader(source)
         except LoadError as exc:
-            self.load_findings.append(Finding(exc.rule_id, exc.message, exc.span))
+            self.problems.append(exc.problem)
             return None
         self.documents.append(doc)
         return doc
@@ -141,17 +143,17 @@ def _is_json(source: SourceFile) -> bool:
     return suffix not in (".yml", ".yaml") and source.text.lstrip()[:1] in ("{", "[")
 
 
-def discover(paths: list[Path], config: Config) -> tuple[list[Path], list[Finding]]:
+def discover(paths: list[Path], config: Config) -> tuple[list[Path], list[LoadProblem]]:
     """Manifest files named by the paths: a manifest, a stack folder, or any folder searched for stacks."""
     found: list[Path] = []
-    problems: list[Finding] = []
+    problems: list[LoadProblem] = []
     for path in paths:
         if path.is_dir():
             found.extend(_search(path, config))
         elif path.is_file() or path.is_symlink():
             found.append(path)
         else:
-            problems.append(Finding("MPL001", f"no such file or folder: {path}", Span.point(path.as_posix())))
+            problems.append(LoadProblem("MPL001", f"no such file or folder: {path}", Span.point(path.as_posix())))
     unique = sorted({p.resolve(): p for p in found}.values(), key=lambda p: p.as_posix())
     return unique, problems
 
@@ -171,7 +173,7 @@ def _excluded(path: Path, config: Config) -> bool:
 def load_project(paths: list[Path], config: Config, base: Path | None = None) -> Project:
     project = Project(config, base=base or Path.cwd())
     files, problems = discover(paths, config)
-    project.load_findings.extend(problems)
+    project.problems.extend(problems)
     stacks: dict[Path, Path] = {}
     for path in files:
         kind = classify(path)
@@ -237,10 +239,7 @@ def load_stack(project: Project, path: Path) -> Stack | None:
         return None
     stack = Stack(path.parent, doc, build_manifest(doc))
     if stack.manifest is None:
-        project.load_findings.append(
-            Finding("MPL108", "a stackql-deploy manifest's top level must be a mapping", source.whole_span())
-        )
-        return stack
+        return stack  # MPL108 (`mplint.checks.manifest`)
     for resource in stack.manifest.resources:
         _load_query(project, stack, resource)
     return stack

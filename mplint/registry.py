@@ -1,22 +1,29 @@
-"""Rule metadata, read from one YAML file per rule (the built-in `rules/` folder and user folders)."""
+"""The rule registry: every rule's metadata, read from one YAML file per rule (the built-in `rules/` folder and
+user folders), and the ownership of ids — each check module declares the ids it emits with `owns()` and emits
+only through the handle it gets, so an id is never written as a bare string in a check."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from mplint.findings import Level
+from mplint.findings import Finding, Fix, Level, Related, Span
 
 RULE_ID_RE = re.compile(r"^MPL\d{3}$")
+MODULE_RE = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*$")
 USER_RULE_ID_RE = re.compile(r"^MPL9\d{2}$")  # MPL900-MPL999: user rules
 REQUIRED = ("id", "name", "level", "summary", "help")
 DECLARATIVE_KEYS = ("resources", "identities", "when", "assert", "message")  # see mplint/declarative/spec.py
-KNOWN = (*REQUIRED, "tags", "check", "precision", "security_severity", "examples", "overlay", *DECLARATIVE_KEYS)
+KNOWN = (
+    *REQUIRED, "tags", "check", "precision", "security_severity", "examples", "overlay", "parliament",
+    *DECLARATIVE_KEYS,
+)  # fmt: skip
 
 
 class RuleFileError(Exception):
@@ -35,7 +42,7 @@ class Rule:
     summary: str
     help: str
     tags: tuple[str, ...] = ()
-    check: str | None = None  # "module:function" yielding findings for this rule (and maybe others)
+    checks: tuple[str, ...] = ()  # the modules that emit findings of this rule (`check:` in the YAML)
     precision: str = "high"
     security_severity: str | None = None
     path: Path | None = None
@@ -87,7 +94,7 @@ def load_rule_file(path: Path, user: bool = False) -> Rule:
     tags = data.get("tags") or []
     if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
         raise RuleFileError(path, lines.get("tags", 1), "`tags` must be a list of strings")
-    extra: dict[str, Any] = {k: data[k] for k in ("examples", "overlay") if k in data}
+    extra: dict[str, Any] = {k: data[k] for k in ("examples", "overlay", "parliament") if k in data}
     if any(key in data for key in DECLARATIVE_KEYS):
         extra["declarative"] = _declarative(path, data, node)
     sev = data.get("security_severity")
@@ -98,12 +105,21 @@ def load_rule_file(path: Path, user: bool = False) -> Rule:
         summary=data["summary"].strip(),
         help=data["help"].strip(),
         tags=tuple(tags),
-        check=data.get("check"),
+        checks=_checks(path, data.get("check"), lines.get("check", 1)),
         precision=data.get("precision", "high"),
         security_severity=str(sev) if sev is not None else None,
         path=path,
         extra=extra,
     )
+
+
+def _checks(path: Path, value: Any, line: int) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    names = [value] if isinstance(value, str) else value
+    if not isinstance(names, list) or not all(isinstance(n, str) and MODULE_RE.match(n) for n in names):
+        raise RuleFileError(path, line, "`check` must name a module (mplint.checks.schema) or a list of modules")
+    return tuple(names)
 
 
 def _declarative(path: Path, data: dict[str, Any], node: Any) -> Any:
@@ -146,3 +162,59 @@ def load_all_rules(user_dirs: tuple[Path, ...] = ()) -> dict[str, Rule]:
     if not folders:
         return builtin
     return dict(sorted({**builtin, **load_rules(tuple(folders), user=True)}.items()))
+
+
+class RegistryError(Exception):
+    """A check module that claims an id the rule files do not give it: a defect, found at import."""
+
+
+class Owner:
+    """The handle through which one check module emits its findings: `R.MPL201(message, span, ...)`,
+    or `R.emit(rule_id, ...)` when the id comes from a table. Emitting an id the module does not own raises."""
+
+    __slots__ = ("ids", "module")
+
+    def __init__(self, module: str, ids: frozenset[str]) -> None:
+        self.module = module
+        self.ids = ids
+
+    def emit(
+        self,
+        rule_id: str,
+        message: str,
+        span: Span,
+        level: Level | None = None,
+        related: tuple[Related, ...] = (),
+        key_path: tuple[str | int, ...] = (),
+        properties: dict[str, object] | None = None,
+        fixes: tuple[Fix, ...] = (),
+    ) -> Finding:
+        if rule_id not in self.ids:
+            raise RegistryError(f"{self.module} emitted {rule_id}, which it does not own")
+        return Finding(rule_id, message, span, level, related, key_path, properties or {}, fixes)
+
+    def __getattr__(self, rule_id: str) -> Callable[..., Finding]:
+        if rule_id not in self.ids:
+            raise AttributeError(f"{self.module} does not own {rule_id}")
+        return partial(self.emit, rule_id)
+
+
+OWNERS: dict[str, Owner] = {}
+
+
+def owns(module: str, *ids: str) -> Owner:
+    """Declare the ids ``module`` emits. Each must have a built-in rule file whose `check:` names the module."""
+    rules = builtin_rules()
+    for rule_id in ids:
+        rule = rules.get(rule_id)
+        if rule is None:
+            raise RegistryError(f"{module} owns {rule_id}, which has no rules/{rule_id}.yaml")
+        if module not in rule.checks:
+            raise RegistryError(f"{module} owns {rule_id}, but rules/{rule_id}.yaml does not name it under `check:`")
+    owner = OWNERS[module] = Owner(module, frozenset(ids))
+    return owner
+
+
+def parliament_types() -> dict[str, str]:
+    """parliament's finding type -> the rule it is reported under (`parliament:` in the rule files)."""
+    return {kind: rule.id for rule in builtin_rules().values() for kind in rule.extra.get("parliament", ())}

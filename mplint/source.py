@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
@@ -47,6 +47,14 @@ class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
 _STR_TAG = "tag:yaml.org,2002:str"
 
 
+class LoadProblem(NamedTuple):
+    """A file that could not be read, parsed or used, as data: the rule it falls under, what, and where."""
+
+    rule_id: str
+    message: str
+    span: Span
+
+
 class LoadError(Exception):
     """A file that cannot be read or parsed; carries the rule id and position."""
 
@@ -55,6 +63,10 @@ class LoadError(Exception):
         self.rule_id = rule_id
         self.message = message
         self.span = span
+
+    @property
+    def problem(self) -> LoadProblem:
+        return LoadProblem(self.rule_id, self.message, self.span)
 
 
 @dataclass(slots=True)

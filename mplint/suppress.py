@@ -27,7 +27,6 @@ if TYPE_CHECKING:
 
 SUPPRESSIONS_FILE = ".mplint-suppressions.yaml"
 ENTRY_KEYS = ("rule", "path", "resource", "reason", "expires")
-EXPIRED_RULE = "MPL007"
 RULE_ID_RE = re.compile(r"^MPL\d{3}$")
 
 Display = Callable[[Path], str]
@@ -75,18 +74,9 @@ class Suppression:
 class Suppressions:
     entries: list[Suppression] = field(default_factory=list)
 
-    def expired(self, today: datetime.date) -> list[Finding]:
-        """An MPL007 finding at each entry past its date."""
-        return [
-            Finding(
-                EXPIRED_RULE,
-                f"the suppression of {', '.join(e.rules)} for `{e.path}` expired on {e.expires}: fix the findings"
-                f" it hid, or give it a new date (its reason: {e.reason})",
-                e.expires_span or e.span,
-            )
-            for e in self.entries
-            if not e.active(today)
-        ]
+    def expired(self, today: datetime.date) -> list[Suppression]:
+        """The entries past their date (MPL007, `mplint.checks.inputs`)."""
+        return [e for e in self.entries if not e.active(today)]
 
     def matcher(self, project: Project, today: datetime.date) -> Callable[[Finding], str | None]:
         """finding -> the reason of the first active entry that covers it, else None."""

@@ -42,7 +42,7 @@ def test_permission_rules_are_security_rules_with_a_severity() -> None:
     rules = {rid: r for rid, r in builtin_rules().items() if rid.startswith("MPL3")}
     assert len(rules) >= 9
     for rule in rules.values():
-        assert "security" in rule.tags and rule.check == "mplint.checks.permissions:check"
+        assert "security" in rule.tags and rule.checks == ("mplint.checks.permissions",)
         assert rule.security_severity is not None and 0.1 <= float(rule.security_severity) <= 10.0
 
 

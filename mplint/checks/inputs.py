@@ -1,4 +1,4 @@
-"""MPL0xx: files that cannot be read or parsed, and duplicate keys."""
+"""MPL0xx: files that cannot be read, parsed or used (the loader's problems), duplicate keys, expired suppressions."""
 
 from __future__ import annotations
 
@@ -6,14 +6,23 @@ from collections.abc import Iterator
 
 from mplint.context import Context
 from mplint.findings import Finding, Related
+from mplint.registry import owns
+
+R = owns(__name__, "MPL001", "MPL002", "MPL003", "MPL004", "MPL005", "MPL006", "MPL007")
 
 
-def check(ctx: Context) -> Iterator[Finding]:
-    yield from ctx.project.load_findings
+def check_project(ctx: Context) -> Iterator[Finding]:
+    for problem in ctx.project.problems:
+        yield R.emit(problem.rule_id, problem.message, problem.span)
+    for entry in ctx.suppressions.expired(ctx.today):
+        yield R.MPL007(
+            f"the suppression of {', '.join(entry.rules)} for `{entry.path}` expired on {entry.expires}: fix the "
+            f"findings it hid, or give it a new date (its reason: {entry.reason})",
+            entry.expires_span or entry.span,
+        )
     for doc in ctx.project.documents:
         for dup in doc.duplicates:
-            yield Finding(
-                "MPL003",
+            yield R.MPL003(
                 f"duplicate key `{dup.key}`: the last one wins and the earlier value is silently ignored",
                 dup.span,
                 related=(Related(dup.first, "first defined here"),),

@@ -8,16 +8,22 @@ from mplint.context import Context
 from mplint.findings import Finding, Related, Span
 from mplint.model import manifest as m
 from mplint.model.manifest import Manifest
+from mplint.project import Stack
+from mplint.registry import owns
 from mplint.source import Mapping, Node, Scalar, Sequence
 from mplint.suggest import did_you_mean
+
+R = owns(__name__, "MPL101", "MPL102", "MPL103", "MPL104", "MPL105", "MPL108", "MPL112")
 
 LIST_KEYS = {"providers", "globals", "resources", "exports"}
 
 
-def check(ctx: Context) -> Iterator[Finding]:
-    for stack in ctx.project.stacks:
-        if stack.manifest is not None:
-            yield from check_manifest(stack.manifest)
+def check_stack(ctx: Context, stack: Stack) -> Iterator[Finding]:
+    if stack.manifest is None:
+        span = stack.doc.source.whole_span()
+        yield R.MPL108("a stackql-deploy manifest's top level must be a mapping", span)
+    else:
+        yield from check_manifest(stack.manifest)
 
 
 def check_manifest(manifest: Manifest) -> Iterator[Finding]:
@@ -25,7 +31,7 @@ def check_manifest(manifest: Manifest) -> Iterator[Finding]:
     yield from unknown_keys(root, m.TOP_KEYS, "manifest")
     for key in ("name", "resources"):
         if root.get(key) is None:
-            yield Finding("MPL112", f"the manifest has no `{key}`", _first_line(root), key_path=(key,))
+            yield R.MPL112(f"the manifest has no `{key}`", _first_line(root), key_path=(key,))
     for key in LIST_KEYS:
         node = root.get(key)
         if node is not None and not isinstance(node, Sequence) and not _null(node):
@@ -43,11 +49,10 @@ def check_global(glob: m.Global, index: int) -> Iterator[Finding]:
     path = ("globals", index)
     yield from unknown_keys(glob.node, m.GLOBAL_KEYS, "global")
     if glob.name is None:
-        yield Finding("MPL112", "a global has no `name`", glob.node.span, key_path=path)
+        yield R.MPL112("a global has no `name`", glob.node.span, key_path=path)
     if glob.node.key("value") is None:
         hint = " (`default:` is not read: use `value:`)" if glob.node.key("default") is not None else ""
-        yield Finding(
-            "MPL103", f"global `{glob.name}` has no `value`: stackql-deploy fails to load the stack{hint}",
+        yield R.MPL103(f"global `{glob.name}` has no `value`: stackql-deploy fails to load the stack{hint}",
             (glob.name_node or glob.node).span, key_path=path,
         )  # fmt: skip
 
@@ -56,11 +61,9 @@ def check_resource(res: m.Resource) -> Iterator[Finding]:
     path = ("resources", res.index)
     yield from unknown_keys(res.node, m.RESOURCE_KEYS, "resource")
     if res.name is None:
-        yield Finding("MPL112", "a resource has no `name`", _first_line(res.node), key_path=path)
+        yield R.MPL112("a resource has no `name`", _first_line(res.node), key_path=path)
     if res.type_node is not None and res.type not in m.RESOURCE_TYPES:
-        yield Finding(
-            "MPL105",
-            f"unknown resource type `{res.type}`{did_you_mean(res.type, m.RESOURCE_TYPES)}: "
+        yield R.MPL105(f"unknown resource type `{res.type}`{did_you_mean(res.type, m.RESOURCE_TYPES)}: "
             f"stackql-deploy stops on it (known: {', '.join(m.RESOURCE_TYPES)})",
             res.type_node.span, key_path=(*path, "type"),
         )  # fmt: skip
@@ -75,13 +78,12 @@ def check_resource(res: m.Resource) -> Iterator[Finding]:
 def check_prop(prop: m.Prop, res: m.Resource, path: tuple) -> Iterator[Finding]:
     yield from unknown_keys(prop.node, m.PROP_KEYS, "prop")
     if prop.name is None:
-        yield Finding("MPL112", f"a prop of resource `{res.name}` has no `name`", prop.node.span, key_path=path)
+        yield R.MPL112(f"a prop of resource `{res.name}` has no `name`", prop.node.span, key_path=path)
     given = [k for k in ("value", "values") if prop.node.key(k) is not None]
     if len(given) != 1:
         what = "both `value` and `values`" if given else "neither `value` nor `values`"
         extra = " (`merge` only merges into one of them)" if not given and prop.node.key("merge") is not None else ""
-        yield Finding(
-            "MPL102", f"prop `{prop.name}` has {what}{extra}: it needs exactly one",
+        yield R.MPL102(f"prop `{prop.name}` has {what}{extra}: it needs exactly one",
             (prop.name_node or prop.node).span, key_path=path,
         )  # fmt: skip
     values = prop.node.get("values")
@@ -104,8 +106,7 @@ def duplicate_names(manifest: Manifest) -> Iterator[Finding]:
         if res.name is None or res.name_node is None:
             continue
         if res.name in seen:
-            yield Finding(
-                "MPL104", f"resource name `{res.name}` is used twice: names must be unique",
+            yield R.MPL104(f"resource name `{res.name}` is used twice: names must be unique",
                 res.name_node.span, related=(Related(seen[res.name], "first used here"),),
                 key_path=("resources", res.index, "name"),
             )  # fmt: skip
@@ -117,8 +118,7 @@ def unknown_keys(node: Mapping, known: tuple[str, ...], what: str) -> Iterator[F
     for key, _ in node.items:
         name = str(key.value)
         if name not in known:
-            yield Finding(
-                "MPL101",
+            yield R.MPL101(
                 f"unknown {what} key `{name}`{did_you_mean(name, known)}: stackql-deploy silently ignores it",
                 key.span,
                 key_path=(name,),
@@ -134,7 +134,7 @@ def list_items(node: Node | None, key: str, what: str) -> Iterator[Finding]:
 
 
 def _shape(node: Node, message: str, path: tuple) -> Finding:
-    return Finding("MPL108", message, node.span, key_path=path)
+    return R.MPL108(message, node.span, key_path=path)
 
 
 def _null(node: Node) -> bool:

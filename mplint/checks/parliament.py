@@ -5,10 +5,10 @@ JSON and YAML alike (and for the `{"PolicyVersion": {"Document": ...}}` form): p
 JSON, and only a bare policy. The serialiser records which node starts at each column, so parliament's
 line/column positions map back to the node, hence to its span in the real file.
 
-Every parliament finding type maps to one MPL4xx rule (`RULES`). Where mplint's own rule
-(`mplint.checks.policy`) already reports the same thing, parliament's finding is dropped so nothing is
-reported twice; parliament's findings that mplint's rules do not make are kept. A crash or time-out
-inside parliament becomes a tool notification, and mplint's own findings still stand.
+Every parliament finding type maps to one MPL4xx rule (`parliament:` in the rule files, read into `RULES`).
+Where mplint's own rule (`mplint.checks.policy`) already reports the same thing, parliament's finding is
+dropped so nothing is reported twice; parliament's findings that mplint's rules do not make are kept.
+A crash or time-out inside parliament becomes a tool notification, and mplint's own findings still stand.
 
 parliament is imported on the first policy: runs without policies never pay for it.
 """
@@ -28,44 +28,43 @@ from mplint.findings import Finding, Level, Notification, Span
 from mplint.iam import analysis as own
 from mplint.iam.wildcard import match_action
 from mplint.model.policy import PolicyDocument, PolicyFile, Statement, policy_node
+from mplint.registry import owns, parliament_types
 from mplint.source import Document, Mapping, Node, Scalar, Sequence
+
+R = owns(
+    __name__,
+    "MPL401",
+    "MPL402",
+    "MPL403",
+    "MPL404",
+    "MPL405",
+    "MPL406",
+    "MPL410",
+    "MPL412",
+    "MPL413",
+    "MPL414",
+    "MPL415",
+    "MPL416",
+    "MPL417",
+    "MPL418",
+    "MPL419",
+    "MPL423",
+    "MPL425",
+    "MPL426",
+    "MPL430",
+    "MPL431",
+    "MPL432",
+    "MPL433",
+    "MPL434",
+    "MPL435",
+)
 
 if TYPE_CHECKING:
     from mplint.iam.parliament_adapter import ParliamentIssue
 
 DEFAULT_TIMEOUT = 10.0  # seconds per policy, as the adapter's
 
-RULES: dict[str, str] = {
-    "MALFORMED_JSON": "MPL401",
-    "MALFORMED": "MPL401",
-    "INVALID_VERSION": "MPL402",
-    "NO_VERSION": "MPL403",
-    "OLD_VERSION": "MPL404",
-    "DUPLICATE_SID": "MPL405",
-    "INVALID_SID": "MPL406",
-    "UNKNOWN_ACTION": "MPL410",
-    "UNKNOWN_PREFIX": "MPL410",
-    "RESOURCE_MISMATCH": "MPL412",  # the actions MPL411 does not already report
-    "INVALID_ARN": "MPL413",
-    "RESOURCE_STAR": "MPL414",
-    "RESOURCE_EFFECTIVELY_STAR": "MPL414",
-    "UNKNOWN_CONDITION_FOR_ACTION": "MPL415",
-    "UNKNOWN_OPERATOR": "MPL416",
-    "MISMATCHED_TYPE": "MPL417",
-    "MISMATCHED_TYPE_OPERATION_TO_NULL": "MPL417",
-    "MISMATCHED_TYPE_BUT_USABLE": "MPL418",
-    "BAD_PATTERN_FOR_MFA": "MPL419",
-    "PRIVILEGE_ESCALATION": "MPL423",
-    "RESOURCE_POLICY_PRIVILEGE_ESCALATION": "MPL425",
-    "UNKNOWN_PRINCIPAL": "MPL426",
-    "UNKNOWN_FEDERATION_SOURCE": "MPL426",
-    "PERMISSIONS_MANAGEMENT_ACTIONS": "MPL430",
-    "CREDENTIALS_EXPOSURE": "MPL431",
-    "SENSITIVE_ACCESS": "MPL432",
-    "NOTPRINCIPAL_WITH_ALLOW": "MPL433",
-    "NOTRESOURCE_WITH_ALLOW": "MPL434",
-    "SINGLE_VALUE_CONDITION_TOO_PERMISSIVE": "MPL435",
-}
+RULES: dict[str, str] = parliament_types()  # parliament finding type -> rule id (`parliament:` in rules/)
 
 # parliament's MALFORMED details -> the policy model's problem codes that report the same defect.
 MALFORMED_CODES: dict[str, frozenset[str]] = {
@@ -92,19 +91,11 @@ _ABOUT_ACTIONS = frozenset(
 )
 
 
-def check(ctx: Context) -> Iterator[Finding | Notification]:
-    if not ctx.project.policies:
-        return
+def check_policy(ctx: Context, policy: PolicyFile) -> Iterator[Finding | Notification]:
     from mplint.iam import parliament_adapter  # imported only when there is a policy to lint
 
-    options = settings(ctx.config)
-    roots = {doc.source.display: doc for doc in ctx.project.documents}
-    for policy in ctx.project.policies:
-        try:
-            yield from _one(policy, roots.get(policy.name), parliament_adapter, options)
-        except Exception as exc:  # a defect here must not cost the other policies their findings
-            message = f"parliament findings on {policy.name} not reported: {type(exc).__name__}: {exc}"
-            yield Notification(message, span=policy.document.span)
+    roots = ctx.once("documents-by-path", ctx.project, lambda: {d.source.display: d for d in ctx.project.documents})
+    yield from _one(policy, roots.get(policy.name), parliament_adapter, settings(ctx.config))
 
 
 @dataclass(frozen=True, slots=True)
@@ -310,7 +301,7 @@ class _Mapper:
             yield self.finding(rule, issue, _describe(issue), span)
 
     def finding(self, rule: str, issue: ParliamentIssue, message: str, span: Span) -> Finding:
-        return Finding(rule, _one_sentence(message), span, properties={"parliament": issue.issue})
+        return R.emit(rule, _one_sentence(message), span, properties={"parliament": issue.issue})
 
     def covered(self, issue: ParliamentIssue) -> bool:
         """Does mplint's own rule already report what this parliament finding says?"""
@@ -398,7 +389,7 @@ class _Mapper:
                 f"({_listing([f'`{a}`' for a in actions], 3)}): for those the key is absent, so the condition "
                 "does not test what it seems to"
             )
-            yield Finding(rule, message, span, properties={"parliament": "UNKNOWN_CONDITION_FOR_ACTION"})
+            yield R.emit(rule, message, span, properties={"parliament": "UNKNOWN_CONDITION_FOR_ACTION"})
         self._conditions.clear()
         for (span, allowed, bucket), missing in self._buckets.items():
             message = (
@@ -406,7 +397,7 @@ class _Mapper:
                 "by changing the bucket's policy the identity can grant itself that access"
             )
             properties = {"parliament": "RESOURCE_POLICY_PRIVILEGE_ESCALATION"}
-            yield Finding(RULES["RESOURCE_POLICY_PRIVILEGE_ESCALATION"], message, span, properties=properties)
+            yield R.emit(RULES["RESOURCE_POLICY_PRIVILEGE_ESCALATION"], message, span, properties=properties)
         self._buckets.clear()
 
     def _condition_block(self, issue: ParliamentIssue, rule: str, place: Place | None, span: Span) -> Iterator[Finding]:

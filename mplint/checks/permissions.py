@@ -19,20 +19,22 @@ from mplint.iam.assess import (
     related,
 )
 from mplint.iam.requirements import Requirement, State
-from mplint.project import Identity
+from mplint.project import Identity, Stack
+from mplint.registry import owns
+
+R = owns(__name__, "MPL301", "MPL302", "MPL303", "MPL304", "MPL305", "MPL306", "MPL307", "MPL308", "MPL309")
 
 
-def check(ctx: Context) -> Iterator[Finding]:
+def check_stack(ctx: Context, stack: Stack) -> Iterator[Finding]:
     if not any(identity.given for identity in ctx.project.identities.values()):
         return
-    for stack in ctx.project.stacks:
-        for report in ctx.permission_reports(stack):
-            resource = report.needs.resource
-            if report.unchecked is not None:
-                key = (resource.name or "",)
-                yield Finding(UNCHECKED_IDENTITY, report.unchecked.message, report.unchecked.span, key_path=key)
-            if report.identity is not None and report.assessments:
-                yield from _findings(ctx, report.assessments, report.identity)
+    for report in ctx.permission_reports(stack):
+        resource = report.needs.resource
+        if report.unchecked is not None:
+            key = (resource.name or "",)
+            yield R.emit(UNCHECKED_IDENTITY, report.unchecked.message, report.unchecked.span, key_path=key)
+        if report.identity is not None and report.assessments:
+            yield from _findings(ctx, report.assessments, report.identity)
 
 
 def _findings(ctx: Context, assessments: tuple[Assessment, ...], identity: Identity) -> Iterator[Finding]:
@@ -54,7 +56,7 @@ def finding(group: list[Assessment], identity: Identity, base: Level) -> Finding
     req = assessment.requirement
     level = level_of(assessment, base) if req.state is State.MAYBE else None
     related_spans = tuple(dict.fromkeys(r for a in group for r in related(a, identity)))
-    return Finding(
+    return R.emit(
         assessment.rule or NOT_GRANTED,
         message(assessment, identity),
         req.span,

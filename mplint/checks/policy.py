@@ -35,6 +35,25 @@ from mplint.iam.analysis import (
 )
 from mplint.iam.wildcard import compile_arn, compile_request_arn, match_action
 from mplint.model.policy import PolicyDocument, PolicyFile, PolicyKind, Statement
+from mplint.registry import owns
+
+R = owns(
+    __name__,
+    "MPL401",
+    "MPL402",
+    "MPL403",
+    "MPL404",
+    "MPL405",
+    "MPL406",
+    "MPL410",
+    "MPL411",
+    "MPL413",
+    "MPL420",
+    "MPL421",
+    "MPL422",
+    "MPL423",
+    "MPL424",
+)
 
 MALFORMED, BAD_VERSION, NO_VERSION, OLD_VERSION, DUPLICATE_SID, BAD_SID = (
     "MPL401", "MPL402", "MPL403", "MPL404", "MPL405", "MPL406",
@@ -45,19 +64,25 @@ ALLOW_ALL, ALLOW_NOT_ACTION, PASS_ROLE_ANY, PRIVILEGE_ESCALATION, WILDCARD_ACTIO
 )  # fmt: skip
 
 # Model problem codes that are not MPL401 (malformed policy); every other code is.
-PROBLEM_RULES = {"bad-version": BAD_VERSION, "no-version": NO_VERSION, "empty": "MPL004"}
+PROBLEM_RULES = {"bad-version": BAD_VERSION, "no-version": NO_VERSION}
+LOADER_PROBLEMS = frozenset({"empty"})  # reported by the loader (MPL004)
 ACCESS_ORDER = ("List", "Read", "Write", "Tagging", "Permissions management")
 
 
 Needs = Callable[[], "frozenset[str] | None"]
 
 
-def check(ctx: Context) -> Iterator[Finding | Notification]:
-    needs = _StackNeeds(ctx)
-    identities = {id(p) for identity in ctx.project.identities.values() for p in identity.policies}
-    for policy in ctx.project.policies:
-        yield from policy_findings(policy, needs if id(policy) in identities else _no_needs)
-    yield from needs.notes
+def check_policy(ctx: Context, policy: PolicyFile) -> Iterator[Finding]:
+    identity = any(policy is p for identity in ctx.project.identities.values() for p in identity.policies)
+    yield from policy_findings(policy, _stack_needs(ctx) if identity else _no_needs)
+
+
+def check_project(ctx: Context) -> Iterator[Notification]:
+    yield from _stack_needs(ctx).notes
+
+
+def _stack_needs(ctx: Context) -> _StackNeeds:
+    return ctx.once("policy-stack-needs", ctx.project, lambda: _StackNeeds(ctx))
 
 
 def policy_findings(policy: PolicyFile, needs: Needs | None = None) -> Iterator[Finding]:
@@ -90,24 +115,26 @@ def problem_rule(code: str) -> str:
 
 def _problems(doc: PolicyDocument) -> Iterator[Finding]:
     for problem in doc.problems:
-        yield Finding(problem_rule(problem.code), problem.message, problem.span, properties={"code": problem.code})
+        if problem.code in LOADER_PROBLEMS:
+            continue
+        yield R.emit(problem_rule(problem.code), problem.message, problem.span, properties={"code": problem.code})
 
 
 def _old_version(doc: PolicyDocument) -> Iterator[Finding]:
     if is_old_version(doc) and doc.version_span is not None:
         message = "Version 2008-10-17: policy variables such as `${aws:username}` are literal text; use 2012-10-17"
-        yield Finding(OLD_VERSION, message, doc.version_span)
+        yield R.emit(OLD_VERSION, message, doc.version_span)
 
 
 def _sids(doc: PolicyDocument) -> Iterator[Finding]:
     for stmt in doc.statements:
         if stmt.sid is not None and stmt.sid_span is not None and invalid_sid(stmt.sid):
             message = f"Sid {stmt.sid!r} has characters other than ASCII letters and digits"
-            yield Finding(BAD_SID, message, stmt.sid_span)
+            yield R.emit(BAD_SID, message, stmt.sid_span)
     for first, later in duplicate_sids(doc):
         span = later.sid_span or later.span
         related = (Related(first.sid_span or first.span, "first used here"),)
-        yield Finding(DUPLICATE_SID, f"Sid {later.sid!r} is used by more than one statement", span, related=related)
+        yield R.emit(DUPLICATE_SID, f"Sid {later.sid!r} is used by more than one statement", span, related=related)
 
 
 # ---------------------------------------------------------------------------
@@ -118,7 +145,7 @@ def _unknown_actions(stmt: Statement) -> Iterator[Finding]:
     for pattern in stmt.action_patterns:
         message = unknown_action(pattern.value)
         if message is not None:
-            yield Finding(UNKNOWN_ACTION, message, pattern.span, key_path=("Statement", stmt.index))
+            yield R.emit(UNKNOWN_ACTION, message, pattern.span, key_path=("Statement", stmt.index))
 
 
 # ---------------------------------------------------------------------------
@@ -129,10 +156,10 @@ def _resources(stmt: Statement) -> Iterator[Finding]:
     for pattern in stmt.resource_patterns:
         reason = arn_problem(pattern.value)
         if reason is not None:
-            yield Finding(INVALID_ARN, f"`{pattern.value}` {reason}", pattern.span, key_path=("Statement", stmt.index))
+            yield R.emit(INVALID_ARN, f"`{pattern.value}` {reason}", pattern.span, key_path=("Statement", stmt.index))
     for pattern in mismatched_patterns(stmt):
         related = tuple(Related(r.span, "the statement's Resource") for r in stmt.resources or ())
-        yield Finding(RESOURCE_MISMATCH, _mismatch_message(pattern.value), pattern.span, related=related[:3])
+        yield R.emit(RESOURCE_MISMATCH, _mismatch_message(pattern.value), pattern.span, related=related[:3])
 
 
 def _mismatch_message(pattern: str) -> str:
@@ -172,7 +199,7 @@ def _allow_all(stmt: Statement) -> Finding | None:
     condition = " (under a Condition)" if stmt.conditions else ""
     message = f"{stmt.label} allows every action on every resource{condition}: full administrator access"
     related = (Related(resources[0].span, "on every resource"),)
-    return Finding(ALLOW_ALL, message, actions[0].span, related=related, key_path=("Statement", stmt.index))
+    return R.emit(ALLOW_ALL, message, actions[0].span, related=related, key_path=("Statement", stmt.index))
 
 
 def _not_action(stmt: Statement) -> Finding:
@@ -183,7 +210,7 @@ def _not_action(stmt: Statement) -> Finding:
         "including actions AWS adds later; list the actions to allow instead"
     )
     span = listed[0].span if listed else stmt.span
-    return Finding(ALLOW_NOT_ACTION, message, span, key_path=("Statement", stmt.index))
+    return R.emit(ALLOW_NOT_ACTION, message, span, key_path=("Statement", stmt.index))
 
 
 def _pass_role(stmt: Statement) -> Iterator[Finding]:
@@ -199,7 +226,7 @@ def _pass_role(stmt: Statement) -> Iterator[Finding]:
             "`iam:PassedToService` condition: any role can be handed to any service"
         )
         related = (Related(wide[0].span, "on these resources"),)
-        yield Finding(PASS_ROLE_ANY, message, actions[0].span, related=related, key_path=("Statement", stmt.index))
+        yield R.emit(PASS_ROLE_ANY, message, actions[0].span, related=related, key_path=("Statement", stmt.index))
 
 
 def _may_name_iam(pattern: str) -> bool:
@@ -223,7 +250,7 @@ def _wildcards(stmt: Statement, needs: Needs) -> Iterator[Finding]:
         names = expand(pattern.value)
         message = _wildcard_message(pattern.value, names, needs())
         if message is not None:
-            yield Finding(WILDCARD_ACTION, message, pattern.span, key_path=("Statement", stmt.index))
+            yield R.emit(WILDCARD_ACTION, message, pattern.span, key_path=("Statement", stmt.index))
 
 
 def _wildcard_message(pattern: str, names: tuple[str, ...], needed: frozenset[str] | None) -> str | None:
@@ -307,4 +334,4 @@ def _escalation_finding(anchor: Span, methods: list[tuple[str, list[Span]]]) -> 
                 seen.add(span)
                 related.append(Related(span, "also needed for the escalation"))
     props: dict[str, object] = {"methods": [name for name, _ in methods]}
-    return Finding(PRIVILEGE_ESCALATION, message, anchor, related=tuple(related), properties=props)
+    return R.emit(PRIVILEGE_ESCALATION, message, anchor, related=tuple(related), properties=props)

@@ -9,10 +9,13 @@ from mplint.findings import Finding, Related
 from mplint.model.manifest import Resource
 from mplint.model.query import Anchor, QueryFile, SelectBlock
 from mplint.project import Stack
+from mplint.registry import owns
 from mplint.source import Mapping, Node, Scalar
 from mplint.stackql.target import TWO_X_ANCHORS
 from mplint.stackql.templates import facts
 from mplint.suggest import did_you_mean
+
+R = owns(__name__, "MPL120", "MPL121", "MPL122", "MPL123", "MPL124", "MPL125", "MPL126", "MPL127", "MPL128", "MPL129")
 
 ANCHORS_1X = (
     "exists",
@@ -34,17 +37,16 @@ CALLBACK_OPTIONS = ("short_circuit_field", "short_circuit_value")
 CHECKS = ("exists", "preflight", "statecheck", "postdeploy", "exports")
 
 
-def check(ctx: Context) -> Iterator[Finding]:
-    for stack in ctx.project.stacks:
-        if stack.manifest is None:
-            continue
-        engine = ctx.target(stack).engine
-        for query in _unique(stack):
-            yield from check_file(query, engine)
-        for resource in stack.manifest.resources:
-            query = stack.queries.get(resource.index)
-            if query is not None:
-                yield from check_resource(resource, query, engine)
+def check_stack(ctx: Context, stack: Stack) -> Iterator[Finding]:
+    if stack.manifest is None:
+        return
+    engine = ctx.target(stack).engine
+    for query in _unique(stack):
+        yield from check_file(query, engine)
+    for resource in stack.manifest.resources:
+        query = stack.queries.get(resource.index)
+        if query is not None:
+            yield from check_resource(resource, query, engine)
 
 
 def _unique(stack: Stack) -> list[QueryFile]:
@@ -59,8 +61,7 @@ def check_file(query: QueryFile, engine: int) -> Iterator[Finding]:
     for anchor in query.anchors:
         if anchor.indented:
             if engine == 1:
-                yield Finding(
-                    "MPL121",
+                yield R.MPL121(
                     f"the `{anchor.key}` anchor is indented: stackql-deploy 1.x only sees anchors at column 0, "
                     "so this line and its query become part of the previous query",
                     anchor.span,
@@ -70,8 +71,7 @@ def check_file(query: QueryFile, engine: int) -> Iterator[Finding]:
         yield from _options(anchor, engine)
         key = _normal(anchor.key, engine)
         if key in seen:
-            yield Finding(
-                "MPL123",
+            yield R.MPL123(
                 f"a later `{anchor.key}` anchor replaces this one: stackql-deploy keeps only the last, "
                 "so this query never runs",
                 seen[key].span,
@@ -103,14 +103,12 @@ def _anchor_key(anchor: Anchor, engine: int) -> Iterator[Finding]:
         hint = did_you_mean(key.lower(), ANCHORS_1X) or did_you_mean(key, ANCHORS_1X)
         if engine == 1 and key.lower() in ANCHORS_1X:
             hint = f" (stackql-deploy 1.x matches anchors case-sensitively: write `{key.lower()}`)"
-        yield Finding(
-            "MPL120",
+        yield R.MPL120(
             f"unknown anchor `{key}`{hint}: stackql-deploy silently ignores it and never runs its query",
             anchor.span,
         )
     elif key.lower() in ALIASES:
-        yield Finding(
-            "MPL122",
+        yield R.MPL122(
             f"`{key}` is the old alias of `{ALIASES[key.lower()]}`: stackql-deploy 1.9.2 to 1.9.5 drop its query; "
             f"write `{ALIASES[key.lower()]}`",
             anchor.span,
@@ -127,17 +125,17 @@ def _options(anchor: Anchor, engine: int) -> Iterator[Finding]:
                 if engine == 1
                 else "is ignored by 2.x, which uses the default"
             )
-            yield Finding("MPL129", f"option `{name}={value}` is not a whole number: it {what}", span)
+            yield R.MPL129(f"option `{name}={value}` is not a whole number: it {what}", span)
         elif name in CALLBACK_OPTIONS and callback and engine == 2:
             continue
         elif name in CALLBACK_OPTIONS:
             where = "only on `callback` anchors" if engine == 2 else "only by 2.x `callback` anchors"
-            yield Finding("MPL128", f"option `{name}` is used {where}: here it is ignored", span)
+            yield R.MPL128(f"option `{name}` is used {where}: here it is ignored", span)
         elif name not in NUMERIC_OPTIONS:
             hint = did_you_mean(name, NUMERIC_OPTIONS + (CALLBACK_OPTIONS if callback else ()))
-            yield Finding("MPL128", f"unknown option `{name}`{hint}: stackql-deploy ignores it", span)
+            yield R.MPL128(f"unknown option `{name}`{hint}: stackql-deploy ignores it", span)
         elif engine == 1 and name not in OPTIONS_1X:
-            yield Finding("MPL128", f"option `{name}` is ignored by stackql-deploy 1.x (only 2.x reads it)", span)
+            yield R.MPL128(f"option `{name}` is ignored by stackql-deploy 1.x (only 2.x reads it)", span)
 
 
 # -- what each resource's queries must contain and return ----------------------------------------
@@ -150,14 +148,12 @@ def check_resource(resource: Resource, query: QueryFile, engine: int) -> Iterato
     file = _file(resource)
     if resource.type in ("resource", "multi"):
         if not keys & {"create", "createorupdate"}:
-            yield Finding(
-                "MPL124",
+            yield R.MPL124(
                 f"`{file}` has no `create` or `createorupdate` query: stackql-deploy stops on `{resource.name}`",
                 where,
             )
         elif "createorupdate" not in keys and not keys & set(CHECKS):
-            yield Finding(
-                "MPL125",
+            yield R.MPL125(
                 f"`{file}` has no `exists`, `statecheck` or `exports` query: build cannot tell whether "
                 f"`{resource.name}` exists (its create runs on every build) and test cannot check it",
                 where,
@@ -170,8 +166,7 @@ def check_resource(resource: Resource, query: QueryFile, engine: int) -> Iterato
                 if resource.type_node
                 else ()
             )
-            yield Finding(
-                "MPL124",
+            yield R.MPL124(
                 f"`{file}` has no `{wanted}` query, which a `{resource.type}` resource needs: "
                 f"stackql-deploy stops on `{resource.name}`",
                 where,
@@ -200,8 +195,7 @@ def _count_columns(query: QueryFile, engine: int) -> Iterator[Finding]:
             continue
         names = {(c.name or "").lower() for c in top.columns}
         if engine == 1 and "count" not in names:
-            yield Finding(
-                "MPL126",
+            yield R.MPL126(
                 f"the `{anchor.key}` query returns no `count` column: stackql-deploy 1.x stops with "
                 "'data structure unexpected' (select `COUNT(*) AS count`)",
                 top.columns[0].name_ref.span,
@@ -209,8 +203,7 @@ def _count_columns(query: QueryFile, engine: int) -> Iterator[Finding]:
             continue
         for column in top.columns:
             if engine == 2 and column.aggregate == "COUNT" and (column.name or "").lower() != "count":
-                yield Finding(
-                    "MPL126",
+                yield R.MPL126(
                     f"the `{anchor.key}` query counts into `{column.name or column.name_ref.name}`, not `count`: "
                     "stackql-deploy 2.x then takes the one row it always returns as 'exists'",
                     column.name_ref.span,
@@ -232,8 +225,7 @@ def _export_columns(resource: Resource, query: QueryFile) -> Iterator[Finding]:
     for column, node in _export_columns_wanted(resource):
         if column not in returned:
             hint = did_you_mean(column, returned)
-            yield Finding(
-                "MPL127",
+            yield R.MPL127(
                 f"export `{column}` of `{resource.name}` is not a column of its `exports` query{hint}: "
                 "stackql-deploy exports an empty string for it",
                 node.span,

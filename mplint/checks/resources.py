@@ -7,25 +7,26 @@ from collections.abc import Iterator
 from mplint.context import Context
 from mplint.findings import Finding
 from mplint.project import Stack
+from mplint.registry import owns
 from mplint.suggest import did_you_mean
+
+R = owns(__name__, "MPL109", "MPL110")
 
 CLOUD_CONTROL = ("aws.", "awscc.")
 NEEDS_QUERY_FILE = ("resource", "multi")
 
 
-def check(ctx: Context) -> Iterator[Finding]:
-    for stack in ctx.project.stacks:
-        yield from _query_files(stack)
-        for binding in ctx.bindings(stack):
-            name = binding.stackql_name
-            if name and binding.cfn_type is None and name.startswith(CLOUD_CONTROL) and binding.stackql_span:
-                prefix = name.rsplit(".", 1)[0] + "."
-                near = [n for n in ctx.schemas.type_map() if n.startswith(prefix)]
-                yield Finding(
-                    "MPL109",
-                    f"`{name}` is not a known StackQL resource{did_you_mean(name, near)}",
-                    binding.stackql_span,
-                )
+def check_stack(ctx: Context, stack: Stack) -> Iterator[Finding]:
+    yield from _query_files(stack)
+    for binding in ctx.bindings(stack):
+        name = binding.stackql_name
+        if name and binding.cfn_type is None and name.startswith(CLOUD_CONTROL) and binding.stackql_span:
+            prefix = name.rsplit(".", 1)[0] + "."
+            near = [n for n in ctx.schemas.type_map() if n.startswith(prefix)]
+            yield R.MPL109(
+                f"`{name}` is not a known StackQL resource{did_you_mean(name, near)}",
+                binding.stackql_span,
+            )
 
 
 def _query_files(stack: Stack) -> Iterator[Finding]:
@@ -40,8 +41,7 @@ def _query_files(stack: Stack) -> Iterator[Finding]:
         path = stack.query_paths.get(resource.index)
         if needs and path is not None and not path.exists():
             where = f"`resources/{resource.file}`" if resource.file else f"`resources/{resource.name}.iql`"
-            yield Finding(
-                "MPL110",
+            yield R.MPL110(
                 f"resource `{resource.name}` has no query file: {where} does not exist",
                 (resource.name_node or resource.node).span,
                 key_path=("resources", resource.index),

@@ -8,12 +8,16 @@ from typing import Any
 from jsonschema import Draft7Validator, ValidationError
 
 from mplint.catalog.schemas import read_only, write_only
-from mplint.catalog.validator import UNCHECKED, extra_keys, resource_validator
+from mplint.catalog.validator import UNCHECKED, extra_keys
 from mplint.context import Context
 from mplint.findings import Finding, Related, Span
+from mplint.project import Stack
+from mplint.registry import owns
 from mplint.source import Mapping, Node, Sequence
 from mplint.stackql.binding import Binding, Opaque, PropertyValue
 from mplint.suggest import closest
+
+R = owns(__name__, "MPL201", "MPL202", "MPL203", "MPL204", "MPL205", "MPL206", "MPL207", "MPL208", "MPL209", "MPL210")
 
 # Cloud Control request parameters that StackQL accepts as INSERT columns beside the properties.
 REQUEST_PARAMETERS = ("ClientToken",)
@@ -23,18 +27,13 @@ RANGE_KEYWORDS = {
 }  # fmt: skip
 
 
-def check(ctx: Context) -> Iterator[Finding]:
-    cache: dict[str, Draft7Validator | None] = {}
-    for stack in ctx.project.stacks:
-        for binding in ctx.bindings(stack):
-            if binding.cfn_type is None or not binding.values:
-                continue
-            if binding.cfn_type not in cache:
-                schema = ctx.schemas.schema(binding.cfn_type)
-                cache[binding.cfn_type] = resource_validator(schema) if schema else None
-            validator = cache[binding.cfn_type]
-            if validator is not None:
-                yield from check_binding(binding, validator)
+def check_stack(ctx: Context, stack: Stack) -> Iterator[Finding]:
+    for binding in ctx.bindings(stack):
+        if binding.cfn_type is None or not binding.values:
+            continue
+        validator = ctx.validator(binding.cfn_type)
+        if validator is not None:
+            yield from check_binding(binding, validator)
 
 
 def check_binding(binding: Binding, validator: Draft7Validator) -> Iterator[Finding]:
@@ -58,14 +57,12 @@ def _lifecycle(binding: Binding, schema: dict) -> Iterator[Finding]:
             else ()
         )
         if pv.property in ro:
-            yield Finding(
-                "MPL207",
+            yield R.MPL207(
                 f"`{pv.property}` is read-only in {binding.cfn_type}: it is set by AWS and cannot be written",
                 pv.key_span or pv.node.span, related=related, key_path=(pv.property,),
             )  # fmt: skip
         elif pv.property in wo:
-            yield Finding(
-                "MPL208",
+            yield R.MPL208(
                 f"`{pv.property}` is write-only in {binding.cfn_type}: it cannot be read back, so a statecheck "
                 "or export cannot compare it",
                 pv.key_span or pv.node.span, key_path=(pv.property,),
@@ -89,7 +86,7 @@ def _findings(error: ValidationError, values: dict[str, PropertyValue], binding:
         return
     span, related = _locate(path, values, binding)
     rule, message = _describe(error, binding)
-    yield Finding(rule, message, span, related=related, key_path=tuple(path))
+    yield R.emit(rule, message, span, related=related, key_path=tuple(path))
 
 
 def _unknown_property(
@@ -104,9 +101,7 @@ def _unknown_property(
         related = (Related(pv.key_span, "its value comes from this prop"),) if pv.column and pv.key_span else ()
     else:
         span, related = _locate([*path, extra], values, binding, key=True)
-    return Finding(
-        "MPL201", f"unknown property `{extra}` in {where}{hint}", span, related=related, key_path=(*path, extra)
-    )
+    return R.MPL201(f"unknown property `{extra}` in {where}{hint}", span, related=related, key_path=(*path, extra))
 
 
 def _describe(error: ValidationError, binding: Binding) -> tuple[str, str]:

@@ -9,10 +9,14 @@ from mplint.context import Context
 from mplint.findings import Finding
 from mplint.model.manifest import RESOURCE_TYPES, Manifest, Prop, Resource
 from mplint.model.query import Anchor, QueryFile
+from mplint.project import Stack
+from mplint.registry import owns
 from mplint.source import Mapping, Node, Scalar, Sequence
 from mplint.stackql.scope import Definition, Scope, prop_scopes, query_scope
 from mplint.stackql.target import TWO_X_NAMES, if_conditions
 from mplint.stackql.templates import DEAD_NAMESPACES, facts, name_span
+
+R = owns(__name__, "MPL106", "MPL107", "MPL111", "MPL140", "MPL141", "MPL142", "MPL143", "MPL144", "MPL145")
 
 ENV_VAR_RE = re.compile(r"^[A-Z][A-Z0-9_]*$")
 QUOTED_RE = re.compile(r"""'([^']*)'|"([^"]*)\"""")
@@ -22,22 +26,21 @@ TEMPLATE_RE = re.compile(r"\{\{.*?\}\}", re.DOTALL)
 # -- names in query files ---------------------------------------------------------------------
 
 
-def query_templates(ctx: Context) -> Iterator[Finding]:
+def _query_templates(ctx: Context, stack: Stack) -> Iterator[Finding]:
     """MPL106, MPL107 and MPL111 for the query files, with the scope stackql-deploy gives each resource."""
-    for stack in ctx.project.stacks:
-        manifest = stack.manifest
-        if manifest is None:
-            continue
-        engine = ctx.target(stack).engine
-        exporters = _exporters(manifest)
-        resources: dict[str, Resource] = {}
-        for resource in manifest.resources:
-            if resource.name and resource.name not in resources:
-                resources[resource.name] = resource
-        for resource in manifest.resources:
-            query = stack.queries.get(resource.index)
-            if query is not None and resource.type in RESOURCE_TYPES and resources.get(resource.name or "") is resource:
-                yield from _query_names(query, manifest, resource, engine, exporters, resources)
+    manifest = stack.manifest
+    if manifest is None:
+        return
+    engine = ctx.target(stack).engine
+    exporters = _exporters(manifest)
+    resources: dict[str, Resource] = {}
+    for resource in manifest.resources:
+        if resource.name and resource.name not in resources:
+            resources[resource.name] = resource
+    for resource in manifest.resources:
+        query = stack.queries.get(resource.index)
+        if query is not None and resource.type in RESOURCE_TYPES and resources.get(resource.name or "") is resource:
+            yield from _query_names(query, manifest, resource, engine, exporters, resources)
 
 
 def _exporters(manifest: Manifest) -> dict[str, Resource]:
@@ -69,8 +72,7 @@ def _query_names(
         for base, attr in info.attributes:
             if base in DEAD_NAMESPACES and f"{base}.{attr}" not in reported:
                 reported.add(f"{base}.{attr}")
-                yield Finding(
-                    "MPL107",
+                yield R.MPL107(
                     f"`{{{{ {base}.{attr} }}}}` is dead syntax: stackql-deploy keeps the literal text; "
                     f"write `{{{{ {attr} }}}}`",
                     name_span(query.source, anchor.body_start, anchor.body_end, base, attr) or anchor.span,
@@ -79,8 +81,7 @@ def _query_names(
                 exported = {name for name, _ in resources[base].exports}
                 if attr not in exported:
                     reported.add(f"{base}.{attr}")
-                    yield Finding(
-                        "MPL106",
+                    yield R.MPL106(
                         f"`{{{{ {base}.{attr} }}}}`: resource `{base}` exports no `{attr}`; stackql-deploy 2.x stops",
                         name_span(query.source, anchor.body_start, anchor.body_end, base, attr) or anchor.span,
                     )
@@ -90,8 +91,7 @@ def _query_names(
                 continue
             reported.add(name)
             hint = _hint(name, exporters, resource)
-            yield Finding(
-                "MPL106",
+            yield R.MPL106(
                 f"`{{{{ {name} }}}}`: no scope defines `{name}` for resource `{resource.name}`{hint}; "
                 "the query gets an empty string (1.x) or stackql-deploy stops (2.x)",
                 name_span(query.source, anchor.body_start, anchor.body_end, name) or anchor.span,
@@ -128,8 +128,7 @@ def _hint(name: str, exporters: dict[str, Resource], resource: Resource) -> str:
 
 def _syntax_error(query: QueryFile, anchor: Anchor, message: str, line: int) -> Finding:
     first = query.source.position(anchor.body_start)[0] + 1
-    return Finding(
-        "MPL111",
+    return R.MPL111(
         f"Jinja syntax error in the `{anchor.key}` query: {message}; stackql-deploy stops when it renders this file",
         query.source.line_span(first + line - 1),
     )
@@ -138,21 +137,21 @@ def _syntax_error(query: QueryFile, anchor: Anchor, message: str, line: int) -> 
 # -- the manifest's own scope rules ------------------------------------------------------------
 
 
-def check(ctx: Context) -> Iterator[Finding]:
-    for stack in ctx.project.stacks:
-        manifest = stack.manifest
-        if manifest is None:
-            continue
-        engine = ctx.target(stack).engine
-        envs = ctx.envs or ctx.config.envs or named_envs(manifest)
-        for resource in manifest.resources:
-            scopes = prop_scopes(manifest, resource)
-            for prop, scope in zip(resource.props, scopes, strict=True):
-                yield from _values(prop, envs, resource)
-                yield from _merge(prop, scope, engine)
-            yield from _exports(resource)
-            yield from _protected(resource)
-            yield from _type_keys(resource)
+def check_stack(ctx: Context, stack: Stack) -> Iterator[Finding]:
+    manifest = stack.manifest
+    if manifest is None:
+        return
+    engine = ctx.target(stack).engine
+    envs = ctx.envs or ctx.config.envs or named_envs(manifest)
+    for resource in manifest.resources:
+        scopes = prop_scopes(manifest, resource)
+        for prop, scope in zip(resource.props, scopes, strict=True):
+            yield from _values(prop, envs, resource)
+            yield from _merge(prop, scope, engine)
+        yield from _exports(resource)
+        yield from _protected(resource)
+        yield from _type_keys(resource)
+    yield from _query_templates(ctx, stack)
 
 
 def named_envs(manifest: Manifest) -> tuple[str, ...]:
@@ -177,8 +176,7 @@ def _values(prop: Prop, envs: tuple[str, ...], resource: Resource) -> Iterator[F
     if missing:
         key = prop.node.key("values")
         names = ", ".join(f"`{e}`" for e in missing)
-        yield Finding(
-            "MPL140",
+        yield R.MPL140(
             f"prop `{prop.name}` of `{resource.name}` has no value for {names}: "
             "stackql-deploy stops when it deploys there",
             (key or prop.node).span,
@@ -216,30 +214,26 @@ def _merge(prop: Prop, scope: Scope, engine: int) -> Iterator[Finding]:
         name = item.value
         definition = scope.get(name)
         if definition is None:
-            yield Finding(
-                "MPL141",
+            yield R.MPL141(
                 f"`merge` names `{name}`, which is not defined before prop `{prop.name}` (globals, exports of earlier "
                 "resources, earlier props): stackql-deploy stops",
                 item.span,
             )
             continue
         if engine == 1 and definition.kind == "prop":
-            yield Finding(
-                "MPL141",
+            yield R.MPL141(
                 f"`merge` names prop `{name}`: stackql-deploy 1.x merges only globals and exports, and stops",
                 item.span,
             )
             continue
         kind = _definition_kind(definition)
         if kind == "scalar":
-            yield Finding(
-                "MPL141",
+            yield R.MPL141(
                 f"`merge` names `{name}`, which is not a list or a map: stackql-deploy cannot merge it and stops",
                 item.span,
             )
         elif kind is not None and base is not None and kind != base:
-            yield Finding(
-                "MPL141",
+            yield R.MPL141(
                 f"`merge` names `{name}`, a {kind}, into prop `{prop.name}`, a {base}: "
                 "stackql-deploy stops on the type mismatch",
                 item.span,
@@ -255,15 +249,13 @@ def _exports(resource: Resource) -> Iterator[Finding]:
     for item in node.items:
         kind = "map" if isinstance(item, Mapping) else "string"
         if kind != first:
-            yield Finding(
-                "MPL142",
+            yield R.MPL142(
                 f"exports of `{resource.name}` mix plain names and `{{column: name}}` maps: stackql-deploy stops; "
                 "use one form for all",
                 item.span,
             )
         elif isinstance(item, Mapping) and len(item.items) != 1:
-            yield Finding(
-                "MPL142",
+            yield R.MPL142(
                 f"an export of `{resource.name}` maps {len(item.items)} columns: each map must have exactly one key",
                 item.span,
             )
@@ -276,8 +268,7 @@ def _protected(resource: Resource) -> Iterator[Finding]:
     exported = {name for name, _ in resource.exports}
     for item in node.items:
         if isinstance(item, Scalar) and isinstance(item.value, str) and item.value not in exported:
-            yield Finding(
-                "MPL143",
+            yield R.MPL143(
                 f"`{item.value}` is protected but not exported by `{resource.name}`: nothing is masked, so the value "
                 "you meant to hide is logged in clear",
                 item.span,
@@ -289,15 +280,13 @@ def _type_keys(resource: Resource) -> Iterator[Finding]:
         node = resource.node.key(key)
         if node is not None and resource.type not in types:
             allowed = " and ".join(f"`{t}`" for t in types)
-            yield Finding(
-                "MPL144",
+            yield R.MPL144(
                 f"`{key}` is read only for {allowed} resources: stackql-deploy ignores it on `{resource.name}` "
                 f"(type `{resource.type}`)",
                 node.span,
             )
     if resource.type == "script" and resource.node.get("run") is None:
-        yield Finding(
-            "MPL145",
+        yield R.MPL145(
             f"script `{resource.name}` has no `run` command: stackql-deploy stops on it",
             (resource.name_node or resource.node).span,
         )

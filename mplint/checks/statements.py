@@ -11,10 +11,13 @@ from mplint.context import Context
 from mplint.findings import Finding, Span
 from mplint.model.query import Anchor, Param, QueryFile, Ref, SelectBlock, Statement, parse_insert
 from mplint.project import Stack
+from mplint.registry import owns
 from mplint.stackql.columns import alternate_name, column_name, columns
 from mplint.stackql.provider import Flavour, Params, flavour, params, pins
 from mplint.stackql.templates import facts
 from mplint.suggest import closest
+
+R = owns(__name__, "MPL130", "MPL131", "MPL132", "MPL133", "MPL134", "MPL135", "MPL136", "MPL137")
 
 LIST_SUFFIX = "_list_only"
 PATCH_PATH_RE = re.compile(r"""["']path["']\s*:\s*["']/([A-Za-z0-9]+)""")
@@ -34,13 +37,12 @@ class Table:
     column_names: set[str] = field(default_factory=set)
 
 
-def check(ctx: Context) -> Iterator[Finding]:
-    for stack in ctx.project.stacks:
-        if stack.manifest is None:
-            continue
-        checker = _Checker(ctx, stack)
-        for query in {q.path: q for q in stack.queries.values()}.values():
-            yield from checker.query_file(query)
+def check_stack(ctx: Context, stack: Stack) -> Iterator[Finding]:
+    if stack.manifest is None:
+        return
+    checker = _Checker(ctx, stack)
+    for query in {q.path: q for q in stack.queries.values()}.values():
+        yield from checker.query_file(query)
 
 
 class _Checker:
@@ -107,8 +109,7 @@ class _Checker:
         ro = read_only(table.schema)
         has_region = False
         if len(insert.columns) != len(insert.values) and insert.values:
-            yield Finding(
-                "MPL137",
+            yield R.MPL137(
                 f"the INSERT into `{table.name}` names {len(insert.columns)} columns but its SELECT gives "
                 f"{len(insert.values)} values: StackQL stops with 'disparity in fields to insert and supplied data'",
                 insert.target.span,
@@ -121,15 +122,13 @@ class _Checker:
             elif name not in props and not paired:
                 yield _unknown_insert_column(name, column.span, table, lowered)
             elif name in ro and not paired:
-                yield Finding(
-                    "MPL131",
+                yield R.MPL131(
                     f"`{name}` is read-only in {table.cfn_type}: AWS sets it, "
                     "and Cloud Control rejects a create that writes it",
                     column.span,
                 )
         if not has_region:
-            yield Finding(
-                "MPL133",
+            yield R.MPL133(
                 f"the INSERT into `{table.name}` has no `region` column: "
                 "`create_resource` requires it, so the create fails",
                 insert.target.span,
@@ -146,8 +145,7 @@ class _Checker:
         assert statement.target is not None
         for param in needed:
             if param not in names and _other(param) not in names:
-                yield Finding(
-                    "MPL133",
+                yield R.MPL133(
                     f"the {statement.kind.upper()} of `{table.name}` does not set `{param}`: `{method}` requires it, "
                     f"so the {statement.kind} fails",
                     statement.target.span,
@@ -163,8 +161,7 @@ class _Checker:
             name = ref.name.rsplit(".", 1)[-1]
             wanted = _expected_name(name, table.params)
             if wanted is not None:
-                yield Finding(
-                    "MPL134",
+                yield R.MPL134(
                     f"`{name}` is not a parameter of `{table.name}` ({_flavour_label(table.flavour)}): "
                     f"it is named `{wanted}` there, so the query fails",
                     ref.span,
@@ -175,15 +172,13 @@ class _Checker:
         where = {p.name.name.rsplit(".", 1)[-1] for p in block.where}
         yield from self.flavour_names(block.where, table)
         if "region" not in where:
-            yield Finding(
-                "MPL133",
+            yield R.MPL133(
                 f"the SELECT from `{table.name}` has no `region` in its WHERE clause: StackQL requires it for AWS, "
                 "and without it the query returns nothing (an `exists` never finds the resource)",
                 block.tables[0].span,
             )
         if table.flavour is Flavour.AWSCC and table.view == "main" and not where & {"Identifier", "data__Identifier"}:
-            yield Finding(
-                "MPL133",
+            yield R.MPL133(
                 f"the SELECT from `{table.name}` has no `Identifier`: in `awscc` only `{table.name}{LIST_SUFFIX}` "
                 "lists resources, so the query fails",
                 block.tables[0].span,
@@ -203,8 +198,7 @@ class _Checker:
                 continue
             best = _suggest(name, table)
             hint = f" (did you mean `{best}`?)" if best else ""
-            yield Finding(
-                "MPL132",
+            yield R.MPL132(
                 f"`{name}` is not a column of `{table.name}`{hint}: columns are the snake_case names of "
                 f"{table.cfn_type}'s properties, so the query fails",
                 ref.span,
@@ -234,8 +228,7 @@ def _unknown_insert_column(name: str, span: Span, table: Table, lowered: dict[st
     else:
         best = closest(name, lowered.values())
         hint = f" (did you mean `{best}`?)" if best else ""
-    return Finding(
-        "MPL130",
+    return R.MPL130(
         f"`{name}` is not a property of {table.cfn_type}{hint}: the INSERT into `{table.name}` fails",
         span,
     )
@@ -270,8 +263,7 @@ def _patch_document(query: QueryFile, param: Param, table: Table) -> Iterator[Fi
         start = param.value_start + at
         span = query.source.offset_span(start, start + width)
         what = "create-only" if key in create_only(table.schema) else "read-only"
-        yield Finding(
-            "MPL135",
+        yield R.MPL135(
             f"the patch document changes `{key}`, which is {what} in {table.cfn_type}: "
             "Cloud Control rejects the update",
             span,
@@ -301,8 +293,7 @@ def _list_only_exists(block: SelectBlock, table: Table) -> Iterator[Finding]:
         if table.cfn_type == "AWS::SageMaker::ModelPackage"
         else "it may not list the resource, so each build may create it again"
     )
-    yield Finding(
-        "MPL136",
+    yield R.MPL136(
         f"the `exists` query reads `{table.name}`, whose list passes no {names}: {consequence}",
         block.tables[0].span,
     )

@@ -9,37 +9,37 @@ from collections.abc import Iterator
 
 from mplint.context import Context
 from mplint.findings import Finding
+from mplint.project import Stack
+from mplint.registry import owns
 from mplint.stackql.target import if_conditions, if_grammar_2x, if_python
 
+R = owns(__name__, "MPL150", "MPL151")
 
-def check(ctx: Context) -> Iterator[Finding]:
-    for stack in ctx.project.stacks:
-        if stack.manifest is None:
-            continue
-        chosen = ctx.target(stack)
-        if chosen.engine == 1:
-            why = "" if chosen.source == "option" else " (the stack's `if:` needs 1.x)"
-            for use in ctx.uses_2x(stack):
-                yield Finding(
-                    "MPL150",
-                    f"{use.what} is stackql-deploy 2.x syntax: 1.x, the target engine{why}, fails on it",
-                    use.span,
-                )
-        for text, node in if_conditions(stack.manifest):
-            yield from _condition(text, node.span, chosen.engine)
+
+def check_stack(ctx: Context, stack: Stack) -> Iterator[Finding]:
+    if stack.manifest is None:
+        return
+    chosen = ctx.target(stack)
+    if chosen.engine == 1:
+        why = "" if chosen.source == "option" else " (the stack's `if:` needs 1.x)"
+        for use in ctx.uses_2x(stack):
+            yield R.MPL150(
+                f"{use.what} is stackql-deploy 2.x syntax: 1.x, the target engine{why}, fails on it",
+                use.span,
+            )
+    for text, node in if_conditions(stack.manifest):
+        yield from _condition(text, node.span, chosen.engine)
 
 
 def _condition(text: str, span, engine: int) -> Iterator[Finding]:
     if engine == 2 and not if_grammar_2x(text):
-        yield Finding(
-            "MPL151",
+        yield R.MPL151(
             f"`if: {text.strip()}` is not a condition stackql-deploy 2.x evaluates (true, false, `a == b`, `a != b`, "
             "`a in [...]`, `a not in [...]`): it stops, or compares the rest as text",
             span,
         )
     elif engine == 1 and not if_python(text):
-        yield Finding(
-            "MPL151",
+        yield R.MPL151(
             f"`if: {text.strip()}` is not a Python expression: stackql-deploy 1.x fails to evaluate it",
             span,
         )

@@ -4,20 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from mplint.checks.scopes import query_templates
 from mplint.context import Context
 from mplint.findings import Finding
 from mplint.model.manifest import Manifest
+from mplint.project import Stack
+from mplint.registry import owns
 from mplint.source import Node, Scalar, SourceFile
 from mplint.stackql.scope import Scope, prop_scopes
 from mplint.stackql.templates import DEAD_NAMESPACES, analyse, is_template, locate, string_scalars
 
+R = owns(__name__, "MPL106", "MPL107", "MPL111")
 
-def check(ctx: Context) -> Iterator[Finding]:
-    for stack in ctx.project.stacks:
-        if stack.manifest is not None:
-            yield from check_manifest(stack.manifest)
-    yield from query_templates(ctx)  # the same rules inside query files, with each resource's query scope
+
+def check_stack(ctx: Context, stack: Stack) -> Iterator[Finding]:
+    """In the manifest; `mplint.checks.scopes` applies the same rules inside query files."""
+    if stack.manifest is not None:
+        yield from check_manifest(stack.manifest)
 
 
 def check_manifest(manifest: Manifest) -> Iterator[Finding]:
@@ -49,12 +51,11 @@ def _templates(node: Node | None) -> Iterator[Scalar]:
 def _syntax_and_dead(source: SourceFile, scalar: Scalar) -> Iterator[Finding]:
     info = analyse(scalar.value)
     if info.error:
-        yield Finding("MPL111", f"Jinja syntax error: {info.error}", scalar.span)
+        yield R.MPL111(f"Jinja syntax error: {info.error}", scalar.span)
         return
     for base, attr in info.attributes:
         if base in DEAD_NAMESPACES:
-            yield Finding(
-                "MPL107",
+            yield R.MPL107(
                 f"`{{{{ {base}.{attr} }}}}` is dead syntax: stackql-deploy keeps the literal text as the value; "
                 f"write `{{{{ {attr} }}}}`",
                 locate(source, scalar, base),
@@ -74,8 +75,7 @@ def _undefined(
             hint = " (the prop refers to itself)"
         elif name in later:
             hint = " (a later prop of this resource: props see only earlier ones)"
-        yield Finding(
-            "MPL106",
+        yield R.MPL106(
             f"`{{{{ {name} }}}}`: no scope defines `{name}`{hint}; "
             "stackql-deploy 1.x renders an empty string, 2.x stops",
             locate(source, scalar, name),
