@@ -1,17 +1,30 @@
-"""One lint run, from options to an engine result: what the CLI, the benchmark and the tests all call."""
+"""One lint run, from options to findings: what `lint`, `permissions`, `rules test`, the benchmarks and the
+tests all go through — options → configuration → registry → project → engine.
+
+Each stack and policy file is linted with the nearest configuration above it (`.mplint.yaml`, or
+`pyproject.toml` with `[tool.mplint]`, up to the repository root), whatever folder mplint runs from;
+`--config` names one for all. Files that share a configuration are one *part* of the run, with its own
+rules, levels and suppressions; the parts' findings are merged into one result.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mplint.config import COMMANDS, Config, ConfigError, find_config, load_config
+from mplint.config import COMMANDS, Config, ConfigError, Written, check_account, find_config, load_config
 from mplint.context import Context
 from mplint.engine import Result, fails, run
 from mplint.findings import Level
-from mplint.project import Project, load_project
-from mplint.registry import load_all_rules
+from mplint.project import MANIFEST_NAMES, Project, discover, load_files
+from mplint.registry import Rule, Selection, UnknownId, load_all_rules, select
+from mplint.source import LoadProblem, SourceFile
 from mplint.suppress import load_suppressions
+
+
+class UsageError(Exception):
+    """A problem with what was asked (an unknown id, nothing to lint): one line, exit 2."""
 
 
 @dataclass(slots=True)
@@ -22,7 +35,7 @@ class LintOptions:
     config: Path | None = None
     envs: tuple[str, ...] = ()
     fail_level: str | None = None  # error | warning | note | never
-    base: Path | None = None
+    base: Path | None = None  # paths are shown relative to it (default: the working folder)
     engine: int | None = None
     policies: list[Path] = field(default_factory=list)  # identity policies of the default identity
     boundary: Path | None = None
@@ -30,27 +43,103 @@ class LintOptions:
     commands: list[str] = field(default_factory=list)  # build | test | teardown; default: all three
     account: str | None = None
     rules_dirs: list[Path] = field(default_factory=list)  # user rule folders, beside the config's `rules-dirs`
+    only: tuple[str, ...] = ()  # restrict the run to these rule prefixes (`permissions`: MPL3)
+
+
+@dataclass(slots=True, eq=False)
+class Part:
+    """The files that share one configuration, linted together."""
+
+    config: Config
+    rules: dict[str, Rule]
+    ctx: Context
+    result: Result
+    failed: bool
+
+    @property
+    def project(self) -> Project:
+        return self.ctx.project
 
 
 @dataclass(slots=True)
 class Outcome:
-    result: Result
-    project: Project
+    parts: list[Part]
+    result: Result  # every part's findings, merged and ordered
     failed: bool
+
+    @property
+    def sources(self) -> dict[str, SourceFile]:
+        return {path: src for part in self.parts for path, src in part.project.sources.items()}
+
+    @property
+    def policies(self) -> list:
+        return [policy for part in self.parts for policy in part.project.policies]
+
+    @property
+    def stacks(self) -> list:
+        return [stack for part in self.parts for stack in part.project.stacks]
 
     def render(self, fmt: str, options: dict) -> str:
         from mplint.report import get_reporter
 
-        return get_reporter(fmt)(self.result, self.project.sources, {**options, "files": len(self.project.sources)})
+        sources = self.sources
+        return get_reporter(fmt)(self.result, sources, {**options, "files": len(sources)})
 
 
-def resolve_config(options: LintOptions) -> Config:
-    path = options.config or find_config((options.base or Path.cwd()).resolve())
-    config = load_config(path)
+def lint_paths(options: LintOptions) -> Outcome:
+    base = options.base or Path.cwd()
+    if options.account:
+        check_account(options.account)
+    plan, problems = _plan(options)
+    parts = [
+        _lint_part(options, config, files, base, problems if i == 0 else []) for i, (config, files) in enumerate(plan)
+    ]
+    if not parts:  # only missing paths: their MPL001 findings under the default configuration
+        parts = [_lint_part(options, _configure(options, Config()), [], base, problems)]
+    outcome = Outcome(parts, _merge([p.result for p in parts]), any(p.failed for p in parts))
+    if not outcome.stacks and not outcome.policies and not _reported(outcome):
+        raise UsageError(_nothing_to_lint(options.paths))
+    return outcome
+
+
+def _plan(options: LintOptions) -> tuple[list[tuple[Config, list[Path]]], list[LoadProblem]]:
+    """Which configuration each file found is linted with, in a stable order."""
+    configs: dict[Path | None, Config] = {}
+    nearest: dict[Path, Path | None] = {}
+
+    def config_path(folder: Path) -> Path | None:
+        if options.config is not None:
+            return options.config
+        key = folder.resolve()
+        if key not in nearest:
+            nearest[key] = find_config(key)
+        return nearest[key]
+
+    def config_of(folder: Path) -> Config:
+        path = config_path(folder)
+        if path not in configs:
+            configs[path] = _configure(options, load_config(path, _shown(path, options.base)))
+        return configs[path]
+
+    def excluded(folder: Path) -> bool:
+        return any(folder.match(pattern) for pattern in config_of(folder).exclude)
+
+    files, problems = discover(options.paths, excluded)
+    groups: dict[Path | None, list[Path]] = {}
+    for file in files:
+        path = config_path(file.parent)
+        config_of(file.parent)
+        groups.setdefault(path, []).append(file)
+    order = sorted(groups, key=lambda p: "" if p is None else p.as_posix())
+    return [(configs[p], groups[p]) for p in order], problems
+
+
+def _configure(options: LintOptions, config: Config) -> Config:
+    """The configuration with the command line's settings on top."""
     if options.select:
-        config.select = tuple(options.select)
+        config.select = tuple(Written(s) for s in options.select)
     if options.ignore:
-        config.ignore = (*config.ignore, *options.ignore)
+        config.ignore = (*config.ignore, *(Written(s) for s in options.ignore))
     if options.policies:
         config.identity.policies = tuple(options.policies)
     if options.boundary:
@@ -60,7 +149,7 @@ def resolve_config(options: LintOptions) -> Config:
     if options.commands:
         unknown = sorted(set(options.commands) - set(COMMANDS))
         if unknown:
-            raise ConfigError(f"unknown command(s) {', '.join(unknown)}: commands are {', '.join(COMMANDS)}")
+            raise UsageError(f"unknown command(s) {', '.join(unknown)}: commands are {', '.join(COMMANDS)}")
         config.commands = tuple(dict.fromkeys(options.commands))
     if options.account:
         config.account = options.account
@@ -69,13 +158,73 @@ def resolve_config(options: LintOptions) -> Config:
     return config
 
 
-def lint_paths(options: LintOptions) -> Outcome:
-    config = resolve_config(options)
+def resolve_config(options: LintOptions) -> Config:
+    """The configuration of the first path (for callers that need one configuration, such as the benchmarks)."""
+    start = options.paths[0] if options.paths else Path(".")
+    folder = start if start.is_dir() else start.parent
+    path = options.config or find_config(folder.resolve())
+    return _configure(options, load_config(path, _shown(path, options.base)))
+
+
+def _shown(path: Path | None, base: Path | None) -> str | None:
+    """A configuration's path as messages show it: relative to the base folder when inside it."""
+    if path is None:
+        return None
+    try:
+        return path.resolve().relative_to((base or Path.cwd()).resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def _lint_part(options: LintOptions, config: Config, files: list[Path], base: Path, problems: list) -> Part:
     rules = load_all_rules(config.rules_dirs)
-    project = load_project(options.paths, config, options.base)
+    selection = _selection(config, rules, options.only)
+    project = load_files(files, config, base, problems)
     suppressions = load_suppressions(config, project.base, project.display)
-    ctx = Context(project, options.envs, options.engine or config.engine, rules, suppressions)
+    suppressions.expand(rules)
+    ctx = Context(project, options.envs, options.engine or config.engine, rules, suppressions, selection)
     result = run(ctx, rules)
-    level = options.fail_level or config.fail_level.value
+    level = options.fail_level or (config.fail_level or Level.WARNING).value
     failed = level != "never" and fails(result, Level(level))
-    return Outcome(result, project, failed)
+    return Part(config, rules, ctx, result, failed)
+
+
+def _selection(config: Config, rules: dict[str, Rule], only: tuple[str, ...]) -> Selection:
+    try:
+        chosen = select(rules, config.select, config.ignore, config.levels)
+    except UnknownId as exc:
+        span = exc.written.span if exc.written is not None else None
+        if span is None:  # written on the command line
+            raise UsageError(str(exc)) from None
+        raise ConfigError(f"{span.path}:{span.line}:{span.col}: {exc}") from None
+    if only:
+        chosen = dataclasses.replace(chosen, enabled=frozenset(i for i in chosen.enabled if i.startswith(only)))
+    return chosen
+
+
+def _merge(results: list[Result]) -> Result:
+    if len(results) == 1:
+        return results[0]
+    merged = Result()
+    for result in results:
+        merged.findings += result.findings
+        merged.suppressed += result.suppressed
+        merged.notifications += result.notifications
+        merged.rules.update(result.rules)
+    merged.findings.sort(key=lambda f: f.sort_key())
+    merged.suppressed.sort(key=lambda item: item[0].sort_key())
+    return merged
+
+
+def _reported(outcome: Outcome) -> bool:
+    """Was anything said about the paths (a missing path, an unreadable file)? Skipped files do not count."""
+    return any(problem.rule_id != "MPL006" for part in outcome.parts for problem in part.project.problems)
+
+
+def _nothing_to_lint(paths: list[Path]) -> str:
+    shown = ", ".join(p.as_posix() for p in paths) or "."
+    return (
+        f"nothing to lint in {shown}: no stack ({' or '.join(MANIFEST_NAMES)}) and no IAM policy found "
+        "(folders are searched for stacks; policies are linted when named on the command line or listed "
+        "under `policies:` in the configuration)"
+    )

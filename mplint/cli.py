@@ -281,42 +281,41 @@ def permissions(
     scp: Annotated[list[Path], SCP] = [],  # noqa: B006
     command: Annotated[list[str], COMMAND] = [],  # noqa: B006
     account: Annotated[Optional[str], ACCOUNT] = None,  # noqa: UP045
+    fail_level: Annotated[Optional[FailLevel], FAIL_LEVEL] = None,  # noqa: UP045
     generate: Annotated[
         bool, typer.Option("--generate", help="Print a least-privilege policy for what the stacks need.")
     ] = False,
 ) -> None:
     """What each resource needs per command, and why; with --policy, the verdict on each action; with --generate, a
-    least-privilege policy. Exit 0; 1 when a needed action is surely refused; 2 on usage or tool error."""
-    import json
-
-    from mplint.app import LintOptions, resolve_config
+    least-privilege policy. Exit 0: no permission finding at or above --fail-level; 1: some; 2: usage or tool error."""
+    from mplint.app import LintOptions, UsageError, lint_paths
     from mplint.config import ConfigError
-    from mplint.context import Context
     from mplint.iam.generate import policy_json
-    from mplint.project import load_project
-    from mplint.report.permissions import build_report, failing, report_json, report_text
+    from mplint.registry import RuleFileError
+    from mplint.report.permissions import permissions_json, permissions_text
 
     options = LintOptions(
         paths=paths or [Path(".")], config=config, envs=tuple(_split(env)), policies=policy, boundary=boundary,
-        scps=scp, commands=_split(command), account=account,
+        scps=scp, commands=_split(command), account=account, fail_level=fail_level.value if fail_level else None,
+        only=("MPL3",),
     )  # fmt: skip
     try:
-        settings = resolve_config(options)
-        project = load_project(options.paths, settings)
-        ctx = Context(project, envs=options.envs)
-        for problem in project.problems:
-            typer.echo(f"mplint: warning: {problem.span.path}:{problem.span.line}: {problem.message}", err=True)
-        failed = False
+        outcome = lint_paths(options)
+        contexts = [part.ctx for part in outcome.parts]
+        for ctx in contexts:
+            for problem in ctx.project.problems:
+                typer.echo(f"mplint: warning: {problem.span.path}:{problem.span.line}: {problem.message}", err=True)
+        failed = outcome.failed
         if generate:
-            report = policy_json(needs for stack in project.stacks for needs in ctx.needs(stack))
+            report = policy_json(
+                needs for ctx in contexts for stack in ctx.project.stacks for needs in ctx.needs(stack)
+            )
+            failed = False
+        elif output_format is TableFormat.json:
+            report = permissions_json(contexts)
         else:
-            reports = build_report(ctx)
-            failed = any(failing(ctx, r) for r in reports)
-            if output_format is TableFormat.json:
-                report = json.dumps(report_json(ctx, reports, settings.commands), indent=2, ensure_ascii=False) + "\n"
-            else:
-                report = report_text(ctx, reports)
-    except ConfigError as exc:
+            report = permissions_text(contexts)
+    except (ConfigError, RuleFileError, UsageError) as exc:
         raise _fail(str(exc)) from None
     except Exception as exc:  # the one-line cause, never a bare traceback
         raise _fail(f"internal error: {type(exc).__name__}: {exc}") from None

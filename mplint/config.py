@@ -1,15 +1,21 @@
-"""Configuration: `.mplint.yaml`, or `[tool.mplint]` in `pyproject.toml`, merged with command-line options."""
+"""Configuration: `.mplint.yaml`, or `[tool.mplint]` in `pyproject.toml`, merged with command-line options.
+
+A configuration is read as a tree with positions, so every problem is reported as `FILE:LINE:COL: problem`
+(in `pyproject.toml`, at the line of the key). Rule ids written in it keep their position too: they are
+checked against the registry once the rules are known (`mplint.app`).
+"""
 
 from __future__ import annotations
 
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from mplint.findings import Level
+from mplint.findings import Level, Span
+from mplint.source import LoadError, Mapping, Node, Scalar, Sequence, load_yaml, read_source
+from mplint.suggest import did_you_mean
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -23,10 +29,20 @@ KEYS = (
     "rules-dirs", "suppressions",
 )  # fmt: skip
 COMMANDS = ("build", "test", "teardown")
+LEVELS = ("error", "warning", "note")
+ACCOUNT_RE = re.compile(r"^\d{12}$")
 
 
 class ConfigError(Exception):
     pass
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    """A rule id or prefix as a person wrote it, and where (None: on the command line)."""
+
+    text: str
+    span: Span | None = None
 
 
 @dataclass(slots=True)
@@ -58,11 +74,11 @@ class ParliamentConfig:
 @dataclass(slots=True)
 class Config:
     path: Path | None = None
-    select: tuple[str, ...] = ()  # rule ids or prefixes (MPL2); empty: all
-    ignore: tuple[str, ...] = ()
-    levels: dict[str, Level] = field(default_factory=dict)
+    select: tuple[Written, ...] = ()  # rule ids or prefixes (MPL2); empty: all
+    ignore: tuple[Written, ...] = ()
+    levels: dict[Written, Level] = field(default_factory=dict)  # by rule id or prefix
     resources: dict[str, ResourceMapping] = field(default_factory=dict)  # by manifest resource name
-    fail_level: Level = Level.WARNING
+    fail_level: Level | None = None  # None: warning
     account: str | None = None
     envs: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
@@ -74,15 +90,16 @@ class Config:
     parliament: ParliamentConfig = field(default_factory=ParliamentConfig)
     rules_dirs: tuple[Path, ...] = ()  # folders of user rules, relative to the config file
     suppressions: list[Any] | str | None = None  # entries, or the path of a suppressions file (mplint.suppress)
+    suppressions_node: Node | None = None  # the `suppressions:` entries as written, with positions
 
-    def enabled(self, rule_id: str) -> bool:
-        if self.select and not any(rule_id.startswith(s) for s in self.select):
-            return False
-        return not any(rule_id.startswith(s) for s in self.ignore)
+    @property
+    def folder(self) -> Path | None:
+        return self.path.parent if self.path is not None else None
 
 
 def find_config(start: Path) -> Path | None:
-    """The nearest `.mplint.yaml`, or `pyproject.toml` with a `[tool.mplint]` table, from ``start`` upward."""
+    """The nearest `.mplint.yaml`, or `pyproject.toml` with a `[tool.mplint]` table, from ``start`` upward,
+    stopping at the repository root (a folder with `.git`)."""
     for folder in (start, *start.parents):
         for name in CONFIG_NAMES:
             if (folder / name).is_file():
@@ -95,130 +112,256 @@ def find_config(start: Path) -> Path | None:
     return None
 
 
-def load_config(path: Path | None) -> Config:
+def load_config(path: Path | None, name: str | None = None) -> Config:
+    """The configuration in ``path`` (None: the defaults); ``name`` is the path as problems show it."""
     if path is None:
         return Config()
+    name = name or path.as_posix()
     try:
-        text = path.read_text(encoding="utf-8")
-        if path.name == "pyproject.toml":
-            data = tomllib.loads(text).get("tool", {}).get("mplint", {})
-        else:
-            data = yaml.safe_load(text) or {}
-    except (OSError, UnicodeDecodeError, yaml.YAMLError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read configuration: {exc}") from None
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: configuration must be a mapping")
-    return parse_config(data, path)
+        source = read_source(path, name)
+    except LoadError as exc:
+        raise ConfigError(f"{name}: cannot read configuration: {exc.message}") from None
+    if path.name == "pyproject.toml":
+        root = _toml_tree(source.text, name)
+    else:
+        try:
+            root = load_yaml(source).root if source.text.strip() else None
+        except LoadError as exc:
+            raise ConfigError(f"{_where(exc.span)}: {exc.message}") from None
+    if root is None:
+        return Config(path=path)
+    return parse_config(root, path)
 
 
-def parse_config(data: dict[str, Any], path: Path | None = None) -> Config:
-    where = f"{path}: " if path else ""
+def _toml_tree(text: str, name: str) -> Node | None:
+    try:
+        data = tomllib.loads(text).get("tool", {}).get("mplint")
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(
+            f"{name}:{getattr(exc, 'lineno', 1)}:{getattr(exc, 'colno', 1)}: invalid TOML: {exc}"
+        ) from None
+    if data is None:
+        return None
+    lines = text.splitlines()
+    return _as_node(data, name, lines, Span.point(name, _table_line(lines)))
+
+
+def _table_line(lines: list[str]) -> int:
+    return next((n for n, line in enumerate(lines, 1) if line.strip().startswith("[tool.mplint")), 1)
+
+
+def _as_node(value: Any, name: str, lines: list[str], span: Span) -> Node:
+    """TOML data as a tree; each key is placed at the first line below ``span`` that assigns it."""
+    if isinstance(value, dict):
+        items = []
+        for key, item in value.items():
+            at = _key_span(str(key), name, lines, span.line)
+            items.append((Scalar(at, str(key), None, True), _as_node(item, name, lines, at)))
+        return Mapping(span, items)
+    if isinstance(value, list):
+        return Sequence(span, [_as_node(item, name, lines, span) for item in value])
+    return Scalar(span, value)
+
+
+def _key_span(key: str, name: str, lines: list[str], start: int) -> Span:
+    pattern = re.compile(rf"^\s*(?:\[.*\.)?[\"']?{re.escape(key)}[\"']?\s*[=\]]")
+    for number in range(start, len(lines) + 1):
+        if pattern.match(lines[number - 1]):
+            col = lines[number - 1].find(key) + 1
+            return Span(name, number, col, number, col + len(key))
+    return Span.point(name, start)
+
+
+def _where(span: Span) -> str:
+    return f"{span.path}:{span.line}:{span.col}"
+
+
+def _error(node: Node, problem: str) -> ConfigError:
+    return ConfigError(f"{_where(node.span)}: {problem}")
+
+
+def parse_config(root: Node, path: Path | None = None) -> Config:
+    if not isinstance(root, Mapping):
+        raise _error(root, "a configuration must be a mapping of keys to settings")
     base = path.parent if path else Path(".")
-    unknown = sorted(set(data) - set(KEYS))
-    if unknown:
-        raise ConfigError(f"{where}unknown configuration key(s): {', '.join(unknown)} (known: {', '.join(KEYS)})")
-    try:
-        levels = {str(k): Level(str(v)) for k, v in (data.get("levels") or {}).items()}
-        fail_level = Level(str(data.get("fail-level", "warning")))
-    except ValueError as exc:
-        raise ConfigError(f"{where}{exc}: levels are error, warning or note") from None
+    seen: dict[str, Node] = {}
+    for key, value in root.items:
+        name = str(key.value)
+        if name not in KEYS:
+            raise _error(key, f"unknown configuration key `{name}`{did_you_mean(name, KEYS)}")
+        seen[name] = value
     return Config(
         path=path,
-        select=_strings(data.get("select"), "select", where),
-        ignore=_strings(data.get("ignore"), "ignore", where),
-        levels=levels,
-        resources={str(k): _mapping(v, str(k), where) for k, v in (data.get("resources") or {}).items()},
-        fail_level=fail_level,
-        account=str(data["account"]) if data.get("account") is not None else None,
-        envs=_strings(data.get("envs"), "envs", where),
-        exclude=_strings(data.get("exclude"), "exclude", where),
-        engine=_engine(data.get("engine"), where),
-        identity=_identity(data, base, where),
-        identities={
-            str(k): _identity(v, base, f"{where}identities.{k}: ") for k, v in _dict(data, "identities", where).items()
+        select=_ids(seen.get("select"), "select"),
+        ignore=_ids(seen.get("ignore"), "ignore"),
+        levels=_levels(seen.get("levels")),
+        resources={str(k.value): _mapping(v, str(k.value)) for k, v in _items(seen.get("resources"), "resources")},
+        fail_level=_level(seen["fail-level"], "fail-level") if "fail-level" in seen else None,
+        account=_account(seen.get("account")),
+        envs=_strings(seen.get("envs"), "envs"),
+        exclude=_strings(seen.get("exclude"), "exclude"),
+        engine=_engine(seen.get("engine")),
+        identity=_identity(root, base),
+        identities={str(k.value): _identity(v, base) for k, v in _items(seen.get("identities"), "identities")},
+        resource_identities={
+            str(k.value): _string(v, f"resource-identities.{k.value}")
+            for k, v in _items(seen.get("resource-identities"), "resource-identities")
         },
-        resource_identities={str(k): str(v) for k, v in _dict(data, "resource-identities", where).items()},
-        commands=_commands(data.get("commands"), where),
-        parliament=_parliament(data.get("parliament"), where),
-        rules_dirs=tuple(base / p for p in _strings(data.get("rules-dirs"), "rules-dirs", where)),
-        suppressions=_suppressions(data.get("suppressions"), where),
+        commands=_commands(seen.get("commands")),
+        parliament=_parliament(seen.get("parliament")),
+        rules_dirs=tuple(base / p for p in _strings(seen.get("rules-dirs"), "rules-dirs")),
+        suppressions=_suppressions(seen.get("suppressions")),
+        suppressions_node=seen.get("suppressions"),
     )
 
 
-def _suppressions(value: Any, where: str) -> list[Any] | str | None:
-    if value is None or isinstance(value, (list, str)):
-        return value
-    raise ConfigError(f"{where}`suppressions` must be a list of entries or the path of a suppressions file")
+def _items(node: Node | None, key: str) -> list[tuple[Scalar, Node]]:
+    if node is None or (isinstance(node, Scalar) and node.value is None):
+        return []
+    if not isinstance(node, Mapping):
+        raise _error(node, f"`{key}` must be a mapping")
+    return node.items
 
 
-def _dict(data: dict[str, Any], key: str, where: str) -> dict[str, Any]:
-    value = data.get(key) or {}
-    if not isinstance(value, dict):
-        raise ConfigError(f"{where}`{key}` must be a mapping")
+def _string(node: Node, key: str) -> str:
+    if not isinstance(node, Scalar) or isinstance(node.value, (dict, list)) or node.value is None:
+        raise _error(node, f"`{key}` must be a string")
+    return str(node.value)
+
+
+def _strings(node: Node | None, key: str) -> tuple[str, ...]:
+    if node is None or (isinstance(node, Scalar) and node.value is None):
+        return ()
+    if isinstance(node, Scalar) and isinstance(node.value, str):
+        return tuple(v.strip() for v in node.value.split(",") if v.strip())
+    if isinstance(node, Sequence):
+        for item in node.items:
+            if not (isinstance(item, Scalar) and isinstance(item.value, str)):
+                raise _error(item, f"`{key}` must be a list of strings")
+        return tuple(item.value for item in node.items)  # type: ignore[attr-defined]
+    raise _error(node, f"`{key}` must be a list of strings")
+
+
+def _ids(node: Node | None, key: str) -> tuple[Written, ...]:
+    if node is None or (isinstance(node, Scalar) and node.value is None):
+        return ()
+    items = node.items if isinstance(node, Sequence) else [node]
+    out: list[Written] = []
+    for item in items:
+        if not (isinstance(item, Scalar) and isinstance(item.value, str)):
+            raise _error(item, f"`{key}` must be a list of rule ids or prefixes (MPL201, MPL2)")
+        out.extend(Written(part.strip(), item.span) for part in item.value.split(",") if part.strip())
+    return tuple(out)
+
+
+def _level(node: Node, key: str) -> Level:
+    value = node.value if isinstance(node, Scalar) else None
+    if not isinstance(value, str) or value not in LEVELS:
+        raise _error(node, f"`{key}` must be one of {', '.join(LEVELS)}, not {_show(node)}")
+    return Level(value)
+
+
+def _levels(node: Node | None) -> dict[Written, Level]:
+    out: dict[Written, Level] = {}
+    for key, value in _items(node, "levels"):
+        out[Written(str(key.value), key.span)] = _level(value, f"levels.{key.value}")
+    return out
+
+
+def _show(node: Node) -> str:
+    if isinstance(node, Scalar):
+        return f"`{node.value}`"
+    return "a mapping" if isinstance(node, Mapping) else "a list"
+
+
+def _account(node: Node | None) -> str | None:
+    if node is None or (isinstance(node, Scalar) and node.value is None):
+        return None
+    value = str(node.value) if isinstance(node, Scalar) and not isinstance(node.value, bool) else ""
+    if not ACCOUNT_RE.match(value):
+        raise _error(node, f"`account` must be a 12-digit AWS account id, not {_show(node)} (quote it in YAML)")
     return value
 
 
-def _identity(data: Any, base: Path, where: str) -> IdentityConfig:
-    if not isinstance(data, dict):
-        raise ConfigError(f"{where}an identity is a mapping with `policies`, `boundary` and `scps`")
-    boundary = data.get("boundary")
+def check_account(value: str) -> str:
+    """An `--account` given on the command line: 12 digits, or a usage error."""
+    if not ACCOUNT_RE.match(value):
+        raise ConfigError(f"--account must be a 12-digit AWS account id, not {value!r}")
+    return value
+
+
+def _suppressions(node: Node | None) -> list[Any] | str | None:
+    if node is None:
+        return None
+    if isinstance(node, Sequence) or (isinstance(node, Scalar) and isinstance(node.value, str)):
+        return node.to_python()
+    raise _error(node, "`suppressions` must be a list of entries or the path of a suppressions file")
+
+
+def _identity(node: Node, base: Path) -> IdentityConfig:
+    if not isinstance(node, Mapping):
+        raise _error(node, "an identity is a mapping with `policies`, `boundary` and `scps`")
+    boundary = node.get("boundary")
     return IdentityConfig(
-        policies=tuple(base / p for p in _strings(data.get("policies"), "policies", where)),
-        boundary=base / str(boundary) if boundary else None,
-        scps=tuple(base / p for p in _strings(data.get("scps"), "scps", where)),
+        policies=tuple(base / p for p in _strings(node.get("policies"), "policies")),
+        boundary=base / _string(boundary, "boundary") if boundary is not None else None,
+        scps=tuple(base / p for p in _strings(node.get("scps"), "scps")),
     )
 
 
-def _parliament(value: Any, where: str) -> ParliamentConfig:
-    if value is None:
-        return ParliamentConfig()
-    if not isinstance(value, dict):
-        raise ConfigError(f"{where}`parliament` must be a mapping")
-    unknown = sorted(set(value) - {"community-auditors", "timeout", "sensitive-access"})
-    if unknown:
-        raise ConfigError(f"{where}unknown `parliament` key(s): {', '.join(unknown)}")
-    timeout = value.get("timeout", 10.0)
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
-        raise ConfigError(f"{where}`parliament.timeout` must be a number of seconds above 0")
-    sensitive = value.get("sensitive-access") or []
-    if not isinstance(sensitive, list):
-        raise ConfigError(f"{where}`parliament.sensitive-access` must be a list of {{action: [ARN patterns]}}")
-    overrides = {"SENSITIVE_ACCESS": {"resources": sensitive}} if sensitive else {}
-    return ParliamentConfig(bool(value.get("community-auditors", False)), float(timeout), overrides)
+PARLIAMENT_KEYS = ("community-auditors", "timeout", "sensitive-access")
 
 
-def _commands(value: Any, where: str) -> tuple[str, ...]:
-    commands = _strings(value, "commands", where) or COMMANDS
+def _parliament(node: Node | None) -> ParliamentConfig:
+    items = dict((str(k.value), (k, v)) for k, v in _items(node, "parliament"))
+    for name, (key, _) in items.items():
+        if name not in PARLIAMENT_KEYS:
+            raise _error(key, f"unknown `parliament` key `{name}`{did_you_mean(name, PARLIAMENT_KEYS)}")
+    config = ParliamentConfig()
+    if "community-auditors" in items:
+        value = items["community-auditors"][1]
+        if not (isinstance(value, Scalar) and isinstance(value.value, bool)):
+            raise _error(value, "`parliament.community-auditors` must be true or false")
+        config.community_auditors = value.value
+    if "timeout" in items:
+        value = items["timeout"][1]
+        number = value.value if isinstance(value, Scalar) else None
+        if isinstance(number, bool) or not isinstance(number, (int, float)) or number <= 0:
+            raise _error(value, "`parliament.timeout` must be a number of seconds above 0")
+        config.timeout = float(number)
+    if "sensitive-access" in items:
+        value = items["sensitive-access"][1]
+        if not isinstance(value, Sequence):
+            raise _error(value, "`parliament.sensitive-access` must be a list of {action: [ARN patterns]}")
+        config.overrides = {"SENSITIVE_ACCESS": {"resources": value.to_python()}} if value.items else {}
+    return config
+
+
+def _commands(node: Node | None) -> tuple[str, ...]:
+    commands = _strings(node, "commands") or COMMANDS
     unknown = [c for c in commands if c not in COMMANDS]
-    if unknown:
-        raise ConfigError(f"{where}unknown command(s) {', '.join(unknown)}: commands are {', '.join(COMMANDS)}")
+    if unknown and node is not None:
+        raise _error(node, f"unknown command(s) {', '.join(unknown)}: commands are {', '.join(COMMANDS)}")
     return commands
 
 
-def _engine(value: Any, where: str) -> int | None:
-    if value is None:
+def _engine(node: Node | None) -> int | None:
+    if node is None:
         return None
-    if str(value) not in ("1", "2"):
-        raise ConfigError(f"{where}`engine` must be 1 or 2 (the stackql-deploy major version)")
-    return int(value)
+    value = node.value if isinstance(node, Scalar) else None
+    if isinstance(value, bool) or str(value) not in ("1", "2"):
+        raise _error(node, "`engine` must be 1 or 2 (the stackql-deploy major version)")
+    return int(str(value))
 
 
-def _strings(value: Any, key: str, where: str) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    if isinstance(value, str):
-        return tuple(v.strip() for v in value.split(",") if v.strip())
-    if isinstance(value, list) and all(isinstance(v, str) for v in value):
-        return tuple(value)
-    raise ConfigError(f"{where}`{key}` must be a list of strings")
-
-
-def _mapping(value: Any, name: str, where: str) -> ResourceMapping:
-    if isinstance(value, str):
-        return ResourceMapping(type=value)
-    if not isinstance(value, dict):
-        raise ConfigError(f"{where}resources.{name} must be a type name or a mapping with `type` and `props`")
-    props = value.get("props") or {}
-    if not isinstance(props, dict):
-        raise ConfigError(f"{where}resources.{name}.props must map prop names to property names")
-    return ResourceMapping(type=value.get("type"), props={str(k): str(v) for k, v in props.items()})
+def _mapping(node: Node, name: str) -> ResourceMapping:
+    if isinstance(node, Scalar) and isinstance(node.value, str):
+        return ResourceMapping(type=node.value)
+    if not isinstance(node, Mapping):
+        raise _error(node, f"resources.{name} must be a type name or a mapping with `type` and `props`")
+    kind = node.get("type")
+    props = _items(node.get("props"), f"resources.{name}.props")
+    return ResourceMapping(
+        type=_string(kind, f"resources.{name}.type") if kind is not None else None,
+        props={str(k.value): _string(v, f"resources.{name}.props.{k.value}") for k, v in props},
+    )

@@ -12,7 +12,7 @@ from mplint.catalog.schemas import SchemaCatalog
 from mplint.config import Config
 from mplint.findings import Level
 from mplint.project import Identity, Project, Stack
-from mplint.suppress import Suppressions
+from mplint.suppress import Inline, Suppressions
 
 if TYPE_CHECKING:
     from jsonschema import Draft7Validator
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from mplint.iam.assess import ResourceReport
     from mplint.iam.evaluator import Evaluator
     from mplint.iam.requirements import ResourceNeeds
-    from mplint.registry import Rule
+    from mplint.registry import Rule, Selection
     from mplint.stackql.binding import Binding
     from mplint.stackql.target import Target, Use
 
@@ -34,7 +34,15 @@ class Context:
     engine: int | None = None  # stackql-deploy major version to target (1 or 2); None: the stack's own evidence, else 2
     rules: dict[str, Rule] = field(default_factory=dict)  # the run's rules, for their levels
     suppressions: Suppressions = field(default_factory=lambda: Suppressions())  # outside the linted files
+    selection: Selection | None = None  # the rules this run reports (None: every rule) and their levels
     today: datetime.date = field(default_factory=datetime.date.today)  # for suppression expiry
+
+    def __post_init__(self) -> None:
+        if self.selection is None:
+            from mplint.registry import Selection, builtin_rules
+
+            self.selection = Selection.every(self.rules or builtin_rules())
+
     _cache: dict[tuple[str, int], Any] = field(default_factory=dict)
     _validators: dict[str, Draft7Validator | None] = field(default_factory=dict)
 
@@ -48,7 +56,7 @@ class Context:
 
     def level(self, rule_id: str) -> Level:
         """The level a finding of the rule gets in this run: the config's, else the rule's own."""
-        configured = self.config.levels.get(rule_id)
+        configured = self.selection.levels.get(rule_id) if self.selection else None
         if configured is not None:
             return configured
         rule = self.rules.get(rule_id)
@@ -66,6 +74,12 @@ class Context:
             schema = self.schemas.schema(cfn_type)
             self._validators[cfn_type] = resource_validator(schema) if schema else None
         return self._validators[cfn_type]
+
+    def inline_comments(self) -> list[Inline]:
+        """The `# mplint: disable=...` comments of every file read."""
+        from mplint.suppress import inline_comments
+
+        return self.once("inline", self.project, lambda: inline_comments(self.project.sources))
 
     def once(self, kind: str, key: object, compute: Callable[[], T]) -> T:
         """``compute()``, once per run for this kind of analysis and this key object (a stack, a policy, ...)."""

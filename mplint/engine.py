@@ -10,7 +10,6 @@ module does not own is a tool notification too, never silently dropped.
 from __future__ import annotations
 
 import importlib
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 
@@ -18,10 +17,9 @@ from mplint.checks.declarative import check_rule
 from mplint.context import Context
 from mplint.findings import Finding, Level, Notification, Span
 from mplint.registry import OWNERS, Rule
-from mplint.source import SourceFile
+from mplint.suppress import inline_index
 
 Produce = Callable[[], Iterable[Finding | Notification]]
-SUPPRESS_RE = re.compile(r"(?:#|--)\s*mplint:\s*disable=([A-Za-z0-9_, ]+)")
 HOOKS = ("check_stack", "check_policy", "check_project")
 
 
@@ -39,8 +37,8 @@ class Result:
 
 
 def run(ctx: Context, rules: dict[str, Rule]) -> Result:
-    config = ctx.config
-    enabled = {rid: rule for rid, rule in rules.items() if config.enabled(rid)}
+    selection = ctx.selection
+    enabled = {rid: rule for rid, rule in rules.items() if selection is None or rid in selection.enabled}
     result = Result(rules=rules)
     raw: list[Finding] = []
     for module in sorted({name for rule in enabled.values() for name in rule.checks}):
@@ -99,7 +97,7 @@ def _cause(exc: Exception) -> str:
 def _settle(ctx: Context, raw: list[Finding], enabled: dict[str, Rule], result: Result) -> None:
     """Levels, suppressions, de-duplication and a stable order."""
     suppressed_outside = ctx.suppressions.matcher(ctx.project, ctx.today)
-    inline = _inline_suppressions(ctx.project.sources)
+    inline = inline_index(ctx.inline_comments(), ctx.rules or enabled)
     seen: set[tuple] = set()
     for finding in sorted(raw, key=Finding.sort_key):
         rule = enabled.get(finding.rule_id)
@@ -109,7 +107,8 @@ def _settle(ctx: Context, raw: list[Finding], enabled: dict[str, Rule], result: 
         if key in seen:
             continue
         seen.add(key)
-        finding = replace(finding, level=ctx.config.levels.get(finding.rule_id) or finding.level or rule.level)
+        configured = ctx.selection.levels.get(finding.rule_id) if ctx.selection else None
+        finding = replace(finding, level=configured or finding.level or rule.level)
         reason = _suppressed(finding, inline) or suppressed_outside(finding)
         if reason is not None:
             result.suppressed.append((finding, reason))
@@ -117,29 +116,11 @@ def _settle(ctx: Context, raw: list[Finding], enabled: dict[str, Rule], result: 
             result.findings.append(finding)
 
 
-def _inline_suppressions(sources: dict[str, SourceFile]) -> dict[str, dict[int, set[str]]]:
-    """path -> line -> rule ids disabled there. A comment alone on its line applies to the next line."""
-    out: dict[str, dict[int, set[str]]] = {}
-    for path, source in sources.items():
-        if "mplint:" not in source.text:
-            continue
-        lines: dict[int, set[str]] = {}
-        for number, text in enumerate(source.lines, start=1):
-            match = SUPPRESS_RE.search(text)
-            if not match:
-                continue
-            ids = {part.strip().upper() for part in match.group(1).split(",") if part.strip()}
-            alone = text.lstrip().startswith(("#", "--"))
-            lines.setdefault(number + 1 if alone else number, set()).update(ids)
-        out[path] = lines
-    return out
-
-
-def _suppressed(finding: Finding, suppressions: dict[str, dict[int, set[str]]]) -> str | None:
-    ids = suppressions.get(finding.span.path, {}).get(finding.span.line)
-    if ids and (finding.rule_id in ids or "ALL" in ids):
-        return "inline comment"
-    return None
+def _suppressed(finding: Finding, index: dict[str, dict[int, dict[str, str]]]) -> str | None:
+    at = index.get(finding.span.path, {}).get(finding.span.line)
+    if not at:
+        return None
+    return at.get(finding.rule_id) or at.get("ALL")
 
 
 def fails(result: Result, fail_level: Level) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -143,13 +144,17 @@ def _is_json(source: SourceFile) -> bool:
     return suffix not in (".yml", ".yaml") and source.text.lstrip()[:1] in ("{", "[")
 
 
-def discover(paths: list[Path], config: Config) -> tuple[list[Path], list[LoadProblem]]:
-    """Manifest files named by the paths: a manifest, a stack folder, or any folder searched for stacks."""
+Exclude = Callable[[Path], bool]
+
+
+def discover(paths: list[Path], excluded: Exclude | None = None) -> tuple[list[Path], list[LoadProblem]]:
+    """Files named by the paths: a file as given, a folder searched for stack manifests. ``excluded``
+    tells which folders the search skips (each folder's own configuration decides)."""
     found: list[Path] = []
     problems: list[LoadProblem] = []
     for path in paths:
         if path.is_dir():
-            found.extend(_search(path, config))
+            found.extend(_search(path, excluded or _never))
         elif path.is_file() or path.is_symlink():
             found.append(path)
         else:
@@ -158,22 +163,34 @@ def discover(paths: list[Path], config: Config) -> tuple[list[Path], list[LoadPr
     return unique, problems
 
 
-def _search(folder: Path, config: Config) -> list[Path]:
+def _never(path: Path) -> bool:
+    return False
+
+
+def _search(folder: Path, excluded: Exclude) -> list[Path]:
     out: list[Path] = []
     for root, dirs, files in os.walk(folder):
-        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not _excluded(Path(root, d), config))
+        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not excluded(Path(root, d)))
         out.extend(Path(root, name) for name in sorted(files) if name in MANIFEST_NAMES)
     return out
 
 
-def _excluded(path: Path, config: Config) -> bool:
-    return any(path.match(pattern) for pattern in config.exclude)
+def excluded_by(config: Config) -> Exclude:
+    return lambda path: any(path.match(pattern) for pattern in config.exclude)
 
 
 def load_project(paths: list[Path], config: Config, base: Path | None = None) -> Project:
+    """The project of the stacks and policies the paths name, all under one configuration."""
+    files, problems = discover(paths, excluded_by(config))
+    return load_files(files, config, base, problems)
+
+
+def load_files(
+    files: list[Path], config: Config, base: Path | None = None, problems: list[LoadProblem] | None = None
+) -> Project:
+    """Load discovered files: manifests with their query files, query files with their stack, policies."""
     project = Project(config, base=base or Path.cwd())
-    files, problems = discover(paths, config)
-    project.problems.extend(problems)
+    project.problems.extend(problems or ())
     stacks: dict[Path, Path] = {}
     for path in files:
         kind = classify(path)

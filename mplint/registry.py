@@ -5,7 +5,7 @@ only through the handle it gets, so an id is never written as a bare string in a
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
 from pathlib import Path
@@ -13,9 +13,12 @@ from typing import Any
 
 import yaml
 
+from mplint.config import Written
 from mplint.findings import Finding, Fix, Level, Related, Span
+from mplint.suggest import did_you_mean
 
 RULE_ID_RE = re.compile(r"^MPL\d{3}$")
+ID_PREFIX_RE = re.compile(r"^MPL\d{0,3}$")
 MODULE_RE = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*$")
 USER_RULE_ID_RE = re.compile(r"^MPL9\d{2}$")  # MPL900-MPL999: user rules
 REQUIRED = ("id", "name", "level", "summary", "help")
@@ -218,3 +221,67 @@ def owns(module: str, *ids: str) -> Owner:
 def parliament_types() -> dict[str, str]:
     """parliament's finding type -> the rule it is reported under (`parliament:` in the rule files)."""
     return {kind: rule.id for rule in builtin_rules().values() for kind in rule.extra.get("parliament", ())}
+
+
+class UnknownId(Exception):
+    """A rule id or prefix that names no rule; the message says what was meant, when that is clear."""
+
+    def __init__(self, message: str, written: Written | None = None) -> None:
+        super().__init__(message)
+        self.written = written
+
+
+def expand_ids(written: str, known: Iterable[str]) -> list[str]:
+    """The ids that ``written`` names: an id (any case), a prefix (`MPL2`, `mpl20`) or `ALL`.
+    Raises UnknownId with a "did you mean" when it names none."""
+    text = written.strip().upper()
+    ids = sorted(known)
+    if text == "ALL":
+        return ids
+    found = [i for i in ids if i.startswith(text)] if ID_PREFIX_RE.match(text) else []
+    if found:
+        return found
+    digits = text.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+    if text[:3] != "MPL" and digits and any(i.startswith("MPL" + digits) for i in ids):
+        hint = f" (did you mean `MPL{digits}`?)"  # MLP2, MPl201 typed as PML201
+    else:
+        hint = did_you_mean(text, ids) if len(text) == 6 else ""
+    raise UnknownId(f"unknown rule id or prefix `{written.strip()}`{hint}: `mplint rules` lists them")
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """The rules a run reports and the level of each, from `select`, `ignore` and `levels`."""
+
+    enabled: frozenset[str]
+    levels: dict[str, Level] = field(default_factory=dict)  # rule id -> configured level
+
+    @classmethod
+    def every(cls, rules: Iterable[str]) -> Selection:
+        return cls(frozenset(rules))
+
+
+def select(
+    rules: dict[str, Rule],
+    chosen: tuple[Written, ...] = (),
+    ignored: tuple[Written, ...] = (),
+    levels: dict[Written, Level] | None = None,
+) -> Selection:
+    """Resolve ids and prefixes as written against the rules; an unknown one raises UnknownId (with where)."""
+    enabled = set(_expand_all(chosen, rules)) if chosen else set(rules)
+    enabled -= set(_expand_all(ignored, rules))
+    resolved: dict[str, Level] = {}
+    for written, level in sorted((levels or {}).items(), key=lambda item: len(item[0].text)):
+        for rule_id in _expand_all((written,), rules):  # the longest prefix wins: applied last
+            resolved[rule_id] = level
+    return Selection(frozenset(enabled), resolved)
+
+
+def _expand_all(written: tuple[Written, ...], rules: dict[str, Rule]) -> list[str]:
+    out: list[str] = []
+    for item in written:
+        try:
+            out.extend(expand_ids(item.text, rules))
+        except UnknownId as exc:
+            raise UnknownId(str(exc), item) from None
+    return out

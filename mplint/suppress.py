@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from functools import lru_cache
@@ -20,14 +20,13 @@ from typing import TYPE_CHECKING, Any
 
 from mplint.config import Config, ConfigError
 from mplint.findings import Finding, Span
-from mplint.source import LoadError, Mapping, Node, Scalar, Sequence, load_yaml, read_source
+from mplint.source import LoadError, Mapping, Node, Scalar, Sequence, SourceFile, load_yaml, read_source
 
 if TYPE_CHECKING:
     from mplint.project import Project
 
 SUPPRESSIONS_FILE = ".mplint-suppressions.yaml"
 ENTRY_KEYS = ("rule", "path", "resource", "reason", "expires")
-RULE_ID_RE = re.compile(r"^MPL\d{3}$")
 
 Display = Callable[[Path], str]
 
@@ -55,9 +54,9 @@ def glob_match(pattern: str, path: str) -> bool:
     return _glob_regex(pattern.removeprefix("./")).match(path.removeprefix("./")) is not None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Suppression:
-    rules: tuple[str, ...]
+    rules: tuple[str, ...]  # as written (ids or prefixes) until `Suppressions.expand` resolves them
     path: str  # glob, relative to `base`
     reason: str
     span: Span  # the entry
@@ -65,6 +64,7 @@ class Suppression:
     resource: str | None = None  # manifest resource name (glob)
     expires: datetime.date | None = None
     expires_span: Span | None = None
+    rules_span: Span | None = None
 
     def active(self, today: datetime.date) -> bool:
         return self.expires is None or today <= self.expires
@@ -73,6 +73,22 @@ class Suppression:
 @dataclass(slots=True)
 class Suppressions:
     entries: list[Suppression] = field(default_factory=list)
+
+    def expand(self, rules: Iterable[str]) -> None:
+        """Resolve each entry's ids and prefixes against the run's rules; an unknown one is a ConfigError
+        at its line."""
+        from mplint.registry import UnknownId, expand_ids
+
+        known = list(rules)
+        for entry in self.entries:
+            ids: list[str] = []
+            for written in entry.rules:
+                try:
+                    ids += expand_ids(written, known)
+                except UnknownId as exc:
+                    span = entry.rules_span or entry.span
+                    raise ConfigError(f"{span.path}:{span.line}:{span.col}: {exc}") from None
+            entry.rules = tuple(dict.fromkeys(ids))
 
     def expired(self, today: datetime.date) -> list[Suppression]:
         """The entries past their date (MPL007, `mplint.checks.inputs`)."""
@@ -178,13 +194,9 @@ def _from_file(path: Path, display: Display) -> list[Suppression]:
 
 def _from_config(config: Config, display: Display) -> list[Suppression]:
     path = config.path
-    if path is None or path.name == "pyproject.toml":  # no positions in TOML: every entry at line 1
-        name = display(path) if path else "configuration"
-        node = _as_node(config.suppressions, Span.point(name))
-        return _entries(node, path.parent if path else Path("."), name)
-    root = _load(path, display)
-    node = root.get("suppressions") if isinstance(root, Mapping) else None
-    return _entries(node, path.parent, display(path))
+    name = display(path) if path else "configuration"
+    node = config.suppressions_node or _as_node(config.suppressions, Span.point(name))
+    return _entries(node, path.parent if path else Path("."), name)
 
 
 def _load(path: Path, display: Display) -> Node | None:
@@ -210,19 +222,20 @@ def _entry(node: Node, base: Path, name: str) -> Suppression:
         if key not in ENTRY_KEYS:
             raise _error(name, node.key(str(key)) or node, f"unknown key `{key}` (known: {', '.join(ENTRY_KEYS)})")
     rules = _rules(node, name)
+    rule_node = node.get("rule")
     path, reason = _text(node, "path", name, required=True), _text(node, "reason", name, required=True)
     expires, expires_span = _date(node, name)
-    return Suppression(
-        rules, str(path), str(reason), node.span, base, _text(node, "resource", name), expires, expires_span
-    )
+    resource = _text(node, "resource", name)
+    span = rule_node.span if rule_node is not None else None
+    return Suppression(rules, str(path), str(reason), node.span, base, resource, expires, expires_span, span)
 
 
 def _rules(node: Mapping, name: str) -> tuple[str, ...]:
     value = node.get("rule")
     items = [value] if isinstance(value, Scalar) else value.items if isinstance(value, Sequence) else []
-    ids = [str(i.value).strip().upper() for i in items if isinstance(i, Scalar) and isinstance(i.value, str)]
-    if not ids or len(ids) != len(items) or not all(RULE_ID_RE.match(i) for i in ids):
-        raise _error(name, value or node, "`rule` is required: a rule id such as MPL201, or a list of them")
+    ids = [str(i.value).strip() for i in items if isinstance(i, Scalar) and isinstance(i.value, str)]
+    if not ids or len(ids) != len(items) or not all(ids):
+        raise _error(name, value or node, "`rule` is required: a rule id such as MPL201 (or a prefix), or a list")
     return tuple(ids)
 
 
@@ -251,7 +264,7 @@ def _date(node: Mapping, name: str) -> tuple[datetime.date | None, Span | None]:
 
 
 def _error(name: str, node: Node, problem: str) -> ConfigError:
-    return ConfigError(f"{name}:{node.span.line}: {problem}")
+    return ConfigError(f"{name}:{node.span.line}:{node.span.col}: {problem}")
 
 
 def _as_node(value: Any, span: Span) -> Node:
@@ -261,3 +274,57 @@ def _as_node(value: Any, span: Span) -> Node:
     if isinstance(value, list):
         return Sequence(span, [_as_node(v, span) for v in value])
     return Scalar(span, value)
+
+
+# ---------------------------------------------------------------------------
+# Inline comments: `# mplint: disable=MPL201[,MPL202] reason` (`-- mplint: ...` in query files)
+
+INLINE_RE = re.compile(r"(?:#|--)\s*mplint:\s*disable=(?P<ids>[A-Za-z0-9_]+(?:\s*,\s*[A-Za-z0-9_]+)*)(?P<reason>.*)$")
+
+
+@dataclass(frozen=True, slots=True)
+class Inline:
+    """One disable comment: the ids as written, the reason after them, and where the comment is."""
+
+    ids: tuple[str, ...]
+    reason: str
+    span: Span
+    line: int  # the line it applies to: its own, or the next when the comment is alone on its line
+
+
+def inline_comments(sources: dict[str, SourceFile]) -> list[Inline]:
+    out: list[Inline] = []
+    for path, source in sources.items():
+        if "mplint:" not in source.text:
+            continue
+        for number, text in enumerate(source.lines, start=1):
+            match = INLINE_RE.search(text)
+            if match is None:
+                continue
+            ids = tuple(part.strip() for part in match.group("ids").split(",") if part.strip())
+            col = match.start() + 1
+            span = Span(path, number, col, number, len(text) + 1)
+            alone = text.lstrip().startswith(("#", "--"))
+            out.append(Inline(ids, match.group("reason").strip(), span, number + 1 if alone else number))
+    return out
+
+
+def inline_index(comments: list[Inline], rules: Iterable[str]) -> dict[str, dict[int, dict[str, str]]]:
+    """path -> line -> rule id (or ALL) -> the reason; ids and prefixes resolved, unknown ones left out
+    (MPL008 reports them)."""
+    from mplint.registry import UnknownId, expand_ids
+
+    known = list(rules)
+    out: dict[str, dict[int, dict[str, str]]] = {}
+    for comment in comments:
+        reason = f"inline comment: {comment.reason}" if comment.reason else "inline comment"
+        at = out.setdefault(comment.span.path, {}).setdefault(comment.line, {})
+        for written in comment.ids:
+            if written.upper() == "ALL":
+                at["ALL"] = reason
+                continue
+            try:
+                at.update(dict.fromkeys(expand_ids(written, known), reason))
+            except UnknownId:
+                continue
+    return out

@@ -140,7 +140,7 @@ def test_bad_config_exits_2_with_one_line(tmp_path: Path) -> None:
     config.write_text("selekt: [MPL2]\n")
     result = lint(VALID, "--config", str(config))
     assert result.exit_code == 2
-    assert "unknown configuration key(s): selekt" in result.stderr
+    assert ".mplint.yaml:1:1: unknown configuration key `selekt` (did you mean `select`?)" in result.stderr
     assert "Traceback" not in result.stderr
 
 

@@ -41,7 +41,7 @@ def stem(path: str) -> str:
 
 
 def test_every_policy_is_read(outcome: Outcome) -> None:
-    assert len(outcome.project.policies) == 1643 * 2
+    assert len(outcome.policies) == 1643 * 2
     assert not any(f.rule_id in ("MPL001", "MPL002", "MPL005") for f in outcome.result.findings)
 
 
@@ -58,7 +58,7 @@ def test_only_parliament_crashes_are_notifications(outcome: Outcome) -> None:
 
 
 def test_crashed_policies_keep_mplint_findings(outcome: Outcome) -> None:
-    for policy in outcome.project.policies:
+    for policy in outcome.policies:
         if stem(policy.name) in PARLIAMENT_CRASHES:
             expected = {(f.rule_id, f.span) for f in own.policy_findings(policy)}
             reported = {(f.rule_id, f.span) for f in outcome.result.findings if f.span.path == policy.name}

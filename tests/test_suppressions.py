@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import re
 import shutil
 import textwrap
 from pathlib import Path
@@ -158,7 +159,8 @@ def test_suppressions_in_pyproject(project: Path) -> None:
         ("- {rule: MPL207, path: x}\n", 1, "`reason` is required"),
         ("- rule: MPL207\n  path: x\n  reason: r\n  expires: next week\n", 4, "`expires` must be a date"),
         ("- {rule: MPL207, path: x, reason: r, until: 2030-01-01}\n", 1, "unknown key `until`"),
-        ("- {rule: E501, path: x, reason: r}\n", 1, "`rule` is required: a rule id"),
+        ("- {rule: E501, path: x, reason: r}\n", 1, "unknown rule id or prefix `E501`"),
+        ("- {rule: MPL2O7, path: x, reason: r}\n", 1, "(did you mean `MPL207`?)"),
         ("- {path: x, reason: r}\n", 1, "`rule` is required"),
         ("suppressions: {rule: MPL207}\n", 1, "must be a list of entries"),
         ("ignore: [MPL207]\n", 1, "a suppressions file is a list of entries"),
@@ -168,7 +170,7 @@ def test_a_malformed_suppression_is_a_usage_error(project: Path, body: str, line
     suppress(project, body)
     with pytest.raises(ConfigError) as info:
         lint(project)
-    assert str(info.value).startswith(f"{SUPPRESSIONS_FILE}:{line}: ") and problem in str(info.value)
+    assert re.match(rf"{re.escape(SUPPRESSIONS_FILE)}:{line}:\d+: ", str(info.value)) and problem in str(info.value)
     result = runner.invoke(app, ["lint", "stacks"])
     assert result.exit_code == 2 and problem in result.stderr
 

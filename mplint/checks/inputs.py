@@ -6,9 +6,9 @@ from collections.abc import Iterator
 
 from mplint.context import Context
 from mplint.findings import Finding, Related
-from mplint.registry import owns
+from mplint.registry import UnknownId, builtin_rules, expand_ids, owns
 
-R = owns(__name__, "MPL001", "MPL002", "MPL003", "MPL004", "MPL005", "MPL006", "MPL007")
+R = owns(__name__, "MPL001", "MPL002", "MPL003", "MPL004", "MPL005", "MPL006", "MPL007", "MPL008")
 
 
 def check_project(ctx: Context) -> Iterator[Finding]:
@@ -20,6 +20,7 @@ def check_project(ctx: Context) -> Iterator[Finding]:
             f"findings it hid, or give it a new date (its reason: {entry.reason})",
             entry.expires_span or entry.span,
         )
+    yield from _unknown_inline_ids(ctx)
     for doc in ctx.project.documents:
         for dup in doc.duplicates:
             yield R.MPL003(
@@ -27,3 +28,15 @@ def check_project(ctx: Context) -> Iterator[Finding]:
                 dup.span,
                 related=(Related(dup.first, "first defined here"),),
             )
+
+
+def _unknown_inline_ids(ctx: Context) -> Iterator[Finding]:
+    known = ctx.rules or builtin_rules()
+    for comment in ctx.inline_comments():
+        for written in comment.ids:
+            if written.upper() == "ALL":
+                continue
+            try:
+                expand_ids(written, known)
+            except UnknownId as exc:
+                yield R.MPL008(f"{exc}; this comment suppresses nothing for it", comment.span)

@@ -13,12 +13,18 @@ def build_report(ctx: Context) -> list[ResourceReport]:
     return [report for stack in ctx.project.stacks for report in ctx.permission_reports(stack)]
 
 
-def failing(ctx: Context, report: ResourceReport) -> bool:
-    """Is any needed action refused for sure (an error-level verdict)?"""
-    return any(
-        a.rule is not None and a.requirement.state is not State.ABSENT and _level(ctx, a) is Level.ERROR
-        for a in report.assessments
-    )
+def permissions_text(contexts: list[Context]) -> str:
+    """The table for every part of the run (parts differ in configuration)."""
+    text = "".join(report_text(ctx, reports) for ctx in contexts if (reports := build_report(ctx)))
+    return text or "no resource of a known type\n"
+
+
+def permissions_json(contexts: list[Context]) -> str:
+    import json
+
+    commands = list(dict.fromkeys(c for ctx in contexts for c in ctx.config.commands))
+    stacks = [s for ctx in contexts for s in report_json(ctx, build_report(ctx), tuple(commands))["stacks"]]
+    return json.dumps({"commands": commands, "stacks": stacks}, indent=2, ensure_ascii=False) + "\n"
 
 
 def _level(ctx: Context, assessment: Assessment) -> Level | None:
@@ -89,7 +95,7 @@ def report_text(ctx: Context, reports: list[ResourceReport]) -> str:
             rows.append((req.action, req.arn, _commands(req), verdict_text(ctx, assessment) or "-", why(req)))
         lines += _table(rows, indent="  ")
         lines.append("")
-    return "\n".join(lines) if lines else "no resource of a known type\n"
+    return "\n".join(lines) + ("\n" if lines else "")
 
 
 def _table(rows: list[tuple[str, ...]], indent: str) -> list[str]:
