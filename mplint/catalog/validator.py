@@ -8,6 +8,7 @@ cannot be compiled yields an error marked UNCHECKED, which the schema check repo
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -98,3 +99,32 @@ def inline_refs(schema: dict) -> dict:
 def resource_validator(schema: dict) -> Draft7Validator:
     """The validator for one resource type's properties (compile once per type and run)."""
     return SchemaValidator(inline_refs(schema))
+
+
+_SCALAR_TEXT = {
+    "integer": re.compile(r"-?\d+"),
+    "number": re.compile(r"-?\d+(\.\d+)?([eE][-+]?\d+)?"),
+    "boolean": re.compile(r"true|false", re.IGNORECASE),
+}
+
+
+def _text_type(validator: Any, types: Any, instance: Any, schema: dict) -> Iterator[ValidationError]:
+    """`type`, where a string spelling an integer, number or boolean also counts as one."""
+    wanted = [types] if isinstance(types, str) else list(types)
+    if any(validator.is_type(instance, t) for t in wanted):
+        return
+    if isinstance(instance, str) and any(t in _SCALAR_TEXT and _SCALAR_TEXT[t].fullmatch(instance) for t in wanted):
+        return
+    yield ValidationError(f"{instance!r} is not of type {', '.join(map(repr, wanted))}")
+
+
+FormValidator = validators.extend(SchemaValidator, {"type": _text_type})
+
+
+def member_validator(schema: dict, form_encoded: bool = False) -> Draft7Validator:
+    """The validator for a native method's request (`catalog.native.Method.schema`), compiled once per method.
+
+    With ``form_encoded`` (the query and ec2 protocols send every value as text) a string that spells a number
+    or a boolean is accepted where the shape asks for one.
+    """
+    return (FormValidator if form_encoded else SchemaValidator)(inline_refs(schema))
