@@ -3,11 +3,14 @@
 A fixture is a folder with a `stackql_manifest.yml`. Every `# expect: MPL201` (`-- expect: MPL201` in
 query files) marks a line where that rule must report, and `expected.yaml` lists the same for files
 that cannot hold comments (JSON). `fixture.yaml` gives lint options, paths relative to the fixture.
-A rule passes when, in every fixture, it reports exactly at the lines marked for it.
+A rule passes when, in every fixture, it reports exactly at the lines marked for it. `expected.json`,
+a snapshot of every finding (file, line, column, rule, level, message), pins the rest: a wrong column or
+message fails too. `scripts/update_snapshots.py` rewrites the snapshots; review the diff before committing.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from dataclasses import dataclass, field
@@ -25,6 +28,7 @@ FIXTURE_OPTIONS = ("envs", "engine", "config", "policies", "boundary", "scps", "
 COMMENTED = (".yml", ".yaml", ".iql", ".json")
 
 Expectation = tuple[str, int, str]  # (path as mplint shows it, line, rule id)
+SNAPSHOT = "expected.json"
 
 
 def find_stacks(fixtures: Path) -> list[Path]:
@@ -52,7 +56,7 @@ def expected_findings(stack: Path, base: Path) -> set[Expectation]:
     """Every `# expect: ID` / `-- expect: ID` comment under a stack, and the entries of its `expected.yaml`."""
     out: set[Expectation] = set()
     for path in sorted(stack.rglob("*")):
-        if not path.is_file() or path.suffix not in COMMENTED or path.name == "expected.yaml":
+        if not path.is_file() or path.suffix not in COMMENTED or path.name in ("expected.yaml", SNAPSHOT):
             continue
         shown = display(path, base)
         for number, line in enumerate(path.read_text(encoding="utf-8", errors="replace").split("\n"), start=1):
@@ -123,6 +127,8 @@ def run_tests(rules: dict[str, Rule], stacks: list[Path], base: Path, rules_dirs
             (f.span.path, f.span.line, f.rule_id): f.message for f in outcome.result.findings if f.rule_id in rules
         }
         expected = {e for e in expected_findings(stack, base) if e[2] in rules}
+        for difference in snapshot_differences(stack, outcome.result.findings, base, rules):
+            report.errors.append(f"{name}: {difference}")
         for path, line, rid in sorted(expected | set(found)):
             result = report.results[rid]
             result.fixtures.add(name)
@@ -131,6 +137,38 @@ def run_tests(rules: dict[str, Rule], stacks: list[Path], base: Path, rules_dirs
             elif (path, line, rid) not in expected:
                 result.failures.append(f"{name}: unexpected at {path}:{line}: {found[(path, line, rid)]}")
     return report
+
+
+def snapshot(stack: Path, findings: list, base: Path, rules: dict[str, Rule] | None = None) -> list[dict]:
+    """The findings under ``stack`` as its snapshot holds them: paths relative to the stack, in order."""
+    root = stack.resolve()
+    out = []
+    for f in findings:
+        if rules is not None and f.rule_id not in rules:
+            continue
+        path = (base / f.span.path).resolve() if not os.path.isabs(f.span.path) else Path(f.span.path)
+        shown = path.relative_to(root).as_posix() if path.is_relative_to(root) else f.span.path
+        out.append({"file": shown, "line": f.span.line, "col": f.span.col, "rule": f.rule_id,
+                    "level": f.level.value if f.level else None, "message": f.message})  # fmt: skip
+    return sorted(out, key=lambda e: (e["file"], e["line"], e["col"], e["rule"], e["message"]))
+
+
+def read_snapshot(stack: Path) -> list[dict] | None:
+    path = stack / SNAPSHOT
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+
+
+def snapshot_differences(stack: Path, findings: list, base: Path, rules: dict[str, Rule]) -> list[str]:
+    """What differs from the fixture's `expected.json` (nothing when it has none), for the given rules."""
+    pinned = read_snapshot(stack)
+    if pinned is None:
+        return []
+    want = [e for e in pinned if e["rule"] in rules]
+    got = snapshot(stack, findings, base, rules)
+    key = lambda e: json.dumps(e, sort_keys=True)  # noqa: E731
+    missing = sorted(set(map(key, want)) - set(map(key, got)))
+    extra = sorted(set(map(key, got)) - set(map(key, want)))
+    return [f"snapshot has, run lacks: {m}" for m in missing] + [f"run has, snapshot lacks: {e}" for e in extra]
 
 
 def render(report: Report) -> str:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from mplint.app import lint_paths
-from mplint.ruletest import lint_options
+from mplint.ruletest import lint_options, read_snapshot, snapshot
 from tests.conftest import FIXTURES, ROOT, expected_findings, fixture_stacks
 
 STACKS = fixture_stacks()
@@ -26,6 +26,14 @@ def test_fixture_findings_match_expectations(stack: Path) -> None:
     expected = expected_findings(stack)
     assert sorted(found - expected) == [], "unexpected findings"
     assert sorted(expected - found) == [], "expected findings not reported"
+    assert snapshot(stack, outcome.result.findings, ROOT) == read_snapshot(stack), (
+        "the findings differ from expected.json (columns, levels, messages): "
+        "if the change is right, run scripts/update_snapshots.py and review the diff"
+    )
+
+
+def test_every_fixture_has_a_snapshot() -> None:
+    assert [s for s in STACKS if read_snapshot(s) is None] == []
 
 
 def test_valid_stacks_are_clean() -> None:
