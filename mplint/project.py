@@ -13,7 +13,7 @@ from mplint.findings import Span
 from mplint.model.manifest import Manifest, Resource, build_manifest
 from mplint.model.policy import PolicyDocument, PolicyFile, PolicyKind
 from mplint.model.query import QueryFile, parse_query_file
-from mplint.source import Document, LoadError, LoadProblem, SourceFile, load_json, load_yaml, read_source
+from mplint.source import Buffers, Document, LoadError, LoadProblem, SourceFile, load_json, load_yaml, read_source
 
 MANIFEST_NAMES = ("stackql_manifest.yml", "stackql_manifest.yaml")
 SKIP_DIRS = {".git", "node_modules", ".venv", "venv", "__pycache__", ".tox", ".mypy_cache", ".ruff_cache"}
@@ -56,6 +56,7 @@ class Project:
     policies: list[PolicyFile] = field(default_factory=list)  # every policy read, once each
     identities: dict[str, Identity] = field(default_factory=dict)  # "default" and the configured ones
     base: Path = field(default_factory=Path.cwd)
+    buffers: Buffers = field(default_factory=Buffers)  # unsaved editor buffers, read instead of disk
     _read: dict[str, SourceFile | None] = field(default_factory=dict)
     _queries: dict[str, QueryFile] = field(default_factory=dict)
     _display: dict[Path, str] = field(default_factory=dict)
@@ -79,7 +80,7 @@ class Project:
 
     def _read_new(self, path: Path, display: str) -> SourceFile | None:
         try:
-            source = read_source(path, display)
+            source = read_source(path, display, self.buffers)
         except LoadError as exc:
             self.problems.append(exc.problem)
             return None
@@ -147,15 +148,19 @@ def _is_json(source: SourceFile) -> bool:
 Exclude = Callable[[Path], bool]
 
 
-def discover(paths: list[Path], excluded: Exclude | None = None) -> tuple[list[Path], list[LoadProblem]]:
+def discover(
+    paths: list[Path], excluded: Exclude | None = None, buffers: Buffers | None = None
+) -> tuple[list[Path], list[LoadProblem]]:
     """Files named by the paths: a file as given, a folder searched for stack manifests. ``excluded``
-    tells which folders the search skips (each folder's own configuration decides)."""
+    tells which folders the search skips (each folder's own configuration decides); a file only in
+    ``buffers`` (an editor's unsaved buffer) counts as there."""
+    buffers = Buffers() if buffers is None else buffers
     found: list[Path] = []
     problems: list[LoadProblem] = []
     for path in paths:
         if path.is_dir():
             found.extend(_search(path, excluded or _never))
-        elif path.is_file() or path.is_symlink():
+        elif buffers.is_file(path) or path.is_symlink():
             found.append(path)
         else:
             problems.append(LoadProblem("MPL001", f"no such file or folder: {path}", Span.point(path.as_posix())))
@@ -179,25 +184,33 @@ def excluded_by(config: Config) -> Exclude:
     return lambda path: any(path.match(pattern) for pattern in config.exclude)
 
 
-def load_project(paths: list[Path], config: Config, base: Path | None = None) -> Project:
-    """The project of the stacks and policies the paths name, all under one configuration."""
-    files, problems = discover(paths, excluded_by(config))
-    return load_files(files, config, base, problems)
+def load_project(
+    paths: list[Path], config: Config, base: Path | None = None, buffers: Buffers | None = None
+) -> Project:
+    """The project of the stacks and policies the paths name, all under one configuration; files in
+    ``buffers`` are read from there, not from disk."""
+    files, problems = discover(paths, excluded_by(config), buffers)
+    return load_files(files, config, base, problems, buffers)
 
 
 def load_files(
-    files: list[Path], config: Config, base: Path | None = None, problems: list[LoadProblem] | None = None
+    files: list[Path],
+    config: Config,
+    base: Path | None = None,
+    problems: list[LoadProblem] | None = None,
+    buffers: Buffers | None = None,
 ) -> Project:
     """Load discovered files: manifests with their query files, query files with their stack, policies."""
-    project = Project(config, base=base or Path.cwd())
+    buffers = Buffers() if buffers is None else buffers
+    project = Project(config, base=base or Path.cwd(), buffers=buffers)
     project.problems.extend(problems or ())
     stacks: dict[Path, Path] = {}
     for path in files:
-        kind = classify(path)
+        kind = classify(path, buffers)
         if kind == "manifest":
             stacks.setdefault(path.resolve(), path)
         elif kind == "query":
-            manifest = _manifest_of(path)
+            manifest = manifest_of(path, buffers)
             if manifest is not None:
                 stacks.setdefault(manifest.resolve(), manifest)
             else:
@@ -220,16 +233,19 @@ POLICY_MARKS = re.compile(r"[\"']?(Statement|PolicyVersion)[\"']?\s*:")
 MANIFEST_MARKS = re.compile(r"^(resources|globals|providers)\s*:", re.MULTILINE)
 
 
-def classify(path: Path) -> str:
+def classify(path: Path, buffers: Buffers | None = None) -> str:
     """manifest | query | policy | other, from the name and, for other files, a glance at the content."""
     if path.name in MANIFEST_NAMES:
         return "manifest"
     if path.suffix.lower() == ".iql":
         return "query"
+    head = buffers.get(path) if buffers is not None else None
     try:
-        head = path.read_text(encoding="utf-8", errors="replace")[:65536]
+        if head is None:
+            head = path.read_text(encoding="utf-8", errors="replace")
     except OSError:
         return "policy"  # reported as unreadable when read
+    head = head[:65536]
     if not head.strip():
         return "policy"  # reported as empty when read
     if POLICY_MARKS.search(head):
@@ -239,10 +255,12 @@ def classify(path: Path) -> str:
     return "other"
 
 
-def _manifest_of(query: Path) -> Path | None:
+def manifest_of(query: Path, buffers: Buffers | None = None) -> Path | None:
+    """The manifest of the nearest stack folder above a file."""
+    buffers = Buffers() if buffers is None else buffers
     for folder in query.resolve().parents:
         for name in MANIFEST_NAMES:
-            if (folder / name).is_file():
+            if buffers.is_file(folder / name):
                 return folder / name
     return None
 
@@ -272,7 +290,7 @@ def _load_query(project: Project, stack: Stack, resource: Resource) -> None:
     if path is None:
         return
     stack.query_paths[resource.index] = path
-    if not path.is_file():
+    if not project.buffers.is_file(path):
         return
     source = project.read(path)
     if source is not None:

@@ -134,8 +134,14 @@ def _has_astral(text: str) -> bool:
     return any(ord(ch) > 0xFFFF for ch in text)
 
 
-def read_source(path: Path, display: str) -> SourceFile:
-    """Read a file as UTF-8 text; unreadable, binary, oversized or non-UTF-8 input raises LoadError."""
+def read_source(path: Path, display: str, buffers: Buffers | None = None) -> SourceFile:
+    """Read a file as UTF-8 text; unreadable, binary, oversized or non-UTF-8 input raises LoadError.
+
+    A path in ``buffers`` is read from there (an editor's unsaved buffer), never from disk."""
+    if buffers is not None:
+        text = buffers.get(path)
+        if text is not None:
+            return source_from_text(path, display, text)
     where = Span.point(display)
     try:
         size = path.stat().st_size
@@ -152,11 +158,48 @@ def read_source(path: Path, display: str) -> SourceFile:
         raise LoadError(
             "MPL001", f"file is not valid UTF-8 (byte 0x{data[exc.start]:02x})", Span.point(display, line, col)
         ) from None
+    return source_from_text(path, display, text)
+
+
+def source_from_text(path: Path, display: str, text: str) -> SourceFile:
+    """A source file from text already decoded: the same limits and normalisation as a file read from disk."""
+    if len(text) > MAX_FILE_BYTES:  # characters, at most the bytes they take
+        raise LoadError("MPL005", f"text is over the {MAX_FILE_BYTES} byte limit", Span.point(display))
     if text.startswith("\ufeff"):
         text = text[1:]
     if "\x00" in text:
-        raise LoadError("MPL001", "file holds NUL bytes: not a text file", where)
+        raise LoadError("MPL001", "file holds NUL bytes: not a text file", Span.point(display))
     return SourceFile(path, display, text.replace("\r\n", "\n"))
+
+
+class Buffers:
+    """Texts that stand in for files on disk, by absolute path: an editor's unsaved buffers.
+
+    Paths are compared resolved, so a buffer is found whichever way a stack names its file."""
+
+    def __init__(self, texts: dict[Path, str] | None = None) -> None:
+        self._texts = {path.resolve(): text for path, text in (texts or {}).items()}
+
+    def get(self, path: Path) -> str | None:
+        if not self._texts:
+            return None
+        return self._texts.get(path.resolve())
+
+    def set(self, path: Path, text: str) -> None:
+        self._texts[path.resolve()] = text
+
+    def discard(self, path: Path) -> None:
+        self._texts.pop(path.resolve(), None)
+
+    def is_file(self, path: Path) -> bool:
+        """A buffer, or a file on disk."""
+        return self.get(path) is not None or path.is_file()
+
+    def paths(self) -> list[Path]:
+        return sorted(self._texts)
+
+    def __len__(self) -> int:
+        return len(self._texts)
 
 
 # ---------------------------------------------------------------------------
