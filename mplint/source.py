@@ -121,6 +121,23 @@ class SourceFile:
         line = bisect_right(self._starts, offset) - 1
         return line, offset - self._starts[line]
 
+    def offset(self, line: int, col: int) -> int:
+        """The character offset of a 1-based line and 1-based UTF-16 column (clamped to the text)."""
+        self.position(0)  # builds the line starts
+        assert self._starts is not None
+        if line > len(self._starts):
+            return len(self.text)
+        line0 = max(line, 1) - 1
+        text = self.lines[line0]
+        units = max(col, 1) - 1
+        if not text.isascii():  # count UTF-16 units back into characters
+            chars = 0
+            while units > 0 and chars < len(text):
+                units -= 2 if ord(text[chars]) > 0xFFFF else 1
+                chars += 1
+            units = chars
+        return self._starts[line0] + min(units, len(text))
+
     def line_span(self, line: int) -> Span:
         """The whole of a 1-based line (at least one column)."""
         text = self.lines[line - 1] if 0 < line <= len(self.lines) else ""
@@ -235,6 +252,8 @@ class Sequence(Node):
 @dataclass(slots=True, eq=False)
 class Mapping(Node):
     items: list[tuple[Scalar, Node]]  # in file order; duplicates kept (the last one wins)
+    # The text, when this is an unquoted `{{ name }}` that YAML reads as a flow mapping rather than a string
+    template: str | None = None
 
     def get(self, key: str) -> Node | None:
         found = None
@@ -376,9 +395,19 @@ class _YamlBuilder:
             built = self.cache[id(node)] = Sequence(self.span_of(node), [])
             built.items = [self.build(item, depth + 1) for item in node.value]
         else:
-            built = self.cache[id(node)] = Mapping(self.span_of(node), [])
+            built = self.cache[id(node)] = Mapping(self.span_of(node), [], self.unquoted_template(node))
             built.items = self.mapping_items(node, depth)
         return built
+
+    def text_of(self, node: yaml.Node) -> str:
+        return self.source.text[node.start_mark.index : node.end_mark.index]
+
+    def unquoted_template(self, node: yaml.MappingNode) -> str | None:
+        """`{{ name }}` written without quotes: a flow mapping whose only key is another flow mapping."""
+        if not node.flow_style or len(node.value) != 1 or not isinstance(node.value[0][0], yaml.MappingNode):
+            return None
+        text = self.text_of(node)
+        return text if text.startswith("{{") and text.endswith("}}") else None
 
     def scalar_value(self, node: yaml.ScalarNode) -> Any:
         if node.tag == _STR_TAG:  # the common case, without the constructor's dispatch
@@ -397,8 +426,8 @@ class _YamlBuilder:
         seen: dict[Any, Span] = {}
         for key_node, value_node in node.value:
             key = self.build(key_node, depth + 1, is_key=True)
-            if not isinstance(key, Scalar):
-                key = Scalar(key.span, repr(key.to_python()), None, True)
+            if not isinstance(key, Scalar):  # a list or map as a key: named by its text
+                key = Scalar(key.span, self.text_of(key_node), None, True)
             value = self.build(value_node, depth + 1)
             marker = _hashable(key.value)
             if marker in seen:

@@ -210,6 +210,8 @@ def to_value(
     if node is None:
         return None
     if isinstance(node, Mapping):
+        if node.template is not None:  # an unquoted `{{ name }}` (MPL113): never a value of its own
+            return Opaque(node.template)
         return {str(k.value): to_value(v, scope, env, substitutions, depth) for k, v in node.items}
     if isinstance(node, Sequence):
         return [to_value(item, scope, env, substitutions, depth) for item in node.items]
