@@ -120,7 +120,9 @@ def _same_key(found: tuple[int, str] | None, key: tuple[int, str], loose: bool) 
 def _declared(rule: Rule, which: str) -> Example | None:
     examples = rule.extra.get("examples")
     if isinstance(examples, dict) and isinstance(examples.get(which), str):
-        return Example(f"rules/{rule.path.name if rule.path else rule.id}", 0, examples[which].rstrip(), "yaml")
+        text = examples[which].rstrip()
+        fence = "sql" if text.startswith("/*+") else "yaml"  # a query-file example begins with its anchor
+        return Example(f"rules/{rule.path.name if rule.path else rule.id}", 0, text, fence)
     return None
 
 

@@ -66,6 +66,4 @@ def test_a_buffer_is_normalised_and_limited_like_a_file(tmp_path: Path) -> None:
     assert project.sources["stackql_manifest.yml"].text == MANIFEST
     buffers.set(manifest, "name: x\x00\n")
     project = load_project([manifest], Config(), tmp_path, buffers)
-    assert [(p.rule_id, p.message) for p in project.problems] == [
-        ("MPL001", "file holds NUL bytes: not a text file")
-    ]
+    assert [(p.rule_id, p.message) for p in project.problems] == [("MPL001", "file holds NUL bytes: not a text file")]

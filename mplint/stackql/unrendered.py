@@ -59,6 +59,5 @@ def _keys(node: Node) -> Iterator[Scalar]:
                 stack.append(key)
         elif isinstance(current, Sequence):
             stack.extend(reversed(current.items))
-        elif isinstance(current, Scalar) and current.is_key and isinstance(current.value, str):
-            if is_template(current.value):
-                yield current
+        elif isinstance(current, Scalar) and current.is_key and is_template(str(current.value)):
+            yield current
