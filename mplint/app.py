@@ -19,7 +19,7 @@ from mplint.engine import Result, fails, run
 from mplint.findings import Level
 from mplint.project import MANIFEST_NAMES, Project, discover, load_files
 from mplint.registry import Rule, Selection, UnknownId, load_all_rules, select
-from mplint.source import LoadProblem, SourceFile
+from mplint.source import Buffers, LoadProblem, SourceFile
 from mplint.suppress import load_suppressions
 
 
@@ -86,13 +86,15 @@ class Outcome:
         return get_reporter(fmt)(self.result, sources, {**options, "files": len(sources)})
 
 
-def lint_paths(options: LintOptions) -> Outcome:
+def lint_paths(options: LintOptions, buffers: Buffers | None = None) -> Outcome:
+    """Lint the paths; files in ``buffers`` (unsaved editor texts, fixes not yet written) are read from there."""
     base = options.base or Path.cwd()
     if options.account:
         check_account(options.account)
-    plan, problems = _plan(options)
+    plan, problems = _plan(options, buffers)
     parts = [
-        _lint_part(options, config, files, base, problems if i == 0 else []) for i, (config, files) in enumerate(plan)
+        _lint_part(options, config, files, base, problems if i == 0 else [], buffers)
+        for i, (config, files) in enumerate(plan)
     ]
     if not parts:  # only missing paths: their MPL001 findings under the default configuration
         parts = [_lint_part(options, _configure(options, Config()), [], base, problems)]
@@ -102,7 +104,9 @@ def lint_paths(options: LintOptions) -> Outcome:
     return outcome
 
 
-def _plan(options: LintOptions) -> tuple[list[tuple[Config, list[Path]]], list[LoadProblem]]:
+def _plan(
+    options: LintOptions, buffers: Buffers | None = None
+) -> tuple[list[tuple[Config, list[Path]]], list[LoadProblem]]:
     """Which configuration each file found is linted with, in a stable order."""
     configs: dict[Path | None, Config] = {}
     nearest: dict[Path, Path | None] = {}
@@ -124,7 +128,7 @@ def _plan(options: LintOptions) -> tuple[list[tuple[Config, list[Path]]], list[L
     def excluded(folder: Path) -> bool:
         return any(folder.match(pattern) for pattern in config_of(folder).exclude)
 
-    files, problems = discover(options.paths, excluded)
+    files, problems = discover(options.paths, excluded, buffers)
     groups: dict[Path | None, list[Path]] = {}
     for file in files:
         path = config_path(file.parent)
@@ -176,10 +180,12 @@ def _shown(path: Path | None, base: Path | None) -> str | None:
         return path.as_posix()
 
 
-def _lint_part(options: LintOptions, config: Config, files: list[Path], base: Path, problems: list) -> Part:
+def _lint_part(
+    options: LintOptions, config: Config, files: list[Path], base: Path, problems: list, buffers: Buffers | None = None
+) -> Part:
     rules = load_all_rules(config.rules_dirs)
     selection = _selection(config, rules, options.only)
-    project = load_files(files, config, base, problems)
+    project = load_files(files, config, base, problems, buffers)
     suppressions = load_suppressions(config, project.base, project.display)
     suppressions.expand(rules)
     ctx = Context(project, options.envs, options.engine or config.engine, rules, suppressions, selection)

@@ -70,6 +70,9 @@ COLOUR = typer.Option("--color/--no-color", help="Colour text output [default: o
 SHOW_SUPPRESSED = typer.Option("--show-suppressed", help="List suppressed findings in text output.")
 CATEGORY = typer.Option("--category", help="SARIF automationDetails.id (only when asked).")
 RULES_DIR = typer.Option("--rules-dir", help="A folder of user rules (MPL900-MPL999); repeatable.")
+FIX = typer.Option("--fix", help="Apply the safe fixes to the files, then report what remains.")
+UNSAFE_FIXES = typer.Option("--unsafe-fixes", help="With --fix or --diff, also the fixes that may change behaviour.")
+DIFF = typer.Option("--diff", help="Print the fixes as a unified diff instead of writing them; exit 1 if any.")
 
 
 def _version(value: bool) -> None:
@@ -129,8 +132,12 @@ def lint(
     show_suppressed: Annotated[bool, SHOW_SUPPRESSED] = False,
     category: Annotated[Optional[str], CATEGORY] = None,  # noqa: UP045
     rules_dir: Annotated[list[Path], RULES_DIR] = [],  # noqa: B006
+    fix: Annotated[bool, FIX] = False,
+    unsafe_fixes: Annotated[bool, UNSAFE_FIXES] = False,
+    diff: Annotated[bool, DIFF] = False,
 ) -> None:
-    """Lint stacks. Exit 0: nothing at or above --fail-level; 1: findings at or above it; 2: usage or tool error."""
+    """Lint stacks. Exit 0: nothing at or above --fail-level; 1: findings at or above it; 2: usage or tool error.
+    With --fix, the findings that remain after fixing decide; with --diff, exit 1 when there is a fix to apply."""
     import gc
 
     from mplint.app import LintOptions, lint_paths
@@ -154,7 +161,20 @@ def lint(
         rules_dirs=rules_dir,
     )
     try:
-        outcome = lint_paths(options)
+        if fix or diff:
+            from mplint.fix import fix_paths, write_changes
+
+            outcome, fixed = fix_paths(options, unsafe_fixes)
+            if diff:
+                _write("".join(change.diff() for change in fixed.changes), output)
+                raise typer.Exit(1 if fixed.changes else 0)
+            try:
+                write_changes(fixed)
+            except OSError as exc:
+                raise _fail(f"cannot write a fixed file: {exc.strerror or exc}") from None
+            typer.echo(_fixed_summary(fixed.applied, len(fixed.changes)), err=True)
+        else:
+            outcome = lint_paths(options)
         report = outcome.render(
             output_format.value,
             {
@@ -165,10 +185,18 @@ def lint(
         )
     except (ConfigError, RuleFileError) as exc:
         raise _fail(str(exc)) from None
+    except typer.Exit:
+        raise
     except Exception as exc:  # the one-line cause, never a bare traceback
         raise _fail(f"internal error: {type(exc).__name__}: {exc}") from None
     _write(report, output)
     raise typer.Exit(1 if outcome.failed else 0)
+
+
+def _fixed_summary(fixes: int, files: int) -> str:
+    if not fixes:
+        return "mplint: nothing to fix"
+    return f"mplint: {fixes} {'fix' if fixes == 1 else 'fixes'} applied in {files} {'file' if files == 1 else 'files'}"
 
 
 def _write(report: str, output: Path | None) -> None:
