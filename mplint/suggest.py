@@ -20,3 +20,14 @@ def did_you_mean(name: str, candidates: Iterable[str]) -> str:
     """` (did you mean `X`?)` or an empty string."""
     best = closest(name, candidates)
     return f" (did you mean `{best}`?)" if best else ""
+
+
+def clear_match(name: str, candidates: Iterable[str], cutoff: float = 0.6) -> str | None:
+    """The one candidate ``name`` surely means: the same but for case, or the only one close to it."""
+    pool = list(candidates)
+    same = [c for c in pool if c.lower() == name.lower() and c != name]
+    if same:
+        return same[0] if len(same) == 1 else None
+    lowered = {c.lower(): c for c in pool}
+    matches = difflib.get_close_matches(name.lower(), list(lowered), n=2, cutoff=cutoff)
+    return lowered[matches[0]] if len(matches) == 1 else None

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from mplint.context import Context
-from mplint.findings import Finding, Related, Span
+from mplint.edits import replace_scalar
+from mplint.findings import Finding, Fix, Related, Span
 from mplint.model import manifest as m
 from mplint.model.manifest import Manifest
 from mplint.project import Stack
@@ -51,9 +52,12 @@ def check_global(glob: m.Global, index: int) -> Iterator[Finding]:
     if glob.name is None:
         yield R.MPL112("a global has no `name`", glob.node.span, key_path=path)
     if glob.node.key("value") is None:
-        hint = " (`default:` is not read: use `value:`)" if glob.node.key("default") is not None else ""
+        default = glob.node.key("default")
+        hint = " (`default:` is not read: use `value:`)" if default is not None else ""
+        edit = replace_scalar(default, "value") if default is not None else None
         yield R.MPL103(f"global `{glob.name}` has no `value`: stackql-deploy fails to load the stack{hint}",
             (glob.name_node or glob.node).span, key_path=path,
+            fixes=(Fix("Rename `default:` to `value:`", (edit,)),) if edit else (),
         )  # fmt: skip
 
 

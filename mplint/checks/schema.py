@@ -10,12 +10,13 @@ from jsonschema import Draft7Validator, ValidationError
 from mplint.catalog.schemas import read_only, write_only
 from mplint.catalog.validator import UNCHECKED, extra_keys
 from mplint.context import Context
-from mplint.findings import Finding, Related, Span
+from mplint.edits import replace_scalar
+from mplint.findings import Edit, Finding, Fix, Related, Span
 from mplint.project import Stack
 from mplint.registry import owns
-from mplint.source import Mapping, Node, Sequence
+from mplint.source import Mapping, Node, Scalar, Sequence, walk
 from mplint.stackql.binding import Binding, Opaque, PropertyValue
-from mplint.suggest import closest
+from mplint.suggest import clear_match, closest
 
 R = owns(__name__, "MPL201", "MPL202", "MPL203", "MPL204", "MPL205", "MPL206", "MPL207", "MPL208", "MPL209", "MPL210")
 
@@ -86,7 +87,7 @@ def _findings(error: ValidationError, values: dict[str, PropertyValue], binding:
         return
     span, related = _locate(path, values, binding)
     rule, message = _describe(error, binding)
-    yield R.emit(rule, message, span, related=related, key_path=tuple(path))
+    yield R.emit(rule, message, span, related=related, key_path=tuple(path), fixes=_enum_fix(error, path, values))
 
 
 def _unknown_property(
@@ -101,7 +102,10 @@ def _unknown_property(
         related = (Related(pv.key_span, "its value comes from this prop"),) if pv.column and pv.key_span else ()
     else:
         span, related = _locate([*path, extra], values, binding, key=True)
-    return R.MPL201(f"unknown property `{extra}` in {where}{hint}", span, related=related, key_path=(*path, extra))
+    fixes = _case_fix(extra, best, path, values, binding) if best and best.lower() == extra.lower() else ()
+    return R.MPL201(
+        f"unknown property `{extra}` in {where}{hint}", span, related=related, key_path=(*path, extra), fixes=fixes
+    )
 
 
 def _describe(error: ValidationError, binding: Binding) -> tuple[str, str]:
@@ -214,3 +218,59 @@ def _type_name(value: Any) -> str:
 
 def _article(word: str) -> str:
     return "an" if word[:1] in "aeiou" else "a"
+
+
+# -- fixes -----------------------------------------------------------------------------------
+
+
+def _enum_fix(error: ValidationError, path: list, values: dict[str, PropertyValue]) -> tuple[Fix, ...]:
+    """The one allowed value a wrong literal surely means; unsafe when the literal is a global or prop that
+    other places may use as written."""
+    if error.validator not in ("enum", "const") or not isinstance(error.instance, str):
+        return ()
+    options = error.validator_value if error.validator == "enum" else [error.validator_value]
+    best = clear_match(error.instance, [o for o in options if isinstance(o, str)])
+    node, substituted = _value_node(path, values)
+    if best is None or not isinstance(node, Scalar) or node.value != error.instance:
+        return ()
+    edit = replace_scalar(node, best)
+    return (Fix(f"Replace `{error.instance}` with `{best}`", (edit,), safe=not substituted),) if edit else ()
+
+
+def _value_node(path: list, values: dict[str, PropertyValue]) -> tuple[Node | None, bool]:
+    """The node that holds the value at ``path`` as written, and whether it is a definition used here by name."""
+    if not path or path[0] not in values:
+        return None, False
+    pv = values[path[0]]
+    node: Node | None = pv.node
+    substituted = False
+    for part in [*path[1:], None]:
+        definition = pv.substitutions.get(id(node))
+        if definition is not None:
+            node, substituted = definition.value, True
+        if part is None or node is None:
+            break
+        node, _ = _child(node, part)
+    return node, substituted
+
+
+def _case_fix(extra: str, best: str, path: list, values: dict[str, PropertyValue], binding: Binding) -> tuple[Fix, ...]:
+    """Rename a property written in the wrong case: the INSERT column, the key, or the prop named after it."""
+    title = f"Rename `{extra}` to `{best}`"
+    if path or extra not in values:
+        node, substituted = _value_node(path, values) if path else (None, False)
+        key = node.key(extra) if isinstance(node, Mapping) else None
+        edit = replace_scalar(key, best) if key is not None else None
+        return (Fix(title, (edit,), safe=not substituted),) if edit else ()
+    pv = values[extra]
+    if pv.column is not None:
+        return (Fix(title, (Edit(pv.column.span, best),)),) if pv.column.text == extra else ()
+    prop = next((p for p in binding.resource.props if p.name == extra and p.name_node is not None), None)
+    edit = replace_scalar(prop.name_node, best) if prop is not None and prop.name_node is not None else None
+    if edit is None:
+        return ()
+    read_elsewhere = any(
+        isinstance(n, Scalar) and n is not prop.name_node and isinstance(n.value, str) and extra in n.value
+        for _, n in walk(binding.resource.node)
+    )  # a template reading the prop by name would lose it
+    return (Fix(title, (edit,), safe=not read_elsewhere),)

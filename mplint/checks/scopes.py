@@ -6,7 +6,8 @@ import re
 from collections.abc import Iterator
 
 from mplint.context import Context
-from mplint.findings import Finding
+from mplint.edits import dead_namespace_edits
+from mplint.findings import Finding, Fix
 from mplint.model.manifest import RESOURCE_TYPES, Manifest, Prop, Resource
 from mplint.model.query import Anchor, QueryFile
 from mplint.project import Stack
@@ -72,10 +73,12 @@ def _query_names(
         for base, attr in info.attributes:
             if base in DEAD_NAMESPACES and f"{base}.{attr}" not in reported:
                 reported.add(f"{base}.{attr}")
+                edits = dead_namespace_edits(query.source, 0, len(query.source.text), base, attr)
                 yield R.MPL107(
                     f"`{{{{ {base}.{attr} }}}}` is dead syntax: stackql-deploy keeps the literal text; "
                     f"write `{{{{ {attr} }}}}`",
                     name_span(query.source, anchor.body_start, anchor.body_end, base, attr) or anchor.span,
+                    fixes=(Fix(f"Write `{{{{ {attr} }}}}`", edits),) if edits else (),
                 )
             elif engine == 2 and base in resources and base not in scope and f"{base}.{attr}" not in reported:
                 exported = {name for name, _ in resources[base].exports}

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from mplint.context import Context
-from mplint.findings import Finding
+from mplint.edits import dead_namespace_edits
+from mplint.findings import Finding, Fix
 from mplint.model.manifest import Manifest
 from mplint.project import Stack
 from mplint.registry import owns
@@ -55,10 +56,14 @@ def _syntax_and_dead(source: SourceFile, scalar: Scalar) -> Iterator[Finding]:
         return
     for base, attr in info.attributes:
         if base in DEAD_NAMESPACES:
+            span = scalar.span
+            start, end = source.offset(span.line, span.col), source.offset(span.end_line, span.end_col)
+            edits = dead_namespace_edits(source, start, end, base, attr)
             yield R.MPL107(
                 f"`{{{{ {base}.{attr} }}}}` is dead syntax: stackql-deploy keeps the literal text as the value; "
                 f"write `{{{{ {attr} }}}}`",
                 locate(source, scalar, base),
+                fixes=(Fix(f"Write `{{{{ {attr} }}}}`", edits),) if edits else (),
             )
 
 

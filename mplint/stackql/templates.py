@@ -144,13 +144,13 @@ def facts(text: str) -> Facts:
     )
 
 
-_BLOCK_RE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.DOTALL)
+BLOCK_RE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.DOTALL)
 
 
 def find_name(text: str, name: str, start: int = 0, end: int | None = None, attr: str | None = None) -> int:
     """Offset of the first read of ``name`` (or ``name.attr``) inside a `{{ }}`/`{% %}` block of ``text``, else -1."""
     needle = re.compile(r"(?<![\w.])" + re.escape(name) + (r"\s*\.\s*" + re.escape(attr) if attr else "") + r"\b")
-    for block in _BLOCK_RE.finditer(text, start, len(text) if end is None else end):
+    for block in BLOCK_RE.finditer(text, start, len(text) if end is None else end):
         found = needle.search(block.group())
         if found:
             return block.start() + found.start()
