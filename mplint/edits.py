@@ -47,4 +47,3 @@ def dead_namespace_edits(source: SourceFile, start: int, end: int, base: str, at
             at = block.start() + found.start()
             edits.append(Edit(source.offset_span(at, at + len(found.group())), ""))
     return tuple(edits)
-

@@ -35,7 +35,8 @@ def lint(tmp_path: Path, manifest: str, queries: dict[str, str], **options) -> l
     (tmp_path / "stackql_manifest.yml").write_text(manifest, encoding="utf-8")
     for name, text in queries.items():
         (tmp_path / "resources" / name).write_text(text, encoding="utf-8")
-    outcome = lint_paths(LintOptions(paths=[tmp_path], base=tmp_path, select=["MPL10", "MPL110", "MPL111", "MPL112", "MPL14"], **options))
+    select = ["MPL10", "MPL110", "MPL111", "MPL112", "MPL14"]
+    outcome = lint_paths(LintOptions(paths=[tmp_path], base=tmp_path, select=select, **options))
     assert not outcome.result.notifications
     return sorted((Path(f.span.path).name, f.span.line, f.rule_id) for f in outcome.result.findings)
 
