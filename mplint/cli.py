@@ -140,7 +140,7 @@ def lint(
     With --fix, the findings that remain after fixing decide; with --diff, exit 1 when there is a fix to apply."""
     import gc
 
-    from mplint.app import LintOptions, lint_paths
+    from mplint.app import LintOptions, UsageError, lint_paths
     from mplint.config import ConfigError
     from mplint.registry import RuleFileError
 
@@ -183,7 +183,7 @@ def lint(
                 "category": category,
             },
         )
-    except (ConfigError, RuleFileError) as exc:
+    except (ConfigError, RuleFileError, UsageError) as exc:
         raise _fail(str(exc)) from None
     except typer.Exit:
         raise
