@@ -83,7 +83,8 @@ class Outcome:
         from mplint.report import get_reporter
 
         sources = self.sources
-        return get_reporter(fmt)(self.result, sources, {**options, "files": len(sources)})
+        base = self.parts[0].project.base if self.parts else None
+        return get_reporter(fmt)(self.result, sources, {**options, "files": len(sources), "base": base})
 
 
 def lint_paths(options: LintOptions, buffers: Buffers | None = None) -> Outcome:

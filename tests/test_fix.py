@@ -143,3 +143,28 @@ def test_columns_are_utf16_and_a_byte_order_mark_stays() -> None:
 def test_a_replaced_scalar_keeps_its_quoting(style: str | None, path: str, value: str, written: str | None) -> None:
     edit = replace_scalar(Scalar(Span(path, 1, 1, 1, 5), "x", style), value)
     assert (edit.text if edit else None) == written
+
+
+def test_sarif_carries_the_fixes_and_where_relative_paths_start(stack: Path) -> None:
+    run = json.loads(lint(str(stack), "--format", "sarif").stdout)["runs"][0]
+    assert run["originalUriBaseIds"]["%SRCROOT%"]["uri"] == stack.parent.resolve().as_uri() + "/"
+    quoted = [fix for result in run["results"] if result["ruleId"] == "MPL113" for fix in result["fixes"]]
+    assert quoted == [
+        {
+            "description": {"text": "Quote `{{ stack_name }}`."},
+            "artifactChanges": [
+                {
+                    "artifactLocation": {"uri": f"stack/{MANIFEST}", "uriBaseId": "%SRCROOT%"},
+                    "replacements": [
+                        {
+                            "deletedRegion": {"startLine": 18, "startColumn": 16, "endLine": 18, "endColumn": 32},
+                            "insertedContent": {"text": "'{{ stack_name }}'"},
+                        }
+                    ],
+                }
+            ],
+            "properties": {"safe": True},
+        }
+    ]
+    unsafe = [f["properties"]["safe"] for r in run["results"] if r["ruleId"] == "MPL203" for f in r.get("fixes", [])]
+    assert sorted(unsafe) == [False, True]

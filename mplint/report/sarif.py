@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import PurePosixPath, PureWindowsPath
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from urllib.parse import quote
 
 from mplint import HOMEPAGE, __version__
 from mplint.engine import Result
-from mplint.findings import Finding, Level, Notification, Span
+from mplint.findings import Finding, Fix, Level, Notification, Span
 from mplint.registry import Rule, builtin_rules_dir
 from mplint.report import FINGERPRINT_KEY, fingerprints
 from mplint.source import SourceFile
@@ -136,7 +136,33 @@ def _result(finding: Finding, index: dict[str, int], print_: str) -> dict:
             {"id": i, **location(rel.span), "message": {"text": sentence(rel.message)}}
             for i, rel in enumerate(finding.related, 1)
         ]
+    if finding.fixes:
+        out["fixes"] = [_fix(fix) for fix in finding.fixes]
     return out
+
+
+def _fix(fix: Fix) -> dict:
+    """A fix as SARIF writes one: per file, the regions to replace and the text that goes in."""
+    changes: dict[str, list[dict]] = {}
+    for edit in fix.edits:
+        replacement = {"deletedRegion": region(edit.span), "insertedContent": {"text": edit.text}}
+        changes.setdefault(edit.span.path, []).append(replacement)
+    return {
+        "description": {"text": sentence(fix.title)},
+        "artifactChanges": [
+            {"artifactLocation": artifact_location(path), "replacements": replacements}
+            for path, replacements in changes.items()
+        ],
+        "properties": {"safe": fix.safe},
+    }
+
+
+def base_ids(base: Path | None) -> dict:
+    """%SRCROOT%, with the folder's URI when known, so that a viewer resolves the relative paths."""
+    entry: dict = {"description": {"text": SRCROOT_TEXT}}
+    if base is not None:
+        entry = {"uri": base.resolve().as_uri().rstrip("/") + "/", **entry}
+    return {SRCROOT: entry}
 
 
 def _results(result: Result, sources: dict[str, SourceFile], index: dict[str, int]) -> list[dict]:
@@ -178,7 +204,7 @@ def render(result: Result, sources: dict[str, SourceFile], options: dict) -> str
                 "rules": [_rule(r) for r in rules],
             }
         },
-        "originalUriBaseIds": {SRCROOT: {"description": {"text": SRCROOT_TEXT}}},
+        "originalUriBaseIds": base_ids(options.get("base")),
         "columnKind": "utf16CodeUnits",
         "results": results,
     }
