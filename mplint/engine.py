@@ -17,7 +17,7 @@ from mplint.checks.declarative import check_rule
 from mplint.context import Context
 from mplint.findings import Finding, Level, Notification, Span
 from mplint.registry import OWNERS, Rule
-from mplint.suppress import inline_index
+from mplint.suppress import FILE_WIDE, inline_index
 
 Produce = Callable[[], Iterable[Finding | Notification]]
 HOOKS = ("check_stack", "check_policy", "check_project")
@@ -117,10 +117,13 @@ def _settle(ctx: Context, raw: list[Finding], enabled: dict[str, Rule], result: 
 
 
 def _suppressed(finding: Finding, index: dict[str, dict[int, dict[str, str]]]) -> str | None:
-    at = index.get(finding.span.path, {}).get(finding.span.line)
-    if not at:
+    lines = index.get(finding.span.path)
+    if not lines:
         return None
-    return at.get(finding.rule_id) or at.get("ALL")
+    for at in (lines.get(finding.span.line), lines.get(FILE_WIDE)):  # the finding's line, then the whole file
+        if at and (at.get(finding.rule_id) or at.get("ALL")):
+            return at.get(finding.rule_id) or at.get("ALL")
+    return None
 
 
 def fails(result: Result, fail_level: Level) -> bool:

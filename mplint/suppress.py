@@ -277,9 +277,15 @@ def _as_node(value: Any, span: Span) -> Node:
 
 
 # ---------------------------------------------------------------------------
-# Inline comments: `# mplint: disable=MPL201[,MPL202] reason` (`-- mplint: ...` in query files)
+# Inline comments: `# mplint: disable=MPL201[,MPL202] reason` (`-- mplint: ...` in query files) for a line,
+# `# mplint: disable-file=MPL201 reason` for the whole file
 
-INLINE_RE = re.compile(r"(?:#|--)\s*mplint:\s*disable=(?P<ids>[A-Za-z0-9_]+(?:\s*,\s*[A-Za-z0-9_]+)*)(?P<reason>.*)$")
+INLINE_RE = re.compile(
+    r"(?:#|--)\s*mplint:\s*disable(?P<file>-file)?=(?P<ids>[A-Za-z0-9_]+(?:\s*,\s*[A-Za-z0-9_]+)*)(?P<reason>.*)$"
+)
+
+
+FILE_WIDE = 0  # the line of a `disable-file=` comment: every line of its file
 
 
 @dataclass(frozen=True, slots=True)
@@ -289,7 +295,7 @@ class Inline:
     ids: tuple[str, ...]
     reason: str
     span: Span
-    line: int  # the line it applies to: its own, or the next when the comment is alone on its line
+    line: int  # the line it applies to: its own, the next when the comment is alone on its line, 0: the file
 
 
 def inline_comments(sources: dict[str, SourceFile]) -> list[Inline]:
@@ -305,7 +311,8 @@ def inline_comments(sources: dict[str, SourceFile]) -> list[Inline]:
             col = match.start() + 1
             span = Span(path, number, col, number, len(text) + 1)
             alone = text.lstrip().startswith(("#", "--"))
-            out.append(Inline(ids, match.group("reason").strip(), span, number + 1 if alone else number))
+            line = FILE_WIDE if match.group("file") else number + 1 if alone else number
+            out.append(Inline(ids, match.group("reason").strip(), span, line))
     return out
 
 

@@ -154,6 +154,17 @@ def test_inline_suppression(tmp_path: Path) -> None:
     assert any(f["rule"] == "MPL204" for f in got)
 
 
+def test_file_wide_suppression(tmp_path: Path) -> None:
+    stack = _stack_copy(tmp_path)
+    manifest = stack / "stackql_manifest.yml"
+    before = findings(lint(str(stack), "-f", "json"))
+    assert sum(f["rule"] == "MPL204" for f in before) > 1
+    manifest.write_text(manifest.read_text() + "# mplint: disable-file=MPL204 patterns checked by the registry\n")
+    after = lint(str(stack), "-f", "json")
+    assert [f for f in findings(after) if f["rule"] != "MPL204"] == [f for f in before if f["rule"] != "MPL204"]
+    assert {s["rule"] for s in json.loads(after.stdout)["suppressed"]} == {"MPL204"}
+
+
 def test_rules_list_and_show() -> None:
     listed = runner.invoke(app, ["rules"])
     assert listed.exit_code == 0
