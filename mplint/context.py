@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from mplint.catalog.schemas import SchemaCatalog
+from mplint.catalog.schemas import SchemaCatalog, default_catalog
 from mplint.config import Config
 from mplint.findings import Level
 from mplint.project import Identity, Project, Stack
@@ -52,7 +52,7 @@ class Context:
 
     @cached_property
     def schemas(self) -> SchemaCatalog:
-        return SchemaCatalog()
+        return default_catalog()  # one per process: a server's runs share the opened archive and parsed schemas
 
     def level(self, rule_id: str) -> Level:
         """The level a finding of the rule gets in this run: the config's, else the rule's own."""
