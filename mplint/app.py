@@ -44,6 +44,7 @@ class LintOptions:
     account: str | None = None
     rules_dirs: list[Path] = field(default_factory=list)  # user rule folders, beside the config's `rules-dirs`
     only: tuple[str, ...] = ()  # restrict the run to these rule prefixes (`permissions`: MPL3)
+    skip_checks: frozenset[str] = frozenset()  # check modules left out of the run (the server's fast pass)
 
 
 @dataclass(slots=True, eq=False)
@@ -190,7 +191,7 @@ def _lint_part(
     suppressions = load_suppressions(config, project.base, project.display)
     suppressions.expand(rules)
     ctx = Context(project, options.envs, options.engine or config.engine, rules, suppressions, selection)
-    result = run(ctx, rules)
+    result = run(ctx, rules, options.skip_checks)
     level = options.fail_level or (config.fail_level or Level.WARNING).value
     failed = level != "never" and fails(result, Level(level))
     return Part(config, rules, ctx, result, failed)

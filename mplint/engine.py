@@ -36,12 +36,14 @@ class Result:
         return [n for n in self.notifications if n.crash]
 
 
-def run(ctx: Context, rules: dict[str, Rule]) -> Result:
+def run(ctx: Context, rules: dict[str, Rule], skip: frozenset[str] = frozenset()) -> Result:
+    """Run the enabled rules; the check modules in ``skip`` are left out (a language server runs the slow
+    ones after publishing the rest)."""
     selection = ctx.selection
     enabled = {rid: rule for rid, rule in rules.items() if selection is None or rid in selection.enabled}
     result = Result(rules=rules)
     raw: list[Finding] = []
-    for module in sorted({name for rule in enabled.values() for name in rule.checks}):
+    for module in sorted({name for rule in enabled.values() for name in rule.checks} - skip):
         _run_module(ctx, module, raw, result)
     for rule in enabled.values():
         if "declarative" in rule.extra:  # a rule as data: one run of its own, emitting its own id
