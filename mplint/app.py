@@ -106,6 +106,12 @@ def lint_paths(options: LintOptions, buffers: Buffers | None = None) -> Outcome:
     return outcome
 
 
+def files_to_lint(options: LintOptions) -> list[Path]:
+    """The files a run of these options would lint (folders searched, each folder's `exclude:` applied)."""
+    plan, _ = _plan(options)
+    return [file for _, files in plan for file in files]
+
+
 def _plan(
     options: LintOptions, buffers: Buffers | None = None
 ) -> tuple[list[tuple[Config, list[Path]]], list[LoadProblem]]:

@@ -282,6 +282,22 @@ def rules_test(
     raise typer.Exit(0 if report.passed else 1)
 
 
+@app.command()
+def server(
+    stdio: Annotated[
+        bool, typer.Option("--stdio", help="Speak over stdin/stdout (the only transport; accepted for clients).")
+    ] = True,
+) -> None:
+    """Run the language server over stdin/stdout, for editors (needs `pip install 'mplint[lsp]'`).
+    See docs/editors.md for VS Code, Neovim, Helix and JetBrains."""
+    try:
+        from mplint.lsp.server import main as serve
+    except ImportError as exc:
+        missing = exc.name or exc
+        raise _fail(f"the language server needs the lsp extra: pip install 'mplint[lsp]' ({missing} missing)") from None
+    serve()
+
+
 def main() -> None:
     """Run the command line, then exit without tearing the heap down object by object: for a large run
     that takes a fifth of the run's time, and nothing is left to clean up (reports are written and closed)."""
@@ -292,8 +308,11 @@ def main() -> None:
         code = exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 2
         if isinstance(exc.code, str):
             sys.stderr.write(exc.code + "\n")
-    sys.stdout.flush()
-    sys.stderr.flush()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # closed by the other end (a language client that exited)
+            pass
     os._exit(code)
 
 

@@ -62,6 +62,18 @@ def chosen(findings: Iterable[Finding], unsafe: bool = False) -> list[Fix]:
     return out
 
 
+def non_overlapping(fixes: Iterable[Fix]) -> list[Fix]:
+    """The fixes, in file order, that touch nothing an earlier one touches (nor each other's edits)."""
+    taken: list[tuple[tuple[int, int], tuple[int, int]]] = []
+    out: list[Fix] = []
+    for fix in sorted(fixes, key=_first_place):
+        ranges = [((e.span.line, e.span.col), (e.span.end_line, e.span.end_col)) for e in fix.edits]
+        if ranges and not any(_overlaps(r, t) for i, r in enumerate(ranges) for t in (*taken, *ranges[:i])):
+            taken.extend(ranges)
+            out.append(fix)
+    return out
+
+
 def apply_fixes(text: str, fixes: Iterable[Fix]) -> tuple[str, list[Fix]]:
     """``text`` with the fixes applied that do not overlap an earlier one (in file order), and those fixes.
 
@@ -70,20 +82,12 @@ def apply_fixes(text: str, fixes: Iterable[Fix]) -> tuple[str, list[Fix]]:
     bom = BOM if text.startswith(BOM) else ""
     body = text[len(bom) :]
     starts = _line_starts(body)
-    taken: list[tuple[int, int]] = []
-    accepted: list[tuple[Fix, list[tuple[int, int]]]] = []
-    for fix in sorted(fixes, key=_first_place):
-        ranges = [_range(body, starts, edit.span) for edit in fix.edits]
-        if ranges and not any(_overlaps(r, t) for i, r in enumerate(ranges) for t in (*taken, *ranges[:i])):
-            taken.extend(ranges)
-            accepted.append((fix, ranges))
+    applied = non_overlapping(fixes)
     newline = "\r\n" if "\r\n" in body else "\n"
-    pieces = sorted(
-        ((r, e.text) for fix, ranges in accepted for r, e in zip(ranges, fix.edits, strict=True)), reverse=True
-    )
+    pieces = sorted(((_range(body, starts, e.span), e.text) for fix in applied for e in fix.edits), reverse=True)
     for (start, end), new in pieces:
         body = body[:start] + new.replace("\n", newline) + body[end:]
-    return bom + body, [fix for fix, _ in accepted]
+    return bom + body, applied
 
 
 def _first_place(fix: Fix) -> tuple[int, int]:
@@ -94,7 +98,7 @@ def _range(text: str, starts: list[int], span: Span) -> tuple[int, int]:
     return _offset(text, starts, span.line, span.col), _offset(text, starts, span.end_line, span.end_col)
 
 
-def _overlaps(a: tuple[int, int], b: tuple[int, int]) -> bool:
+def _overlaps(a: tuple, b: tuple) -> bool:
     if a[0] == a[1] and b[0] == b[1]:
         return a[0] == b[0]  # two insertions at one place: their order would be a guess
     return a[0] < b[1] and b[0] < a[1]
