@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from enum import Enum
@@ -309,10 +310,8 @@ def main() -> None:
         if isinstance(exc.code, str):
             sys.stderr.write(exc.code + "\n")
     for stream in (sys.stdout, sys.stderr):
-        try:
+        with contextlib.suppress(OSError, ValueError):  # closed by the other end (a language client that exited)
             stream.flush()
-        except (OSError, ValueError):  # closed by the other end (a language client that exited)
-            pass
     os._exit(code)
 
 

@@ -175,3 +175,27 @@ async def test_editing_a_query_file_relints_its_stack(client: LanguageClient, wo
     diags = await diagnostics(client, uri, lambda d: any(x.code == "MPL120" for x in d))
     unknown = next(d for d in diags if d.code == "MPL120")
     assert list(unknown.tags) == [lsp.DiagnosticTag.Unnecessary]
+
+
+@pytest.mark.parametrize("client", [False], indirect=True)
+async def test_hover_and_completion(client: LanguageClient, workspace: Path) -> None:
+    stack = workspace / "stacks" / "churn"
+    uri = open_doc(client, stack / "stackql_manifest.yml")
+    hover = await client.text_document_hover_async(
+        lsp.HoverParams(lsp.TextDocumentIdentifier(uri), lsp.Position(21, 17))  # `model_approval_status`
+    )
+    assert hover.contents.value.startswith("**ModelApprovalStatus**: string")
+    assert "`Approved`, `Rejected`, `PendingManualApproval`" in hover.contents.value
+    text = (stack / "stackql_manifest.yml").read_text(encoding="utf-8")
+    change(client, uri, 2, text.replace("value: Approve  # expect: MPL203", "value: Appr"))
+    items = await client.text_document_completion_async(
+        lsp.CompletionParams(lsp.TextDocumentIdentifier(uri), lsp.Position(22, 19))
+    )
+    assert [i.label for i in items.items] == ["Approved", "Rejected", "PendingManualApproval"]
+    query = next((stack / "resources").glob("*.iql"))
+    query_uri = open_doc(client, query, "sql")
+    change(client, query_uri, 2, "/*+ st\n" + query.read_text(encoding="utf-8"))
+    anchors = await client.text_document_completion_async(
+        lsp.CompletionParams(lsp.TextDocumentIdentifier(query_uri), lsp.Position(0, 6))
+    )
+    assert "statecheck" in [i.label for i in anchors.items]

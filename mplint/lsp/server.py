@@ -19,7 +19,7 @@ from pygls.lsp.server import LanguageServer
 
 from mplint import __version__
 from mplint.findings import Finding
-from mplint.lsp import convert
+from mplint.lsp import convert, features
 from mplint.lsp.linting import Run, lint_unit, path_of, units_of, workspace_units
 from mplint.source import Buffers, Mapping, Node, Scalar, Sequence
 
@@ -243,6 +243,58 @@ def block_scalar_lines(ls: MplintServer, uri: str) -> set[int]:
         elif isinstance(node, Sequence):
             stack.extend(node.items)
     return lines
+
+
+@server.feature(lsp.TEXT_DOCUMENT_HOVER)
+def hover(ls: MplintServer, params: lsp.HoverParams) -> lsp.Hover | None:
+    path = path_of(params.text_document.uri)
+    if path is None:
+        return None
+    line, col = params.position.line + 1, params.position.character + 1
+    text = ls.workspace.get_text_document(params.text_document.uri).source
+    buffers, _ = ls.snapshot()
+    try:
+        if path.suffix.lower() in (".json", ".yml", ".yaml") and path.name not in features.MANIFEST_NAMES:
+            return features.as_markup(features.action_hover(text, path, line, col))
+        manifest = features.stack_manifest(path, buffers)
+        bound = features.bind(manifest, ls.root, buffers) if manifest is not None else None
+        if bound is None:
+            return None
+        if path.suffix.lower() == ".iql":
+            return features.as_markup(features.query_hover(bound, path, line, col))
+        return features.as_markup(features.manifest_hover(bound, line, col))
+    except Exception:  # a hover is a nicety: never an error in the editor
+        log.exception("hover on %s failed", path)
+        return None
+
+
+@server.feature(
+    lsp.TEXT_DOCUMENT_COMPLETION, lsp.CompletionOptions(trigger_characters=[" ", ":", "+"], resolve_provider=False)
+)
+def completion(ls: MplintServer, params: lsp.CompletionParams) -> lsp.CompletionList | None:
+    path = path_of(params.text_document.uri)
+    if path is None:
+        return None
+    line, col = params.position.line + 1, params.position.character + 1
+    text = ls.workspace.get_text_document(params.text_document.uri).source
+    try:
+        if path.suffix.lower() == ".iql":
+            current = text.split("\n")[line - 1] if line <= text.count("\n") + 1 else ""
+            items = features.anchor_items(current[: col - 1])
+            return lsp.CompletionList(is_incomplete=False, items=items) if items else None
+        if path.name not in features.MANIFEST_NAMES:
+            return None
+        edited = features.with_placeholder(text, line, col)
+        if edited is None:
+            return None
+        buffers, _ = ls.snapshot()
+        buffers.set(path, edited[0])
+        bound = features.bind(path, ls.root, buffers)
+        items = features.manifest_items(bound, edited[1]) if bound is not None else []
+        return lsp.CompletionList(is_incomplete=False, items=items) if items else None
+    except Exception:  # a completion is a nicety: never an error in the editor
+        log.exception("completion in %s failed", path)
+        return None
 
 
 @server.feature(lsp.SHUTDOWN)
