@@ -23,10 +23,13 @@ TIMEOUT = 60
 
 @pytest.fixture
 def workspace(tmp_path: Path) -> Path:
-    """A repository with two stacks, each with its `stackql_manifest.yml`: the seed and a schema fixture."""
+    """A repository of stacks, each with its `stackql_manifest.yml`: the seed, a schema fixture, and a stack
+    whose `.mplint.yaml` names its deploying identity's policy."""
     root = tmp_path / "repo"
     shutil.copytree(FIXTURES / "seed", root / "stacks" / "seed")
     shutil.copytree(FIXTURES / "core" / "schema-values", root / "stacks" / "churn")
+    shutil.copytree(FIXTURES / "permissions" / "kms-grant-missing", root / "stacks" / "kms")
+    (root / "stacks" / "kms" / "fixture.yaml").rename(root / "stacks" / "kms" / ".mplint.yaml")
     (root / ".git").mkdir()
     return root
 
@@ -199,3 +202,24 @@ async def test_hover_and_completion(client: LanguageClient, workspace: Path) -> 
         lsp.CompletionParams(lsp.TextDocumentIdentifier(query_uri), lsp.Position(0, 6))
     )
     assert "statecheck" in [i.label for i in anchors.items]
+
+
+@pytest.mark.parametrize("client", [True], indirect=True)
+async def test_editing_a_policy_relints_the_stack_it_is_the_identity_for(
+    client: LanguageClient, workspace: Path
+) -> None:
+    stack = workspace / "stacks" / "kms"
+    manifest = (stack / "stackql_manifest.yml").as_uri()
+    before = await diagnostics(client, manifest, lambda d: any(x.code == "MPL306" for x in d))
+    policy = stack / "deploy-policy.json"
+    uri = open_doc(client, policy, "json")
+    text = policy.read_text(encoding="utf-8")
+    granted = text.replace('"kms:Decrypt",', '"kms:CreateGrant", "kms:Decrypt",', 1).replace(
+        '"Statement": [', '"Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"},', 1
+    )
+    assert granted.count("kms:CreateGrant") == 1 and granted.count('"Resource": "*"}') == 1
+    change(client, uri, 2, granted)
+    after = await diagnostics(client, manifest, lambda d: not any(x.code == "MPL306" for x in d))
+    assert found(after) == [x for x in found(before) if x[1] != "MPL306"]
+    # parliament's findings on the policy come after the fast checks, in the same run
+    await diagnostics(client, uri, lambda d: any(x.code == "MPL414" for x in d))

@@ -56,6 +56,8 @@ def path_of(uri: str) -> Path | None:
 def lint_unit(unit: Path, root: Path, buffers: Buffers, full: bool) -> Run:
     """Lint one unit; ``full`` adds the slow checks (parliament) to the fast ones."""
     run = Run(unit)
+    if not buffers.is_file(unit):  # deleted since: nothing to say about it any more
+        return run
     options = LintOptions(paths=[unit], base=root, skip_checks=frozenset() if full else SLOW_CHECKS)
     try:
         outcome = lint_paths(options, buffers)
