@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 from mplint.context import Context
 from mplint.findings import Finding, Related
@@ -24,13 +25,13 @@ def check_stack(ctx: Context, stack: Stack) -> Iterator[Finding]:
     for resource, binding in zip(stack.manifest.resources, ctx.bindings(stack), strict=True):
         query = stack.queries.get(resource.index)
         if binding.via not in ("config", "comment"):  # props named as properties for a tool mplint cannot see
-            yield from _unread(resource, query)
+            yield from _unread(resource, query, stack.root)
         if query is not None and resource.type in ("resource", "multi"):
             yield from _statecheck(query)
 
 
-def _unread(resource: Resource, query: QueryFile | None) -> Iterator[Finding]:
-    where = f"`{query.path}`" if query is not None else "the inline `sql`"
+def _unread(resource: Resource, query: QueryFile | None, root: Path) -> Iterator[Finding]:
+    where = f"`{_within(query.source.path, root)}`" if query is not None else "the inline `sql`"
     for prop in unread_props(resource, query) or ():
         yield R.MPL115(
             f"prop `{prop.name}` of `{resource.name}` is never read: neither {where} nor the resource's other "
@@ -38,6 +39,13 @@ def _unread(resource: Resource, query: QueryFile | None) -> Iterator[Finding]:
             (prop.name_node or prop.node).span,
             key_path=("resources", resource.index, "props", prop.name or ""),
         )
+
+
+def _within(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
 
 
 def _statecheck(query: QueryFile) -> Iterator[Finding]:
