@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
+import threading
 from pathlib import Path
 
 import pytest
 
-from mplint.lsp.linting import lint_unit, units_of, workspace_units
+from mplint.lsp import server as module
+from mplint.lsp.linting import Run, lint_unit, units_of, workspace_units
 from mplint.source import Buffers
 from tests.conftest import FIXTURES
 
@@ -57,3 +60,32 @@ def test_a_unit_whose_manifest_is_gone_has_nothing_to_say(repo: Path) -> None:
     manifest.unlink()
     run = lint_unit(manifest, repo, Buffers(), False)
     assert run.findings == {} and run.error is None
+
+
+@pytest.mark.asyncio
+async def test_a_run_overtaken_by_an_edit_is_dropped(monkeypatch: pytest.MonkeyPatch) -> None:
+    started: list[int] = []
+    release = threading.Event()
+
+    def slow_lint(unit: Path, root: Path, buffers: Buffers, full: bool) -> Run:
+        started.append(len(started))
+        if len(started) == 1:
+            release.wait(5)  # the first run is still going when the second edit arrives
+        return Run(unit, findings={f"file:///run{len(started)}": []})
+
+    published: list[Run] = []
+    srv = module.MplintServer()
+    srv.debounce = 0
+    monkeypatch.setattr(module, "lint_unit", slow_lint)
+    monkeypatch.setattr(srv, "snapshot", lambda: (Buffers(), {}))
+    monkeypatch.setattr(srv, "publish", lambda run, versions: published.append(run))
+    unit = Path("/stack/stackql_manifest.yml")
+    srv.request({unit})
+    while not started:
+        await asyncio.sleep(0.01)
+    srv.request({unit})  # an edit while the first run lints
+    release.set()
+    while unit in srv.tasks:
+        await asyncio.sleep(0.01)
+    assert len(started) == 2
+    assert [list(run.findings) for run in published] == [["file:///run2"]]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -305,4 +306,8 @@ def shutdown(ls: MplintServer, params: None) -> None:
 
 
 def main() -> None:
-    server.start_io()
+    """Serve over stdio. Anything else in the process that prints (a library's warning) goes to stderr:
+    standard output carries the protocol alone."""
+    protocol_out = sys.stdout.buffer
+    sys.stdout = sys.stderr
+    server.start_io(sys.stdin.buffer, protocol_out)
