@@ -168,3 +168,9 @@ def test_sarif_carries_the_fixes_and_where_relative_paths_start(stack: Path) -> 
     ]
     unsafe = [f["properties"]["safe"] for r in run["results"] if r["ruleId"] == "MPL203" for f in r.get("fixes", [])]
     assert sorted(unsafe) == [False, True]
+
+
+def test_the_text_summary_counts_what_fix_would_settle(stack: Path) -> None:
+    assert lint(str(stack)).stdout.strip().endswith("in 2 files. 7 fixable with `mplint lint --fix`.")
+    lint(str(stack), "--fix")
+    assert "fixable" not in lint(str(stack)).stdout

@@ -46,7 +46,9 @@ def _summary(result: Result, files: int) -> str:
         return f"No findings {in_files}."
     parts = [_plural(counts[level], level.value) for level in Level if counts[level]]
     extra = f", {len(result.suppressed)} suppressed" if result.suppressed else ""
-    return f"Found {_plural(total, 'finding')} ({', '.join(parts)}{extra}) {in_files}."
+    summary = f"Found {_plural(total, 'finding')} ({', '.join(parts)}{extra}) {in_files}."
+    fixable = sum(1 for f in result.findings if any(fix.safe for fix in f.fixes))
+    return summary + (f" {fixable} fixable with `mplint lint --fix`." if fixable else "")
 
 
 def _plural(count: int, word: str) -> str:
