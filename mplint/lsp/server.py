@@ -32,6 +32,7 @@ class MplintServer(LanguageServer):
     def __init__(self) -> None:
         super().__init__("mplint", __version__, text_document_sync_kind=lsp.TextDocumentSyncKind.Incremental)
         self.root = Path.cwd()
+        self.folders: list[Path] = [self.root]  # the workspace folders, linted at start
         self.debounce = DEBOUNCE_SECONDS
         self.lint_workspace = True
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mplint-lint")
@@ -143,9 +144,11 @@ server = MplintServer()
 
 @server.feature(lsp.INITIALIZE)
 def initialize(ls: MplintServer, params: lsp.InitializeParams) -> None:
-    folders = params.workspace_folders or []
-    root = path_of(folders[0].uri) if folders else path_of(params.root_uri) if params.root_uri else None
-    ls.root = root or Path.cwd()
+    folders = [path_of(folder.uri) for folder in params.workspace_folders or []]
+    if not folders and params.root_uri:
+        folders = [path_of(params.root_uri)]
+    ls.folders = [folder for folder in folders if folder is not None] or [Path.cwd()]
+    ls.root = ls.folders[0]  # paths in messages are shown relative to it
     options = params.initialization_options if isinstance(params.initialization_options, dict) else {}
     if isinstance(options.get("debounceMs"), (int, float)):
         ls.debounce = max(0.0, options["debounceMs"] / 1000)
@@ -157,8 +160,9 @@ def initialize(ls: MplintServer, params: lsp.InitializeParams) -> None:
 async def initialized(ls: MplintServer, params: lsp.InitializedParams) -> None:
     if ls.lint_workspace:
         loop = asyncio.get_running_loop()
-        units = await loop.run_in_executor(ls.pool, workspace_units, ls.root)
-        ls.request(set(units))
+        for folder in ls.folders:
+            units = await loop.run_in_executor(ls.pool, workspace_units, folder)
+            ls.request(set(units))
 
 
 @server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
