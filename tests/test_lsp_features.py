@@ -69,3 +69,9 @@ def test_completion_of_prop_names_from_the_query_file() -> None:
     edited = features.with_placeholder(text, line, 15)
     labels = [item.label for item in features.manifest_items(bound(edited[0]), edited[1])]
     assert labels == ["model_package_description"]
+
+
+def test_no_disable_comment_inside_a_block_scalar() -> None:
+    text = "a: 1\nb: |\n  SELECT 1\n  FROM x\nc: 2\n"
+    assert features.block_scalar_lines(Path("m.yml"), text) == {3, 4}
+    assert features.block_scalar_lines(Path("q.iql"), text) == set()

@@ -376,3 +376,25 @@ def stack_manifest(path: Path, buffers: Buffers) -> Path | None:
 
 def as_markup(text: str | None) -> lsp.Hover | None:
     return lsp.Hover(lsp.MarkupContent(lsp.MarkupKind.Markdown, text)) if text else None
+
+
+def block_scalar_lines(path: Path | None, text: str) -> set[int]:
+    """1-based lines inside the YAML block scalars (`|`, `>`) of a document, where no comment can go."""
+    if path is None or path.suffix.lower() not in (".yml", ".yaml"):
+        return set()
+    try:
+        doc = load_yaml(source_from_text(path, path.name, text))
+    except LoadError:
+        return set()
+    lines: set[int] = set()
+    stack: list[Node] = [doc.root] if doc.root is not None else []
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Scalar) and node.style in ("|", ">"):
+            last = node.span.end_line if node.span.end_col > 1 else node.span.end_line - 1
+            lines.update(range(node.span.line + 1, last + 1))
+        elif isinstance(node, Mapping):
+            stack.extend(v for _, v in node.items)
+        elif isinstance(node, Sequence):
+            stack.extend(node.items)
+    return lines

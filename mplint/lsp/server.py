@@ -22,7 +22,7 @@ from mplint import __version__
 from mplint.findings import Finding
 from mplint.lsp import convert, features
 from mplint.lsp.linting import Run, lint_unit, path_of, units_of, workspace_units
-from mplint.source import Buffers, Mapping, Node, Scalar, Sequence
+from mplint.source import Buffers
 
 log = logging.getLogger(__name__)
 DEBOUNCE_SECONDS = 0.03
@@ -197,7 +197,7 @@ def code_action(ls: MplintServer, params: lsp.CodeActionParams) -> list[lsp.Code
     if wanted is None or any(kind.startswith(lsp.CodeActionKind.QuickFix) for kind in wanted):
         doc = ls.workspace.get_text_document(uri)
         lines = doc.source.split("\n")
-        blocks = block_scalar_lines(ls, uri)
+        blocks = features.block_scalar_lines(path_of(uri), doc.source)
         for finding, diag in found:
             if not _touches(diag.range, params.range):
                 continue
@@ -223,31 +223,6 @@ def _touches(a: lsp.Range, b: lsp.Range) -> bool:
         a.end.line,
         a.end.character,
     )
-
-
-def block_scalar_lines(ls: MplintServer, uri: str) -> set[int]:
-    """1-based lines inside YAML block scalars (`|`, `>`) of the document, where no comment can go."""
-    path = path_of(uri)
-    if path is None or path.suffix.lower() not in (".yml", ".yaml"):
-        return set()
-    from mplint.source import LoadError, load_yaml, source_from_text
-
-    try:
-        doc = load_yaml(source_from_text(path, path.name, ls.workspace.get_text_document(uri).source))
-    except LoadError:
-        return set()
-    lines: set[int] = set()
-    stack: list[Node] = [doc.root] if doc.root is not None else []
-    while stack:
-        node = stack.pop()
-        if isinstance(node, Scalar) and node.style in ("|", ">"):
-            last = node.span.end_line if node.span.end_col > 1 else node.span.end_line - 1
-            lines.update(range(node.span.line + 1, last + 1))
-        elif isinstance(node, Mapping):
-            stack.extend(v for _, v in node.items)
-        elif isinstance(node, Sequence):
-            stack.extend(node.items)
-    return lines
 
 
 @server.feature(lsp.TEXT_DOCUMENT_HOVER)
