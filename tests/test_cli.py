@@ -200,3 +200,13 @@ def test_oversized_file_is_a_limit_finding(tmp_path: Path, monkeypatch: pytest.M
     stack = _stack_copy(tmp_path)
     got = findings(lint(str(stack), "-f", "json"))
     assert [f["rule"] for f in got if f["path"].endswith("stackql_manifest.yml")] == ["MPL005"]
+
+
+def test_server_without_the_lsp_extra_says_how_to_install_it() -> None:
+    code = (
+        "import sys; sys.modules['lsprotocol'] = None; sys.argv = ['mplint', 'server']\n"
+        "from mplint.cli import main; main()"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=False)
+    assert done.returncode == 2
+    assert done.stderr.startswith("mplint: error: the language server needs the lsp extra: pip install 'mplint[lsp]'")
