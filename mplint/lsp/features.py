@@ -29,14 +29,14 @@ from mplint.stackql.templates import facts
 PLACEHOLDER = "mplint0placeholder"
 ANCHORS = ("exists", "create", "update", "createorupdate", "statecheck", "exports", "delete", "command")
 ANCHOR_LINE = re.compile(r"^/\*\+\s*([\w:]*)$")
-Path_ = tuple[str | int, ...]
+KeyPath = tuple[str | int, ...]
 
 
 @dataclass(slots=True)
 class Place:
     """A place in a YAML tree: the key path to it, and the key node when the place is a key."""
 
-    path: Path_
+    path: KeyPath
     node: Node
     key: Scalar | None = None
 
@@ -101,7 +101,7 @@ def bind(manifest: Path, root: Path, buffers: Buffers) -> Bound | None:
     return Bound(Context(project), project.stacks[0])
 
 
-def subschema(schema: dict | None, path: Path_) -> dict | None:
+def subschema(schema: dict | None, path: KeyPath) -> dict | None:
     """The schema of the value at ``path`` below the resource's properties."""
     node = {"type": "object", "properties": (schema or {}).get("properties", {})}
     for part in path:
@@ -115,7 +115,7 @@ def subschema(schema: dict | None, path: Path_) -> dict | None:
     return node
 
 
-def property_path(bound: Bound, path: Path_) -> tuple[Binding, PropertyValue, Path_] | None:
+def property_path(bound: Bound, path: KeyPath) -> tuple[Binding, PropertyValue, KeyPath] | None:
     """For a place under `resources[i].props[j]`, the binding, the property value and the path below it."""
     if len(path) < 4 or path[0] != "resources" or path[2] != "props" or not isinstance(path[1], int):
         return None
@@ -330,7 +330,7 @@ def _doc(name: str, schema: dict) -> lsp.MarkupContent:
     return lsp.MarkupContent(lsp.MarkupKind.Markdown, describe(name, schema))
 
 
-def _parent_mapping(root: Node | None, path: Path_) -> Mapping | None:
+def _parent_mapping(root: Node | None, path: KeyPath) -> Mapping | None:
     node = root
     for part in path[:-1]:
         if isinstance(node, Mapping) and isinstance(part, str):
@@ -342,7 +342,7 @@ def _parent_mapping(root: Node | None, path: Path_) -> Mapping | None:
     return node if isinstance(node, Mapping) else None
 
 
-def _prop_names(bound: Bound, path: Path_) -> list[lsp.CompletionItem]:
+def _prop_names(bound: Bound, path: KeyPath) -> list[lsp.CompletionItem]:
     """For `- name: |` in props: names the query file reads that nothing defines, else the type's properties."""
     manifest = bound.stack.manifest
     index = path[1]
