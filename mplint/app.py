@@ -67,6 +67,7 @@ class Outcome:
     parts: list[Part]
     result: Result  # every part's findings, merged and ordered
     failed: bool
+    fail_level: str = "warning"  # the command line's, else the first part's configuration's (for reports)
 
     @property
     def sources(self) -> dict[str, SourceFile]:
@@ -85,7 +86,8 @@ class Outcome:
 
         sources = self.sources
         base = self.parts[0].project.base if self.parts else None
-        return get_reporter(fmt)(self.result, sources, {**options, "files": len(sources), "base": base})
+        options = {"fail_level": self.fail_level, **options, "files": len(sources), "base": base}
+        return get_reporter(fmt)(self.result, sources, options)
 
 
 def lint_paths(options: LintOptions, buffers: Buffers | None = None) -> Outcome:
@@ -100,7 +102,8 @@ def lint_paths(options: LintOptions, buffers: Buffers | None = None) -> Outcome:
     ]
     if not parts:  # only missing paths: their MPL001 findings under the default configuration
         parts = [_lint_part(options, _configure(options, Config()), [], base, problems)]
-    outcome = Outcome(parts, _merge([p.result for p in parts]), any(p.failed for p in parts))
+    level = options.fail_level or (parts[0].config.fail_level or Level.WARNING).value
+    outcome = Outcome(parts, _merge([p.result for p in parts]), any(p.failed for p in parts), level)
     if not outcome.stacks and not outcome.policies and not _reported(outcome):
         raise UsageError(_nothing_to_lint(options.paths))
     return outcome

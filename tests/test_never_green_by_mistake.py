@@ -88,10 +88,12 @@ def test_an_inline_disable_with_a_reason_suppresses_and_keeps_the_reason(tmp_pat
     line = next(i for i, text in enumerate(lines) if "LastModifiedTime" in text)
     lines[line] += "  # mplint: disable=MPL207 kept for the import"
     manifest.write_text("\n".join(lines) + "\n")
-    result = run("lint", str(stack), "--select", "MPL207", "-f", "sarif")
+    result = run("lint", str(stack), "--select", "MPL207", "-f", "sarif", "--sarif-suppressed", "include")
     results = json.loads(result.stdout)["runs"][0]["results"]
     at = [r for r in results if r["locations"][0]["physicalLocation"]["region"]["startLine"] == line + 1]
     assert at and all(r.get("suppressions") for r in at)
+    uploaded = json.loads(run("lint", str(stack), "--select", "MPL207", "-f", "sarif").stdout)["runs"][0]["results"]
+    assert uploaded == [r for r in results if "suppressions" not in r]  # by default, for upload: left out
     assert at[0]["suppressions"][0]["justification"] == "inline comment: kept for the import"
 
 

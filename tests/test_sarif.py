@@ -39,8 +39,14 @@ def lint_stack(stack: Path, base: Path = ROOT) -> Outcome:
 
 
 @cache
+def fixture_outcome(stack: Path) -> Outcome:
+    """A fixture's lint, once per test session (reporters never change an outcome)."""
+    return lint_stack(stack)
+
+
+@cache
 def fixture_sarif(stack: Path, category: str | None = None) -> dict:
-    return json.loads(lint_stack(stack).render("sarif", {"category": category}))
+    return json.loads(fixture_outcome(stack).render("sarif", {"category": category}))
 
 
 def schema_errors(log: dict) -> list[str]:
@@ -59,8 +65,18 @@ def test_fixture_json_and_github_formats_render(stack: Path) -> None:
     doc = json.loads(outcome.render("json", {}))
     assert len(doc["findings"]) == len(outcome.result.findings)
     lines = outcome.render("github", {}).splitlines()
-    assert len(lines) == len(outcome.result.findings) + len(outcome.result.notifications) + 1
     assert all(line.startswith(("::error ", "::warning ", "::notice ")) for line in lines[:-1])
+    annotations = len(outcome.result.findings) + len(outcome.result.notifications)
+    assert len(lines) - 1 == annotations or (len(lines) - 1 < annotations and "more::" in lines[-2])
+
+
+@pytest.mark.parametrize("stack", STACKS, ids=IDS)
+def test_json_fingerprints_are_unique_and_the_sarif_ones(stack: Path) -> None:
+    outcome = fixture_outcome(stack)
+    prints = [f["fingerprint"] for f in json.loads(outcome.render("json", {}))["findings"]]
+    assert len(set(prints)) == len(prints)
+    (run,) = fixture_sarif(stack)["runs"]
+    assert prints == [r["partialFingerprints"][FINGERPRINT_KEY] for r in run["results"]]
 
 
 def _check_rule(rule: dict) -> None:
@@ -124,7 +140,18 @@ def test_clean_run_writes_an_empty_results_list() -> None:
 
 def test_category_writes_automation_details_only_when_asked() -> None:
     (run,) = fixture_sarif(FIXTURES / "seed", "mplint/seed")["runs"]
-    assert run["automationDetails"] == {"id": "mplint/seed"}
+    assert run["automationDetails"] == {"id": "mplint/seed/"}  # as upload-sarif writes its category input
+    (run,) = fixture_sarif(FIXTURES / "seed", "mplint/seed/")["runs"]
+    assert run["automationDetails"] == {"id": "mplint/seed/"}
+
+
+def test_driver_has_a_full_name_and_every_rule_a_problem_severity() -> None:
+    (run,) = fixture_sarif(FIXTURES / "seed")["runs"]
+    driver = run["tool"]["driver"]
+    assert driver["fullName"].startswith(f"mplint {driver['version']}")
+    severities = {r["id"]: r["properties"]["problem.severity"] for r in driver["rules"]}
+    expected = {"error": "error", "warning": "warning", "note": "recommendation"}
+    assert severities == {r["id"]: expected[r["defaultConfiguration"]["level"]] for r in driver["rules"]}
 
 
 def test_sarif_is_deterministic() -> None:
@@ -261,9 +288,18 @@ def test_messages_are_sentences_and_related_locations_have_ids() -> None:
     assert schema_errors(log) == []
 
 
-def test_literal_brackets_are_escaped_when_the_message_has_links() -> None:
+def test_message_text_has_no_markdown_escapes() -> None:
     span = Span("m.yml", 2, 1, 2, 5)
     linked = Finding("MPL003", "`a[0]` twice", span, Level.WARNING, (Related(span, "first [here]"),))
     plain = Finding("MPL003", "`a[0]` twice", span, Level.WARNING)
-    assert linked_message(linked) == "`a\\[0\\]` twice (see [first \\[here\\]](1))."
+    assert linked_message(linked) == "`a[0]` twice (see [first (here)](1))."
     assert linked_message(plain) == "`a[0]` twice."
+    looks_linked = Finding("MPL003", "`[a](b)` twice", span, Level.WARNING, (Related(span, "first here"),))
+    assert linked_message(looks_linked) == "`[a](b)` twice."  # no link that a reader could not tell from it
+
+
+@pytest.mark.parametrize("stack", STACKS, ids=IDS)
+def test_fixture_sarif_messages_have_no_backslash_escapes(stack: Path) -> None:
+    (run,) = fixture_sarif(stack)["runs"]
+    for result in run["results"]:
+        assert "\\[" not in result["message"]["text"] and "\\]" not in result["message"]["text"]

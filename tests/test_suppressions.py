@@ -185,11 +185,24 @@ def test_text_shows_suppressed_findings_only_when_asked(project: Path) -> None:
     assert line.startswith(f"{MANIFEST}:18:15: MPL207 suppressed (accepted until the migration) `CreationTime`")
 
 
-def test_sarif_reports_suppressed_findings_as_external_suppressions(project: Path) -> None:
+def _suppress_two(project: Path) -> None:
     suppress(project, f"- {{rule: MPL207, path: '**', reason: accepted until the migration, expires: {FUTURE}}}\n")
     query = project / QUERY
     query.write_text(query.read_text().replace("'yes', -- expect: MPL202", "'yes', -- mplint: disable=MPL202"))
-    log = json.loads(lint(project).render("sarif", {}))
+
+
+def test_sarif_for_upload_leaves_suppressed_findings_out_by_default(project: Path) -> None:
+    _suppress_two(project)
+    outcome = lint(project)
+    log = json.loads(outcome.render("sarif", {}))
+    assert schema_errors(log) == []
+    assert [r["ruleId"] for r in log["runs"][0]["results"]] == ["MPL208"]
+    assert json.loads(outcome.render("sarif", {"sarif_suppressed": "omit"})) == log
+
+
+def test_sarif_reports_suppressed_findings_as_external_suppressions(project: Path) -> None:
+    _suppress_two(project)
+    log = json.loads(lint(project).render("sarif", {"sarif_suppressed": "include"}))
     assert schema_errors(log) == []
     results = {r["ruleId"]: r for r in log["runs"][0]["results"]}
     assert results["MPL207"]["suppressions"] == [{"kind": "external", "justification": "accepted until the migration"}]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import importlib
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -12,7 +13,8 @@ from mplint.findings import Finding
 from mplint.source import SourceFile
 
 FINGERPRINT_KEY = "mplint/v1"
-FORMATS = ("text", "json", "sarif", "github")
+FORMATS = ("text", "json", "sarif", "github", "gitlab", "junit", "rdjson")  # what `--format` offers
+REPORTERS = (*FORMATS, "summary")  # `summary`: the GitHub job summary, written beside any format
 
 # Positions quoted inside a message ("first at line 12", "a.yml:3:5") must not move the fingerprint.
 _POSITION_RE = re.compile(r"\b(lines?|columns?|col)\s+\d+|:\d+(?::\d+)?\b", re.IGNORECASE)
@@ -45,14 +47,7 @@ Reporter = Callable[[Result, dict[str, SourceFile], dict], str]
 
 
 def get_reporter(name: str) -> Reporter:
-    if name == "text":
-        from mplint.report.text import render
-    elif name == "json":
-        from mplint.report.json import render
-    elif name == "sarif":
-        from mplint.report.sarif import render
-    elif name == "github":
-        from mplint.report.github import render
-    else:
+    """The module `mplint.report.<name>`'s render, imported only when asked for."""
+    if name not in REPORTERS:
         raise ValueError(f"unknown format {name!r}")
-    return render
+    return importlib.import_module(f"mplint.report.{name}").render

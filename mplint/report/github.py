@@ -13,6 +13,8 @@ from mplint.registry import Rule
 from mplint.source import SourceFile
 
 COMMANDS = {Level.ERROR: "error", Level.WARNING: "warning", Level.NOTE: "notice"}
+# GitHub shows at most 10 annotations of each level per step (and 50 per job); the rest are dropped silently
+PER_LEVEL = 10
 
 
 def escape_data(text: str) -> str:
@@ -51,10 +53,34 @@ def summary(result: Result, files: int) -> str:
     return f"mplint: {', '.join(parts) or 'no findings'} in {files} file{'s' if files != 1 else ''}."
 
 
+def capped(annotations: list[tuple[Level, str]], limit: int = PER_LEVEL) -> list[str]:
+    """At most ``limit`` annotations of a level: when there are more, the first ``limit - 1`` and one that says how
+    many more there are and where to see them, so that the last one GitHub shows is not silently the last."""
+    counts = Counter(level for level, _ in annotations)
+    shown: Counter[Level] = Counter()
+    out: list[str] = []
+    for level, line in annotations:
+        if counts[level] <= limit or shown[level] < limit - 1:
+            out.append(line)
+            shown[level] += 1
+    for level in Level:
+        hidden = counts[level] - shown[level]
+        if hidden:
+            word = {Level.ERROR: "error", Level.WARNING: "warning", Level.NOTE: "note"}[level]
+            message = (
+                f"{hidden} more {word}{'s' if hidden != 1 else ''} than GitHub shows as annotations ({limit} per "
+                "level and step): the job summary lists the most serious, the SARIF report and mplint's text "
+                "output every finding."
+            )
+            out.append(command(COMMANDS[level], {"title": f"mplint: {hidden} more"}, message))
+    return out
+
+
 def render(result: Result, sources: dict[str, SourceFile], options: dict) -> str:
-    out = [annotation(f, result.rules.get(f.rule_id)) for f in result.findings]
+    annotations = [(f.level or Level.WARNING, annotation(f, result.rules.get(f.rule_id))) for f in result.findings]
     for note in result.notifications:
         props = {"file": note.span.path, "line": note.span.line} if note.span else {}
-        out.append(command(COMMANDS[note.level], {**props, "title": "mplint"}, note.message))
+        annotations.append((note.level, command(COMMANDS[note.level], {**props, "title": "mplint"}, note.message)))
+    out = capped(annotations)
     out.append(summary(result, options.get("files", 0)))
     return "\n".join(out) + "\n"

@@ -7,7 +7,7 @@ import json
 from mplint import __version__
 from mplint.engine import Result
 from mplint.findings import Finding, Span
-from mplint.report import fingerprint
+from mplint.report import fingerprints
 from mplint.source import SourceFile
 
 
@@ -15,7 +15,7 @@ def _span(span: Span) -> dict:
     return {"path": span.path, "line": span.line, "col": span.col, "end_line": span.end_line, "end_col": span.end_col}
 
 
-def _finding(finding: Finding, sources: dict[str, SourceFile]) -> dict:
+def _finding(finding: Finding, print_: str) -> dict:
     level = finding.level.value if finding.level else None
     return {
         "rule": finding.rule_id,
@@ -23,15 +23,20 @@ def _finding(finding: Finding, sources: dict[str, SourceFile]) -> dict:
         "message": finding.message,
         **_span(finding.span),
         "related": [{"message": r.message, **_span(r.span)} for r in finding.related],
-        "fingerprint": fingerprint(finding, sources),
+        "fingerprint": print_,
     }
 
 
 def render(result: Result, sources: dict[str, SourceFile], options: dict) -> str:
+    # one pass over findings and suppressed ones, as SARIF does, so that each fingerprint is unique and the same in both
+    prints = fingerprints([*result.findings, *(f for f, _ in result.suppressed)], sources)
+    found, hidden = prints[: len(result.findings)], prints[len(result.findings) :]
     doc = {
         "tool": {"name": "mplint", "version": __version__},
-        "findings": [_finding(f, sources) for f in result.findings],
-        "suppressed": [{**_finding(f, sources), "reason": reason} for f, reason in result.suppressed],
+        "findings": [_finding(f, p) for f, p in zip(result.findings, found, strict=True)],
+        "suppressed": [
+            {**_finding(f, p), "reason": reason} for (f, reason), p in zip(result.suppressed, hidden, strict=True)
+        ],
         "notifications": [
             {"level": n.level.value, "message": n.message, **(_span(n.span) if n.span else {})}
             for n in result.notifications

@@ -8,6 +8,7 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 from urllib.parse import quote
 
 from mplint import HOMEPAGE, __version__
+from mplint.ci_env import azure_automation_details
 from mplint.engine import Result
 from mplint.findings import Finding, Fix, Level, Notification, Span
 from mplint.registry import Rule, builtin_rules_dir
@@ -24,6 +25,9 @@ PRECISIONS = ("very-high", "high", "medium", "low")
 SECURITY_RANGES = ("MPL3", "MPL4")  # permissions and policy hygiene
 # GitHub maps security-severity to critical > 9.0, high ≥ 7.0, medium ≥ 4.0, low; used when a rule gives none.
 DEFAULT_SECURITY_SEVERITY = {Level.ERROR: "7.5", Level.WARNING: "5.0", Level.NOTE: "2.0"}
+# CodeQL's `problem.severity`, which converters (GitLab, SonarQube, sarif-tools) read for a rule's severity
+PROBLEM_SEVERITY = {Level.ERROR: "error", Level.WARNING: "warning", Level.NOTE: "recommendation"}
+FULL_NAME = "mplint {version}: policy and permissions linter for stackql-deploy stacks"
 _WINDOWS_ABS = re.compile(r"^[A-Za-z]:[/\\]")
 
 
@@ -63,19 +67,21 @@ def sentence(text: str) -> str:
 
 
 def linked_message(finding: Finding) -> str:
-    """The message, with an embedded link `[text](id)` to each related location: GitHub shows
-    related locations only through such links. Literal brackets are escaped, as SARIF asks."""
-    if not finding.related:
-        return sentence(finding.message)
-    text = _escape_brackets(sentence(finding.message)).removesuffix(".")
-    links = "; ".join(
-        f"[{_escape_brackets(' '.join(rel.message.split()))}]({i})" for i, rel in enumerate(finding.related, 1)
-    )
-    return f"{text} (see {links})."
+    """The message, with an embedded link `[text](id)` to each related location: GitHub shows related locations
+    only through such links. The text carries no markdown escapes (converters print them literally): brackets in a
+    link's label become parentheses, and a message that itself looks like a link `[..](..)` gets no links."""
+    text = sentence(finding.message)
+    if not finding.related or _LINK_LIKE.search(text):
+        return text
+    links = "; ".join(f"[{_label(rel.message)}]({i})" for i, rel in enumerate(finding.related, 1))
+    return f"{text.removesuffix('.')} (see {links})."
 
 
-def _escape_brackets(text: str) -> str:
-    return text.replace("[", "\\[").replace("]", "\\]")
+_LINK_LIKE = re.compile(r"\[[^\]]*\]\(")
+
+
+def _label(text: str) -> str:
+    return " ".join(text.split()).replace("[", "(").replace("]", ")")
 
 
 def full_description(rule: Rule) -> str:
@@ -88,7 +94,11 @@ def full_description(rule: Rule) -> str:
 
 def _rule(rule: Rule) -> dict:
     precision = rule.precision if rule.precision in PRECISIONS else "high"
-    properties: dict = {"tags": rule_tags(rule), "precision": precision}
+    properties: dict = {
+        "tags": rule_tags(rule),
+        "precision": precision,
+        "problem.severity": PROBLEM_SEVERITY[rule.level],
+    }
     if is_security_rule(rule):
         properties["security-severity"] = security_severity(rule)
     help_uri = rule_help_uri(rule)
@@ -165,17 +175,27 @@ def base_ids(base: Path | None) -> dict:
     return {SRCROOT: entry}
 
 
-def _results(result: Result, sources: dict[str, SourceFile], index: dict[str, int]) -> list[dict]:
+def _results(result: Result, sources: dict[str, SourceFile], index: dict[str, int], suppressed: bool) -> list[dict]:
+    """Every finding; suppressed ones too (with `suppressions`) only when asked: GitHub code scanning does not
+    document `suppressions`, and uploaded suppressed results may open alerts."""
     found = [(f, None) for f in result.findings] + list(result.suppressed)
-    prints = fingerprints((f for f, _ in found), sources)
+    prints = fingerprints((f for f, _ in found), sources)  # over all, so that a fingerprint never depends on the option
     out: list[dict] = []
     for (finding, reason), print_ in zip(found, prints, strict=True):
+        if reason is not None and not suppressed:
+            continue
         entry = _result(finding, index, print_)
         if reason is not None:
             kind = "inSource" if reason == "inline comment" else "external"
             entry["suppressions"] = [{"kind": kind, "justification": reason}]
         out.append(entry)
     return out
+
+
+def automation_id(category: str) -> str:
+    """`automationDetails.id` for a category, ending in `/` as upload-sarif writes it: GitHub takes everything up to
+    the last `/` as the category, so `mplint/stacks` alone would be category `mplint/` with run `stacks`."""
+    return category if category.endswith("/") else category + "/"
 
 
 def _notification(note: Notification) -> dict:
@@ -186,9 +206,12 @@ def _notification(note: Notification) -> dict:
 
 
 def render(result: Result, sources: dict[str, SourceFile], options: dict) -> str:
+    """Options: `category` (automationDetails.id), `sarif_suppressed` ("omit", the default, or "include"),
+    `azure_pipeline` (mplint.ci_env.azure_pipeline: automationDetails for Azure DevOps)."""
     rules = list(result.rules.values())
     index = {rule.id: i for i, rule in enumerate(rules)}
-    results = _results(result, sources, index)
+    suppressed = options.get("sarif_suppressed", "omit") == "include"
+    results = _results(result, sources, index, suppressed)
     notifications = [_notification(n) for n in result.notifications]
     if len(results) > MAX_RESULTS:
         cut = Notification(f"only the first {MAX_RESULTS} of {len(results)} results are written")
@@ -198,6 +221,7 @@ def render(result: Result, sources: dict[str, SourceFile], options: dict) -> str
         "tool": {
             "driver": {
                 "name": "mplint",
+                "fullName": FULL_NAME.format(version=__version__),
                 "version": __version__,
                 "semanticVersion": __version__,
                 "informationUri": HOMEPAGE,
@@ -210,7 +234,9 @@ def render(result: Result, sources: dict[str, SourceFile], options: dict) -> str
     }
     if notifications:
         run["invocations"] = [{"executionSuccessful": True, "toolExecutionNotifications": notifications}]
-    if options.get("category"):
-        run["automationDetails"] = {"id": options["category"]}
+    if options.get("azure_pipeline"):  # Azure DevOps files the analysis under its build, whatever the category
+        run["automationDetails"] = azure_automation_details(options["azure_pipeline"])
+    elif options.get("category"):
+        run["automationDetails"] = {"id": automation_id(options["category"])}
     log = {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
     return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
