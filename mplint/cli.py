@@ -31,6 +31,14 @@ class Format(str, Enum):
     json = "json"
     sarif = "sarif"
     github = "github"
+    gitlab = "gitlab"
+    junit = "junit"
+    rdjson = "rdjson"
+
+
+class SarifSuppressed(str, Enum):
+    omit = "omit"
+    include = "include"
 
 
 class TableFormat(str, Enum):
@@ -70,6 +78,24 @@ ACCOUNT = typer.Option("--account", help="AWS account id, to derive the ARNs the
 COLOUR = typer.Option("--color/--no-color", help="Colour text output [default: on a terminal].")
 SHOW_SUPPRESSED = typer.Option("--show-suppressed", help="List suppressed findings in text output.")
 CATEGORY = typer.Option("--category", help="SARIF automationDetails.id (only when asked).")
+FORMAT_HELP = (
+    "Output format: text; json; sarif (code scanning, editors); github (workflow annotations, at most 10 per "
+    "level); gitlab (Code Quality); junit (CI test tabs); rdjson (reviewdog)."
+)
+SARIF_SUPPRESSED = typer.Option(
+    "--sarif-suppressed",
+    help="Suppressed findings in SARIF: omit (for uploads to code scanning) or include, marked as suppressed "
+    "(for editors and archives).",
+)
+SUMMARY = typer.Option(
+    "--summary",
+    help="Append a markdown job summary to FILE [default: $GITHUB_STEP_SUMMARY when set, as in GitHub Actions].",
+)
+CHANGED = typer.Option(
+    "--changed",
+    help="The paths are changed files (as pre-commit passes them): lint the stacks they belong to and the stacks "
+    "whose identity policies (config `policies`, `identities`) changed; leave other files out.",
+)
 RULES_DIR = typer.Option("--rules-dir", help="A folder of user rules (MPL900-MPL999); repeatable.")
 FIX = typer.Option("--fix", help="Apply the safe fixes to the files, then report what remains.")
 UNSAFE_FIXES = typer.Option("--unsafe-fixes", help="With --fix or --diff, also the fixes that may change behaviour.")
@@ -110,13 +136,24 @@ def main_callback(
 
 def _fail(message: str) -> typer.Exit:
     typer.echo(f"mplint: error: {message}", err=True)
+    _annotate_error(message)
     return typer.Exit(2)
+
+
+def _annotate_error(message: str) -> None:
+    """In GitHub Actions, an exit-2 error is also an annotation, so that it shows on the run's page."""
+    from mplint.ci_env import in_github_actions
+
+    if in_github_actions(os.environ):
+        from mplint.report.github import command
+
+        sys.stdout.write(command("error", {"title": "mplint"}, message) + "\n")
 
 
 @app.command()
 def lint(
     paths: Annotated[Optional[list[Path]], PATHS] = None,  # noqa: UP045 - typer reads the annotation
-    output_format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.text,
+    output_format: Annotated[Format, typer.Option("--format", "-f", help=FORMAT_HELP)] = Format.text,
     output: Annotated[Optional[Path], OUTPUT] = None,  # noqa: UP045
     fail_level: Annotated[Optional[FailLevel], FAIL_LEVEL] = None,  # noqa: UP045
     select: Annotated[list[str], SELECT] = [],  # noqa: B006
@@ -136,11 +173,15 @@ def lint(
     fix: Annotated[bool, FIX] = False,
     unsafe_fixes: Annotated[bool, UNSAFE_FIXES] = False,
     diff: Annotated[bool, DIFF] = False,
+    sarif_suppressed: Annotated[SarifSuppressed, SARIF_SUPPRESSED] = SarifSuppressed.omit,
+    summary: Annotated[Optional[Path], SUMMARY] = None,  # noqa: UP045
+    changed: Annotated[bool, CHANGED] = False,
 ) -> None:
     """Lint stacks. Exit 0: nothing at or above --fail-level; 1: findings at or above it; 2: usage or tool error.
     With --fix, the findings that remain after fixing decide; with --diff, exit 1 when there is a fix to apply."""
     import gc
 
+    from mplint import ci_env
     from mplint.app import LintOptions, UsageError, lint_paths
     from mplint.config import ConfigError
     from mplint.registry import RuleFileError
@@ -162,6 +203,9 @@ def lint(
         rules_dirs=rules_dir,
     )
     try:
+        if changed and not _changed_paths(options):
+            typer.echo("mplint: no stack, query file or policy among the changed files")
+            raise typer.Exit(0)
         if fix or diff:
             from mplint.fix import fix_paths, write_changes
 
@@ -182,8 +226,11 @@ def lint(
                 "colour": colour if colour is not None else (output is None and sys.stdout.isatty()),
                 "show_suppressed": show_suppressed,
                 "category": category,
+                "sarif_suppressed": sarif_suppressed.value,
+                "azure_pipeline": ci_env.azure_pipeline(os.environ),
             },
         )
+        _append_summary(outcome, summary, options.commands)
     except (ConfigError, RuleFileError, UsageError) as exc:
         raise _fail(str(exc)) from None
     except typer.Exit:
@@ -198,6 +245,29 @@ def _fixed_summary(fixes: int, files: int) -> str:
     if not fixes:
         return "mplint: nothing to fix"
     return f"mplint: {fixes} {'fix' if fixes == 1 else 'fixes'} applied in {files} {'file' if files == 1 else 'files'}"
+
+
+def _changed_paths(options) -> list[Path]:
+    """Replace the paths of the options by what to lint for them as changed files; returns them."""
+    from mplint.precommit import changed_paths
+
+    options.paths = changed_paths(options.paths, Path.cwd(), options.config, tuple(options.policies))
+    return options.paths
+
+
+def _append_summary(outcome, path: Path | None, commands: list[str]) -> None:
+    """The GitHub job summary, to --summary or $GITHUB_STEP_SUMMARY, with links to the lines at the commit."""
+    from mplint import ci_env
+
+    path = path or (Path(os.environ["GITHUB_STEP_SUMMARY"]) if os.environ.get("GITHUB_STEP_SUMMARY") else None)
+    if path is None:
+        return
+    text = outcome.render("summary", {"links": ci_env.github_links(os.environ), "commands": commands})
+    try:
+        with path.open("a", encoding="utf-8") as handle:
+            handle.write(text)
+    except OSError as exc:
+        raise _fail(f"cannot write the job summary {path}: {exc.strerror or exc}") from None
 
 
 def _write(report: str, output: Path | None) -> None:
@@ -303,8 +373,7 @@ def main() -> None:
     """Run the command line, then exit without tearing the heap down object by object: for a large run
     that takes a fifth of the run's time, and nothing is left to clean up (reports are written and closed)."""
     try:
-        app()
-        code = 0
+        code = _run()
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 2
         if isinstance(exc.code, str):
@@ -313,6 +382,23 @@ def main() -> None:
         with contextlib.suppress(OSError, ValueError):  # closed by the other end (a language client that exited)
             stream.flush()
     os._exit(code)
+
+
+def _run() -> int:
+    """The app, with usage errors (bad options, exit 2) shown as the command line shows them, and annotated."""
+    try:
+        code = app(standalone_mode=False)
+    except typer.Abort:
+        sys.stderr.write("Aborted!\n")
+        return 1
+    except typer.TyperException as exc:  # the command line's usage errors
+        show = getattr(exc, "show", None)
+        if show is None:
+            raise
+        show()
+        _annotate_error(exc.format_message())
+        return int(getattr(exc, "exit_code", 2))
+    return code if isinstance(code, int) else 0
 
 
 @app.command()
