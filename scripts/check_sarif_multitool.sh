@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Validate mplint's SARIF for every fixture stack with Microsoft's SARIF Multitool (npm
-# @microsoft/sarif-multitool, rule kinds "Sarif;Gh"): exit 1 on any error or warning, 2 when mplint or the
-# Multitool fails, 3 when the Multitool cannot be installed (no npm registry).
+# @microsoft/sarif-multitool), with the GitHub rule kinds ("Sarif;Gh") and the Azure DevOps ones ("Sarif;Ado"):
+# exit 1 on any error or warning, 2 when mplint or the Multitool fails, 3 when the Multitool cannot be installed
+# (no npm registry).
 #
 #   scripts/check_sarif_multitool.sh [MULTITOOL_VERSION]
 #
@@ -25,9 +26,10 @@ if [ ! -f "$tool" ]; then
 fi
 chmod u+x "$tool"  # its postinstall script does this, and npm may not run install scripts
 
-mkdir -p "$work/sarif"
-# every fixture stack with the options of its fixture.yaml (policies, engine, ...), as the test suite lints it
-"$python" - "$work/sarif" <<'PY' || { echo "mplint failed on the fixtures" >&2; exit 2; }
+mkdir -p "$work/gh" "$work/ado"
+# every fixture stack with the options of its fixture.yaml (policies, engine, ...), as the test suite lints it:
+# as uploaded to GitHub (no automationDetails unless asked), and as written in an Azure pipeline
+"$python" - "$work" <<'PY' || { echo "mplint failed on the fixtures" >&2; exit 2; }
 import sys
 from pathlib import Path
 
@@ -36,24 +38,37 @@ from tests.conftest import FIXTURES, ROOT, fixture_stacks  # noqa: E402
 from tests.test_fixtures import lint_fixture  # noqa: E402
 
 out = Path(sys.argv[1])
+pipeline = {  # what mplint.ci_env.azure_pipeline reads from an Azure Pipelines job's variables
+    "organization": "contoso", "project": "11111111-1111-1111-1111-111111111111", "definition_id": "42",
+    "definition_name": "infra", "build_id": "1001", "phase_id": "22222222-2222-2222-2222-222222222222",
+    "phase_name": "lint", "branch": "refs/heads/main",
+}
 for stack in fixture_stacks():
     name = stack.relative_to(ROOT).as_posix().replace("/", "_")
-    (out / f"{name}.sarif").write_text(lint_fixture(stack).render("sarif", {}), encoding="utf-8")
+    outcome = lint_fixture(stack)
+    (out / "gh" / f"{name}.sarif").write_text(outcome.render("sarif", {}), encoding="utf-8")
+    ado = outcome.render("sarif", {"category": f"mplint/{name}", "azure_pipeline": pipeline})
+    (out / "ado" / f"{name}.sarif").write_text(ado, encoding="utf-8")
 clean = lint_fixture(FIXTURES / "valid" / "model-package-stack")
-(out / "category.sarif").write_text(clean.render("sarif", {"category": "mplint/fixtures"}), encoding="utf-8")
+(out / "gh" / "category.sarif").write_text(clean.render("sarif", {"category": "mplint/fixtures"}), encoding="utf-8")
+included = clean.render("sarif", {"sarif_suppressed": "include"})
+(out / "gh" / "suppressed-included.sarif").write_text(included, encoding="utf-8")
 PY
-count="$(find "$work/sarif" -name '*.sarif' | wc -l)"
 
-# one Multitool run over all the files: it takes seconds to start
-DOTNET_SYSTEM_GLOBALIZATION_INVARIANT=1 "$tool" validate "$work"/sarif/*.sarif --output "$work/out.sarif" \
-  --log ForceOverwrite --rule-kind "Sarif;Gh" --level "Error;Warning" >"$work/multitool.txt" 2>&1 || true
-if [ ! -s "$work/out.sarif" ]; then
-  cat "$work/multitool.txt" >&2
-  echo "the Multitool wrote no output log" >&2
-  exit 2
-fi
-
-"$python" - "$work/out.sarif" "$count" <<'PY'
+status=0
+for kinds in "Sarif;Gh:gh" "Sarif;Ado:ado"; do
+  kind="${kinds%%:*}"
+  dir="$work/${kinds##*:}"
+  count="$(find "$dir" -name '*.sarif' | wc -l | tr -d ' ')"
+  # one Multitool run over all the files of a kind: it takes seconds to start
+  DOTNET_SYSTEM_GLOBALIZATION_INVARIANT=1 "$tool" validate "$dir"/*.sarif --output "$dir.out" \
+    --log ForceOverwrite --rule-kind "$kind" --level "Error;Warning" >"$dir.txt" 2>&1 || true
+  if [ ! -s "$dir.out" ]; then
+    cat "$dir.txt" >&2
+    echo "the Multitool wrote no output log for $kind" >&2
+    exit 2
+  fi
+  "$python" - "$dir.out" "$count" "$kind" <<'PY' || status=1
 import json
 import sys
 
@@ -72,6 +87,8 @@ for run in log["runs"]:
 for problem in problems:
     print(problem)
 if not problems:
-    print(f"SARIF Multitool (Sarif;Gh, Error;Warning): {sys.argv[2]} files, no errors or warnings")
+    print(f"SARIF Multitool ({sys.argv[3]}, Error;Warning): {sys.argv[2]} files, no errors or warnings")
 sys.exit(1 if problems else 0)
 PY
+done
+exit "$status"
