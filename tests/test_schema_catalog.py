@@ -44,8 +44,9 @@ UNBUNDLED_MAPPED_TYPES = {
 }
 # Types whose schema fails Draft 7 check_schema (with `format: regex` judged by compile_pattern). None.
 EXPECTED_CHECK_SCHEMA_FAILURES: dict[str, list[str]] = {}
-# What validating {} may report: missing required properties, and top-level *Of over required sets.
-EMPTY_OBJECT_ERRORS = {"required", "oneOf", "anyOf", "allOf"}
+# What validating {} may report: missing required properties (also "exactly/at least one of"), and
+# top-level *Of over required sets.
+EMPTY_OBJECT_ERRORS = {"required", "requiredXor", "requiredOr", "oneOf", "anyOf", "allOf"}
 
 
 # -- the production validator (ECMA-262 patterns) ------------------------------------------------------

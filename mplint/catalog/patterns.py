@@ -119,6 +119,8 @@ WORD_BOUNDARY = f"(?:(?<={_WORD_CLASS})(?!{_WORD_CLASS})|(?<!{_WORD_CLASS})(?={_
 NOT_WORD_BOUNDARY = f"(?:(?<={_WORD_CLASS})(?={_WORD_CLASS})|(?<!{_WORD_CLASS})(?!{_WORD_CLASS}))"
 _LT = _render(LINE_TERMINATORS)
 DOT = f"[^{_LT}]"
+# Java's `$` and `\Z`: the end, or before a final \r\n, \n, \r, U+0085, U+2028 or U+2029.
+JAVA_END = "(?=(?:\\r\\n|(?<!\\r)\\n|[\\r\\x85\\u2028\\u2029])?\\Z)"
 
 
 class _Set(str):
@@ -142,8 +144,9 @@ class _Frame:
 
 
 class _Translator:
-    def __init__(self, source: str) -> None:
+    def __init__(self, source: str, java_end: bool = False) -> None:
         self.p = source
+        self.java_end = java_end
         self.i = 0
         self.out: list[str] = []
         self.notes: list[str] = []
@@ -205,9 +208,13 @@ class _Translator:
         elif ch == "^":
             self.emit_atom(f"(?:^|(?<=[{_LT}]))" if self.multiline else "^", assertion=True)
         elif ch == "$":
-            self.emit_atom(f"(?=[{_LT}]|\\Z)" if self.multiline else "\\Z", assertion=True)
+            self.emit_atom(f"(?=[{_LT}]|\\Z)" if self.multiline else self.end(), assertion=True)
         else:  # includes a lone { } ] (literal under Annex B)
             self.emit_atom(_literal(ord(ch)))
+
+    def end(self) -> str:
+        """`$` outside multiline mode: the very end (ECMA), or also before a final line terminator (Java)."""
+        return JAVA_END if self.java_end else "\\Z"
 
     # -- quantifiers -------------------------------------------------------------------------------
     def quantifier_end(self) -> int | None:
@@ -314,7 +321,7 @@ class _Translator:
         elif c in ("A", "Z", "z"):
             self.i += 2
             self.note(f"\\{c} anchor (Java)")
-            self.emit_atom("\\A" if c == "A" else "\\Z", assertion=True)
+            self.emit_atom("\\A" if c == "A" else (self.end() if c == "Z" else "\\Z"), assertion=True)
         elif c.isdigit() and c != "0":
             m = regex.match(r"\\(\d+)", self.p[self.i :])
             self.i += len(m[0])
@@ -472,14 +479,17 @@ def _item(item: ClassItem) -> str:
 
 
 # -- public API ------------------------------------------------------------------------------------
-def translate_pattern(source: str) -> str:
-    """ECMA-262 pattern -> pattern for ``regex.compile(..., regex.V1)``; raises PatternError."""
-    return _Translator(source).run()
+def translate_pattern(source: str, java_end: bool = False) -> str:
+    """ECMA-262 pattern -> pattern for ``regex.compile(..., regex.V1)``; raises PatternError.
+
+    ``java_end``: `$` also matches before a final line terminator, as in Java (CloudFormation's engine).
+    """
+    return _Translator(source, java_end).run()
 
 
 @lru_cache(maxsize=8192)
-def analyze_pattern(source: str) -> PatternInfo:
-    translator = _Translator(source)
+def analyze_pattern(source: str, java_end: bool = False) -> PatternInfo:
+    translator = _Translator(source, java_end)
     try:
         translated = translator.run()
     except PatternError as exc:
@@ -493,9 +503,9 @@ def analyze_pattern(source: str) -> PatternInfo:
     return PatternInfo(source, translated, compiled, notes=tuple(translator.notes))
 
 
-def compile_pattern(source: str) -> regex.Pattern | None:
+def compile_pattern(source: str, java_end: bool = False) -> regex.Pattern | None:
     """Compiled pattern with ECMA-262 meaning, or None if it cannot be supported (skip the check)."""
-    return analyze_pattern(source).compiled
+    return analyze_pattern(source, java_end).compiled
 
 
 def pattern_problems(source: str) -> str | None:
@@ -508,9 +518,9 @@ def pattern_notes(source: str) -> tuple[str, ...]:
     return analyze_pattern(source).notes
 
 
-def pattern_search(source: str, value: str, timeout: float = MATCH_TIMEOUT) -> bool | None:
+def pattern_search(source: str, value: str, timeout: float = MATCH_TIMEOUT, java_end: bool = False) -> bool | None:
     """JSON Schema ``pattern`` test (unanchored search). None: unsupported pattern or timed out."""
-    compiled = compile_pattern(source)
+    compiled = compile_pattern(source, java_end)
     if compiled is None:
         return None
     try:

@@ -1,26 +1,45 @@
-"""A Draft 7 validator for CloudFormation resource schemas: ECMA-262 patterns, `$ref`s inlined once per type.
+"""A validator for CloudFormation resource schemas (and any JSON Schema in their dialect).
+
+Draft 7, plus the keywords CloudFormation's schemas add: `format` with mplint's checkers (catalog/formats.py),
+`requiredXor` (exactly one of), `requiredOr` (at least one of), `dependentRequired`, `dependentExcluded`,
+`enumCaseInsensitive`, `prefixItems` (with `items` then applying to the items after the prefix),
+`uniqueKeys` and `maxUniqueItems`. `KEYWORDS` lists every keyword and what is done with it.
 
 jsonschema's own `pattern`, `patternProperties` and `additionalProperties` use Python's `re`, which rejects
-patterns such as `\\p{L}` (and reads others differently); here every pattern goes through `compile_pattern`.
-A key pattern that cannot be compiled is taken to match (no false "unknown property"); a value pattern that
-cannot be compiled yields an error marked UNCHECKED, which the schema check reports as a note.
+patterns such as `\\p{L}` (and reads others differently); here every pattern goes through `compile_pattern`
+with ECMA-262 meaning. A `JavaText` value is matched with Java's `$` instead, as CloudFormation's own
+validation does. A key pattern that cannot be compiled is taken to match (no false "unknown property"); a
+value pattern that cannot be compiled yields an error marked UNCHECKED, which the schema check reports as a note.
+`faults()` gives one error per fault: a value of the wrong type gets no enum, pattern or format error besides.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from jsonschema import Draft7Validator, ValidationError, validators
+from jsonschema._legacy_keywords import items_draft6_draft7_draft201909 as _draft7_items
 
+from mplint.catalog import formats
 from mplint.catalog.patterns import compile_pattern, pattern_search
 
 UNCHECKED = "x-unchecked-pattern"
+# Keywords that say nothing more once the value has the wrong type.
+VALUE_KEYWORDS = frozenset(
+    {"enum", "const", "enumCaseInsensitive", "pattern", "format", UNCHECKED, "minLength", "maxLength", "minimum",
+     "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf"}
+)  # fmt: skip
 
 
 class Opaque(str):
     """A value not known before deployment (a template): never checked against the schema."""
+
+
+class JavaText(str):
+    """A string that the service matches with Java's regex semantics: `$` also matches before a final line
+    terminator. CloudFormation validates with Java; a YAML block scalar (`value: |`) ends with a newline."""
 
 
 def key_matches(pattern: str, key: str) -> bool:
@@ -37,7 +56,7 @@ def extra_keys(schema: dict, instance: dict) -> list[str]:
 def _pattern(validator: Any, pattern: str, instance: Any, schema: dict) -> Iterator[ValidationError]:
     if not isinstance(instance, str) or isinstance(instance, Opaque):
         return
-    matched = pattern_search(pattern, instance)
+    matched = pattern_search(pattern, instance, java_end=isinstance(instance, JavaText))
     if matched is None:
         yield ValidationError(f"pattern {pattern!r} cannot be checked here", validator=UNCHECKED)
     elif not matched:
@@ -64,10 +83,200 @@ def _additional_properties(validator: Any, extra: Any, instance: Any, schema: di
             yield from validator.descend(instance[key], extra, path=key)
 
 
+def _known(instance: Any) -> bool:
+    """No template anywhere inside: the value can be compared with others."""
+    if isinstance(instance, Opaque):
+        return False
+    if isinstance(instance, dict):
+        return all(_known(v) for v in instance.values())
+    if isinstance(instance, list):
+        return all(_known(v) for v in instance)
+    return True
+
+
+def _format(validator: Any, name: Any, instance: Any, schema: dict) -> Iterator[ValidationError]:
+    if isinstance(instance, Opaque) or not isinstance(name, str):
+        return
+    single = formats.LIST_FORMATS.get(name)
+    if single is not None:
+        yield from _list_format(name, single, instance, schema)
+        return
+    check = formats.checker(name)
+    if check is not None and not check(instance):
+        yield ValidationError(f"{instance!r} is not {formats.label(name)}")
+
+
+def _list_format(name: str, single: str, instance: Any, schema: dict) -> Iterator[ValidationError]:
+    """A list format checks its items, unless the items schema names formats of its own (checked there)."""
+    items = schema.get("items")
+    if not isinstance(instance, list) or (isinstance(items, dict) and _names_format(items)):
+        return
+    check = formats.checker(single)
+    for index, item in enumerate(instance):
+        if check is not None and not isinstance(item, Opaque) and not check(item):
+            yield ValidationError(f"{item!r} is not {formats.label(single)}", path=[index])
+
+
+def _names_format(schema: dict) -> bool:
+    return "format" in schema or any(
+        isinstance(sub, dict) and "format" in sub for key in ("anyOf", "oneOf", "allOf") for sub in schema.get(key, ())
+    )
+
+
+def _at_key(message: str, key: str) -> ValidationError:
+    """An error about the property ``key`` of the object being validated: reported at the key."""
+    error = ValidationError(message, path=[key])
+    error.names_key = True  # type: ignore[attr-defined]
+    return error
+
+
+def names_key(error: ValidationError) -> bool:
+    """The error's last path element is a key the error is about (not a value below it)."""
+    return getattr(error, "names_key", False)
+
+
+def _names(keys: Iterable[str]) -> str:
+    return ", ".join(f"`{k}`" for k in keys)
+
+
+def _required_xor(validator: Any, names: list, instance: Any, schema: dict) -> Iterator[ValidationError]:
+    if not validator.is_type(instance, "object"):
+        return
+    present = [key for key in instance if key in names]
+    if not present:
+        yield ValidationError(f"exactly one of {_names(names)} is required; none is set")
+    for key in present[1:]:
+        yield _at_key(f"only one of {_names(names)} may be set; `{present[0]}` is set too", key)
+
+
+def _required_or(validator: Any, names: list, instance: Any, schema: dict) -> Iterator[ValidationError]:
+    if validator.is_type(instance, "object") and not any(key in instance for key in names):
+        yield ValidationError(f"at least one of {_names(names)} is required; none is set")
+
+
+def _dependent_required(validator: Any, deps: dict, instance: Any, schema: dict) -> Iterator[ValidationError]:
+    if not validator.is_type(instance, "object"):
+        return
+    for key, needed in deps.items():
+        missing = [each for each in needed if key in instance and each not in instance]
+        if missing:
+            verb = "is" if len(missing) == 1 else "are"
+            yield _at_key(f"`{key}` requires {_names(missing)}, which {verb} not set", key)
+
+
+def _dependent_excluded(validator: Any, deps: dict, instance: Any, schema: dict) -> Iterator[ValidationError]:
+    if not validator.is_type(instance, "object"):
+        return
+    for key, excluded in deps.items():
+        for each in excluded:
+            if key in instance and each in instance:
+                yield _at_key(f"`{each}` cannot be set together with `{key}`", each)
+
+
+def _dependencies(validator: Any, deps: dict, instance: Any, schema: dict) -> Iterator[ValidationError]:
+    """Draft 7 `dependencies`: the array form is dependentRequired, the schema form descends."""
+    if not validator.is_type(instance, "object"):
+        return
+    for key, dependency in deps.items():
+        if key not in instance:
+            continue
+        if isinstance(dependency, list):
+            yield from _dependent_required(validator, {key: dependency}, instance, schema)
+        else:
+            yield from validator.descend(instance, dependency, schema_path=key)
+
+
+def _enum_case_insensitive(validator: Any, options: list, instance: Any, schema: dict) -> Iterator[ValidationError]:
+    if not isinstance(instance, str) or isinstance(instance, Opaque):
+        return
+    if instance.lower() not in {o.lower() for o in options if isinstance(o, str)}:
+        yield ValidationError(f"{instance!r} is not one of {options!r} (in any case)")
+
+
+def _prefix_items(validator: Any, prefix: list, instance: Any, schema: dict) -> Iterator[ValidationError]:
+    if not validator.is_type(instance, "array"):
+        return
+    for index, (item, subschema) in enumerate(zip(instance, prefix, strict=False)):
+        yield from validator.descend(item, subschema, path=index, schema_path=index)
+
+
+def _items(validator: Any, items: Any, instance: Any, schema: dict) -> Iterator[ValidationError]:
+    """Draft 7 `items`; beside `prefixItems` (2020-12), it applies to the items after the prefix."""
+    prefix = schema.get("prefixItems")
+    if not isinstance(prefix, list) or not isinstance(items, (dict, bool)):
+        yield from _draft7_items(validator, items, instance, schema)
+        return
+    if not validator.is_type(instance, "array"):
+        return
+    for index in range(len(prefix), len(instance)):
+        yield from validator.descend(instance[index], items, path=index)
+
+
+def _unique_keys(validator: Any, keys: list, instance: Any, schema: dict) -> Iterator[ValidationError]:
+    if not keys or not validator.is_type(instance, "array"):
+        return
+    seen: dict[str, int] = {}
+    for index, item in enumerate(instance):
+        if not isinstance(item, dict) or not all(k in item for k in keys) or not _known(item):
+            continue
+        identity = repr([_comparable(item[k]) for k in keys])
+        if identity in seen:
+            shown = ", ".join(f"{k}={item[k]!r}" for k in keys)
+            yield ValidationError(f"items {seen[identity]} and {index} have the same {shown}", path=[index])
+        else:
+            seen[identity] = index
+
+
+def _max_unique_items(validator: Any, limit: Any, instance: Any, schema: dict) -> Iterator[ValidationError]:
+    if not validator.is_type(instance, "array") or not _known(instance):
+        return
+    count = len({repr(_comparable(item)) for item in instance})
+    if count > limit:
+        yield ValidationError(f"has {count} different items; the maximum is {limit}")
+
+
+def _comparable(value: Any) -> Any:
+    """A form in which equal JSON values compare equal (1 and 1.0; keys in any order), booleans apart."""
+    if isinstance(value, bool):
+        return ("bool", value)
+    if isinstance(value, (int, float)):
+        return ("number", float(value))
+    if isinstance(value, dict):
+        return sorted((k, _comparable(v)) for k, v in value.items())
+    if isinstance(value, list):
+        return [_comparable(v) for v in value]
+    return value
+
+
 SchemaValidator = validators.extend(
     Draft7Validator,
-    {"pattern": _pattern, "patternProperties": _pattern_properties, "additionalProperties": _additional_properties},
+    {
+        "pattern": _pattern,
+        "patternProperties": _pattern_properties,
+        "additionalProperties": _additional_properties,
+        "format": _format,
+        "requiredXor": _required_xor,
+        "requiredOr": _required_or,
+        "dependentRequired": _dependent_required,
+        "dependentExcluded": _dependent_excluded,
+        "dependencies": _dependencies,
+        "enumCaseInsensitive": _enum_case_insensitive,
+        "prefixItems": _prefix_items,
+        "items": _items,
+        "uniqueKeys": _unique_keys,
+        "maxUniqueItems": _max_unique_items,
+    },
 )
+
+
+def faults(validator: Any, instance: Any) -> Iterator[ValidationError]:
+    """The validator's errors, one per fault: a value whose type is wrong gets no value-keyword error too."""
+    errors = list(validator.iter_errors(instance))
+    mistyped = {tuple(e.absolute_path) for e in errors if e.validator == "type"}
+    for error in errors:
+        if error.validator in VALUE_KEYWORDS and tuple(error.absolute_path) in mistyped:
+            continue
+        yield error
 
 
 def inline_refs(schema: dict) -> dict:

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from mplint.catalog.validator import Opaque
+from mplint.catalog.validator import JavaText, Opaque
 from mplint.config import ResourceMapping
 from mplint.findings import Span
 from mplint.model.manifest import Manifest, Prop, Resource
@@ -218,7 +218,7 @@ def to_value(
     value = node.value  # type: ignore[attr-defined]
     if isinstance(value, str):
         if not is_template(value):
-            return value
+            return JavaText(value) if _block_ending_in_newline(node, value) else value
         definition = _literal_definition(value, scope)
         if definition is None or depth > 8:
             return Opaque(value)
@@ -229,6 +229,11 @@ def to_value(
     if isinstance(value, bytes):
         return Opaque(repr(value))
     return value
+
+
+def _block_ending_in_newline(node: Node, value: str) -> bool:
+    """A block scalar (`|`, `>`) keeps its final line break: Cloud Control matches it with Java's `$`."""
+    return isinstance(node, Scalar) and node.style in ("|", ">") and value.endswith(("\n", "\r"))
 
 
 def _literal_definition(text: str, scope: Scope) -> Definition | None:
