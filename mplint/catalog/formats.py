@@ -144,6 +144,8 @@ UNCHECKED_FORMATS = {
     "timestamp": "no shape is documented (epoch seconds and date-time strings both occur)",
     "AWS::Route53::HostedZone.Id": "no documented shape",
     "AWS::Route53::AliasTarget.HostedZoneId": "no documented shape",
+    # AWS::Rekognition::Collection's read-only Arn: a pattern written where a format name belongs
+    r"(^arn:[a-z\d-]+:rekognition:[a-z\d-]+:\d{12}:collection\/([a-zA-Z0-9_.\-]+){1,255})": "a pattern, not a format",
 }
 
 # What a format is called in a message.

@@ -23,6 +23,28 @@ HANDLER_OPS = ("create", "read", "update", "delete", "list")
 
 Schema = dict[str, Any]
 
+# The keys at the top of a resource schema besides the validation keywords, and what reads them.
+RESOURCE_KEYS: dict[str, str] = {
+    "typeName": "the type's name",
+    "sourceUrl": "documentation link",
+    "documentationUrl": "documentation link",
+    "resourceLink": "console link",
+    "readOnlyProperties": "MPL207 (at any depth), MPL131, MPL135",
+    "writeOnlyProperties": "MPL208 (at any depth)",
+    "createOnlyProperties": "MPL135 (patch documents, at any depth)",
+    "conditionalCreateOnlyProperties": "not checked: a change may or may not replace the resource",
+    "deprecatedProperties": "MPL217 (at any depth)",
+    "primaryIdentifier": "identifiers of requests and ARNs",
+    "additionalIdentifiers": "not needed: the primary identifier names the resource",
+    "handlers": "the IAM actions each operation needs",
+    "tagging": "the IAM actions tagging needs",
+    "taggable": "superseded by `tagging`",
+    "lifecycle": "MPL237, MPL238 (the service is shut down, sunset or in maintenance)",
+    "propertyTransform": "not needed: how CloudFormation compares values it changed (drift)",
+    "replacementStrategy": "not needed: the order of a replacement",
+    "typeConfiguration": "not needed: account-level configuration of a third-party type",
+}
+
 
 def member_name(type_name: str) -> str:
     return type_name.replace("::", "--") + ".json"

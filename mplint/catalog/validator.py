@@ -32,6 +32,36 @@ VALUE_KEYWORDS = frozenset(
      "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf"}
 )  # fmt: skip
 
+# Every keyword a schema in this dialect may carry, and what mplint does with it. A keyword the bundled schemas
+# use that is not listed here fails tests/test_schema_keywords.py (scripts/schema_keywords.py prints the census).
+DRAFT7 = "Draft 7 (jsonschema)"
+MPLINT = "mplint's own implementation"
+ANNOTATION = "annotation: no constraint on the value"
+KEYWORDS: dict[str, str] = {
+    **dict.fromkeys(
+        ("type", "properties", "required", "minItems", "maxItems", "uniqueItems", "minLength", "maxLength", "enum",
+         "const", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf", "oneOf", "anyOf",
+         "allOf", "not", "if", "then", "else", "minProperties", "maxProperties", "propertyNames", "contains",
+         "additionalItems", "$ref", "definitions"),
+        DRAFT7,
+    ),
+    **dict.fromkeys(
+        ("pattern", "patternProperties", "additionalProperties", "format", "items", "dependencies", "requiredXor",
+         "requiredOr", "dependentRequired", "dependentExcluded", "enumCaseInsensitive", "prefixItems", "uniqueKeys",
+         "maxUniqueItems"),
+        MPLINT,
+    ),
+    **dict.fromkeys(("description", "title", "default", "examples", "$comment", "$schema", "$id"), ANNOTATION),
+    "insertionOrder": ANNOTATION + " (whether the order of an array matters when comparing)",
+    "arrayType": ANNOTATION + " (AttributeList or Standard: how CloudFormation compares the array)",
+    "relationshipRef": ANNOTATION + " (the value names another resource's property; one resource cannot tell)",
+}  # fmt: skip
+# Keywords whose value holds subschemas: a mapping of them, one, or a list.
+SCHEMA_MAPS = ("properties", "patternProperties", "definitions", "dependencies")
+SCHEMA_ONE = ("items", "additionalProperties", "additionalItems", "not", "if", "then", "else", "contains",
+              "propertyNames")  # fmt: skip
+SCHEMA_LISTS = ("allOf", "anyOf", "oneOf", "prefixItems", "items")
+
 
 class Opaque(str):
     """A value not known before deployment (a template): never checked against the schema."""
