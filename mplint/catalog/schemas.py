@@ -170,6 +170,36 @@ def _top_level(schema: Schema, key: str) -> set[str]:
     return {path[0] for path in pointer_paths(schema, key) if len(path) == 1}
 
 
+KeyPath = tuple[str | int, ...]
+
+
+def covers(pointer: tuple[str, ...], path: KeyPath) -> bool:
+    """The pointer names ``path`` or a part above it (`*` stands for any array index)."""
+    if len(path) < len(pointer):
+        return False
+    return all(want == "*" or str(got) == want for want, got in zip(pointer, path, strict=False))
+
+
+def pointer_hits(pointers: list[tuple[str, ...]], name: str, value: Any) -> list[KeyPath]:
+    """The places in property ``name``'s value (plain data) that the pointers name, e.g. ``("A", 0, "B")`` for
+    ``/properties/A/*/B``. A place below a value not known yet (a template, not a list or mapping) is not."""
+    hits: list[KeyPath] = []
+
+    def walk(node: Any, rest: tuple[str, ...], at: KeyPath) -> None:
+        if not rest:
+            hits.append(at)
+        elif isinstance(node, list) and rest[0] == "*":
+            for index, item in enumerate(node):
+                walk(item, rest[1:], (*at, index))
+        elif isinstance(node, dict) and rest[0] in node:
+            walk(node[rest[0]], rest[1:], (*at, rest[0]))
+
+    for pointer in pointers:
+        if pointer and pointer[0] == name:
+            walk(value, pointer[1:], (name,))
+    return hits
+
+
 def read_only(schema: Schema) -> set[str]:
     return _top_level(schema, "readOnlyProperties")
 

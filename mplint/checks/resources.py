@@ -17,8 +17,11 @@ NEEDS_QUERY_FILE = ("resource", "multi")
 
 
 def check_stack(ctx: Context, stack: Stack) -> Iterator[Finding]:
-    yield from _query_files(stack)
-    for binding in ctx.bindings(stack):
+    bindings = ctx.bindings(stack)
+    # A type named in the config or inline (`# mplint: type=`) is the way to lint props without query files.
+    typed = {b.resource.index for b in bindings if b.via in ("config", "comment")}
+    yield from _query_files(stack, typed)
+    for binding in bindings:
         name = binding.stackql_name
         if name and binding.cfn_type is None and name.startswith(CLOUD_CONTROL) and binding.stackql_span:
             prefix = name.rsplit(".", 1)[0] + "."
@@ -29,11 +32,11 @@ def check_stack(ctx: Context, stack: Stack) -> Iterator[Finding]:
             )
 
 
-def _query_files(stack: Stack) -> Iterator[Finding]:
+def _query_files(stack: Stack, typed: set[int]) -> Iterator[Finding]:
     if stack.manifest is None:
         return
     for resource in stack.manifest.resources:
-        if resource.index in stack.queries:
+        if resource.index in stack.queries or resource.index in typed:
             continue
         needs = resource.type in NEEDS_QUERY_FILE or (
             resource.type in ("query", "command") and resource.node.get("sql") is None

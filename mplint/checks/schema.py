@@ -7,8 +7,9 @@ from typing import Any
 
 from jsonschema import Draft7Validator, ValidationError
 
-from mplint.catalog.schemas import read_only, write_only
-from mplint.catalog.validator import UNCHECKED, extra_keys
+from mplint.catalog import formats
+from mplint.catalog.schemas import KeyPath, pointer_hits, pointer_paths
+from mplint.catalog.validator import UNCHECKED, extra_keys, faults, names_key
 from mplint.context import Context
 from mplint.edits import replace_scalar
 from mplint.findings import Edit, Finding, Fix, Related, Span
@@ -18,14 +19,30 @@ from mplint.source import Mapping, Node, Scalar, Sequence, walk
 from mplint.stackql.binding import Binding, Opaque, PropertyValue
 from mplint.suggest import clear_match, closest
 
-R = owns(__name__, "MPL201", "MPL202", "MPL203", "MPL204", "MPL205", "MPL206", "MPL207", "MPL208", "MPL209", "MPL210")
+R = owns(
+    __name__,
+    "MPL201", "MPL202", "MPL203", "MPL204", "MPL205", "MPL206", "MPL207", "MPL208", "MPL209", "MPL210",
+    "MPL211", "MPL212", "MPL213", "MPL214", "MPL215", "MPL216", "MPL217",
+)  # fmt: skip
 
 # Cloud Control request parameters that StackQL accepts as INSERT columns beside the properties.
 REQUEST_PARAMETERS = ("ClientToken",)
 RANGE_KEYWORDS = {
     "minLength", "maxLength", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum",
-    "minItems", "maxItems", "uniqueItems", "minProperties", "maxProperties", "multipleOf",
+    "minItems", "maxItems", "uniqueItems", "minProperties", "maxProperties", "multipleOf", "maxUniqueItems",
 }  # fmt: skip
+# Keyword -> rule, for keywords whose validator message says it all.
+PLAIN = {
+    "requiredXor": "MPL212", "requiredOr": "MPL213", "dependentRequired": "MPL214", "dependencies": "MPL214",
+    "dependentExcluded": "MPL215", "uniqueKeys": "MPL216",
+}  # fmt: skip
+LIFECYCLE = (  # pointer list, rule, what the finding says about the place
+    ("readOnlyProperties", "MPL207", "is read-only in {type}: it is set by AWS and cannot be written"),
+    ("writeOnlyProperties", "MPL208",
+     "is write-only in {type}: it cannot be read back, so a statecheck or export cannot compare it"),
+    ("deprecatedProperties", "MPL217", "is deprecated in {type}: the provider may ignore it; see the schema's "
+     "description for its replacement"),
+)  # fmt: skip
 
 
 def check_stack(ctx: Context, stack: Stack) -> Iterator[Finding]:
@@ -41,33 +58,35 @@ def check_binding(binding: Binding, validator: Draft7Validator) -> Iterator[Find
     schema = validator.schema
     yield from _lifecycle(binding, schema)
     request_only = {name for name in REQUEST_PARAMETERS if name not in schema.get("properties", {})}
-    for env in binding.envs() or [None]:
+    # Values for all environments belong to each; they are judged alone only when no value is per environment.
+    for env in [e for e in binding.envs() if e is not None] or [None]:
         values = {pv.property: pv for pv in binding.values if pv.env in (None, env) and pv.property not in request_only}
         instance = {name: pv.value for name, pv in values.items()}
-        for error in validator.iter_errors(instance):
+        for error in faults(validator, instance):
             if not _template_caused(error):
                 yield from _findings(error, values, binding)
 
 
 def _lifecycle(binding: Binding, schema: dict) -> Iterator[Finding]:
-    ro, wo = read_only(schema), write_only(schema)
+    """Read-only, write-only and deprecated places, whole properties or parts of their values at any depth."""
+    lists = [(pointer_paths(schema, key), rule, says) for key, rule, says in LIFECYCLE]
     for pv in binding.values:
+        for pointers, rule, says in lists:
+            for path in pointer_hits(pointers, pv.property, pv.value):
+                yield _lifecycle_finding(rule, says.format(type=binding.cfn_type), path, pv, binding)
+
+
+def _lifecycle_finding(rule: str, says: str, path: KeyPath, pv: PropertyValue, binding: Binding) -> Finding:
+    if len(path) == 1:
         related = (
             (Related(pv.column.span, "set by this INSERT column"),)
-            if pv.column and pv.key_span != pv.column.span
+            if rule == "MPL207" and pv.column and pv.key_span != pv.column.span
             else ()
         )
-        if pv.property in ro:
-            yield R.MPL207(
-                f"`{pv.property}` is read-only in {binding.cfn_type}: it is set by AWS and cannot be written",
-                pv.key_span or pv.node.span, related=related, key_path=(pv.property,),
-            )  # fmt: skip
-        elif pv.property in wo:
-            yield R.MPL208(
-                f"`{pv.property}` is write-only in {binding.cfn_type}: it cannot be read back, so a statecheck "
-                "or export cannot compare it",
-                pv.key_span or pv.node.span, key_path=(pv.property,),
-            )  # fmt: skip
+        span = pv.key_span or pv.node.span
+    else:
+        span, related = _locate(list(path), {pv.property: pv}, binding, key=True)
+    return R.emit(rule, f"`{'.'.join(map(str, path))}` {says}", span, related=related, key_path=path)
 
 
 def _template_caused(error: ValidationError) -> bool:
@@ -85,7 +104,7 @@ def _findings(error: ValidationError, values: dict[str, PropertyValue], binding:
         for extra in sorted(extra_keys(error.schema, error.instance)):
             yield _unknown_property(extra, known, path, values, binding)
         return
-    span, related = _locate(path, values, binding)
+    span, related = _locate(path, values, binding, key=names_key(error))
     rule, message = _describe(error, binding)
     yield R.emit(rule, message, span, related=related, key_path=tuple(path), fixes=_enum_fix(error, path, values))
 
@@ -112,17 +131,26 @@ def _describe(error: ValidationError, binding: Binding) -> tuple[str, str]:
     kind = error.validator
     where = ".".join(map(str, error.absolute_path)) or binding.cfn_type
     got = _show(error.instance)
+    if kind in PLAIN:
+        owner = ".".join(map(str, list(error.absolute_path)[: -1 if names_key(error) else None]))
+        return PLAIN[kind], f"`{owner or binding.cfn_type}`: {error.message}"
+    if kind == "format":
+        return "MPL211", f"`{where}` value {error.message}"
+    if kind in ("anyOf", "oneOf") and _formats_only(error):
+        options = ", or ".join(formats.label(sub.validator_value) for sub in error.context or ())
+        return "MPL211", f"`{where}` value {got} is not {options}"
     if kind == "type":
         expected = (
             error.validator_value if isinstance(error.validator_value, str) else " or ".join(error.validator_value)
         )
         actual = "null" if error.instance is None else f"{_type_name(error.instance)} {got}"
         return "MPL202", f"`{where}` must be {_article(expected)} {expected}, not {actual}"
-    if kind in ("enum", "const"):
-        options = error.validator_value if kind == "enum" else [error.validator_value]
+    if kind in ("enum", "const", "enumCaseInsensitive"):
+        options = error.validator_value if kind != "const" else [error.validator_value]
         best = closest(str(error.instance), [str(o) for o in options])
         hint = f"; did you mean `{best}`?" if best else ""
-        return "MPL203", f"`{where}` is {got}, not one of {', '.join(map(str, options))}{hint}"
+        case = " (in any case)" if kind == "enumCaseInsensitive" else ""
+        return "MPL203", f"`{where}` is {got}, not one of {', '.join(map(str, options))}{case}{hint}"
     if kind == "pattern":
         return "MPL204", f"`{where}` value {got} does not match the pattern `{error.validator_value}`"
     if kind in RANGE_KEYWORDS:
@@ -149,7 +177,14 @@ def _range_message(kind: str, limit: Any, instance: Any) -> str:
         "exclusiveMaximum": f"is {size}; it must be less than {limit}",
         "uniqueItems": "has duplicate items; they must be unique",
         "multipleOf": f"is {size}; it must be a multiple of {limit}",
+        "maxUniqueItems": f"has {len({repr(i) for i in instance})} different items; the maximum is {limit}",
     }[kind]
+
+
+def _formats_only(error: ValidationError) -> bool:
+    """An anyOf/oneOf of formats alone (a KMS key given as ARN, id or alias) that the value meets none of."""
+    subs = error.context or ()
+    return bool(subs) and len(subs) == len(error.validator_value) and all(sub.validator == "format" for sub in subs)
 
 
 def _best_message(error: ValidationError) -> str:
@@ -167,6 +202,8 @@ def _locate(path: list, values: dict[str, PropertyValue], binding: Binding, key:
     if not path or path[0] not in values:
         return binding.resource.anchor_span, ()
     pv = values[path[0]]
+    if key and len(path) == 1:
+        return pv.key_span or pv.node.span, ()
     node: Node = pv.node
     rest = path[1:]
     for i, part in enumerate(rest):
