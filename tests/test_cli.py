@@ -17,7 +17,7 @@ from tests.conftest import FIXTURES, ROOT
 
 runner = CliRunner()
 SEED = "fixtures/seed"
-VALID = "fixtures/valid"
+VALID = "fixtures/valid/model-package-stack"
 
 
 @pytest.fixture(autouse=True)

@@ -81,5 +81,5 @@ def test_cli_format_github() -> None:
 
 @pytest.mark.usefixtures("in_root")
 def test_cli_format_github_clean() -> None:
-    result = CliRunner().invoke(app, ["lint", "-f", "github", "fixtures/valid"])
+    result = CliRunner().invoke(app, ["lint", "-f", "github", "fixtures/valid/model-package-stack"])
     assert result.exit_code == 0 and result.stdout == "mplint: no findings in 2 files.\n"

@@ -132,8 +132,17 @@ def _format(validator: Any, name: Any, instance: Any, schema: dict) -> Iterator[
         yield from _list_format(name, single, instance, schema)
         return
     check = formats.checker(name)
-    if check is not None and not check(instance):
+    if check is not None and not check(_java_trimmed(instance)):
         yield ValidationError(f"{instance!r} is not {formats.label(name)}")
+
+
+def _java_trimmed(instance: Any) -> Any:
+    """A format's shape is a pattern the service matches: for a JavaText, `$` allows one final line break."""
+    if isinstance(instance, JavaText):
+        for end in ("\r\n", "\n", "\r", "\x85", "\u2028", "\u2029"):
+            if instance.endswith(end):
+                return str(instance[: -len(end)])
+    return instance
 
 
 def _list_format(name: str, single: str, instance: Any, schema: dict) -> Iterator[ValidationError]:
@@ -143,7 +152,7 @@ def _list_format(name: str, single: str, instance: Any, schema: dict) -> Iterato
         return
     check = formats.checker(single)
     for index, item in enumerate(instance):
-        if check is not None and not isinstance(item, Opaque) and not check(item):
+        if check is not None and not isinstance(item, Opaque) and not check(_java_trimmed(item)):
             yield ValidationError(f"{item!r} is not {formats.label(single)}", path=[index])
 
 
@@ -197,10 +206,11 @@ def _dependent_required(validator: Any, deps: dict, instance: Any, schema: dict)
 def _dependent_excluded(validator: Any, deps: dict, instance: Any, schema: dict) -> Iterator[ValidationError]:
     if not validator.is_type(instance, "object"):
         return
-    for key, excluded in deps.items():
-        for each in excluded:
-            if key in instance and each in instance:
-                yield _at_key(f"`{each}` cannot be set together with `{key}`", each)
+    order = {key: i for i, key in enumerate(instance)}
+    pairs = {tuple(sorted((key, each), key=order.get)) for key, excluded in deps.items() if key in instance
+             for each in excluded if each in instance}  # fmt: skip
+    for first, second in sorted(pairs, key=lambda pair: order[pair[1]]):  # A excludes B and B excludes A: once
+        yield _at_key(f"`{second}` cannot be set together with `{first}`", second)
 
 
 def _dependencies(validator: Any, deps: dict, instance: Any, schema: dict) -> Iterator[ValidationError]:

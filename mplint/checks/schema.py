@@ -8,7 +8,7 @@ from typing import Any
 from jsonschema import Draft7Validator, ValidationError
 
 from mplint.catalog import formats
-from mplint.catalog.schemas import KeyPath, pointer_hits, pointer_paths
+from mplint.catalog.schemas import KeyPath, covers, pointer_hits, pointer_paths
 from mplint.catalog.validator import UNCHECKED, extra_keys, faults, names_key
 from mplint.context import Context
 from mplint.edits import replace_scalar
@@ -70,10 +70,18 @@ def check_binding(binding: Binding, validator: Draft7Validator) -> Iterator[Find
 def _lifecycle(binding: Binding, schema: dict) -> Iterator[Finding]:
     """Read-only, write-only and deprecated places, whole properties or parts of their values at any depth."""
     lists = [(pointer_paths(schema, key), rule, says) for key, rule, says in LIFECYCLE]
+    lists[0] = (_writable_dropped(schema, lists[0][0]), *lists[0][1:])
     for pv in binding.values:
         for pointers, rule, says in lists:
             for path in pointer_hits(pointers, pv.property, pv.value):
                 yield _lifecycle_finding(rule, says.format(type=binding.cfn_type), path, pv, binding)
+
+
+def _writable_dropped(schema: dict, read_only: list[tuple[str, ...]]) -> list[tuple[str, ...]]:
+    """Read-only pointers without a create-only or write-only one at or below them. A schema that calls
+    `BgpConfigurations` read-only and `BgpConfigurations/*/PeerAsn` create-only means the part can be written."""
+    writable = pointer_paths(schema, "createOnlyProperties") + pointer_paths(schema, "writeOnlyProperties")
+    return [p for p in read_only if not any(covers(p, w) for w in writable)]
 
 
 def _lifecycle_finding(rule: str, says: str, path: KeyPath, pv: PropertyValue, binding: Binding) -> Finding:
@@ -104,9 +112,29 @@ def _findings(error: ValidationError, values: dict[str, PropertyValue], binding:
         for extra in sorted(extra_keys(error.schema, error.instance)):
             yield _unknown_property(extra, known, path, values, binding)
         return
+    branch = _only_branch(error)
+    if branch is not None:  # the other alternatives are for other types: this one's errors say what is wrong
+        for sub in branch:
+            yield from _findings(sub, values, binding)
+        return
     span, related = _locate(path, values, binding, key=names_key(error))
     rule, message = _describe(error, binding)
     yield R.emit(rule, message, span, related=related, key_path=tuple(path), fixes=_enum_fix(error, path, values))
+
+
+def _only_branch(error: ValidationError) -> list[ValidationError] | None:
+    """For an anyOf/oneOf whose alternatives all but one reject the value's type alone, that one's errors."""
+    if error.validator not in ("anyOf", "oneOf") or not error.context or _formats_only(error):
+        return None
+    branches: dict[Any, list[ValidationError]] = {}
+    for sub in error.context:
+        branches.setdefault(sub.relative_schema_path[0], []).append(sub)
+    if len(branches) != len(error.validator_value):
+        return None
+    fitting = [
+        subs for subs in branches.values() if not all(s.validator == "type" and not s.relative_path for s in subs)
+    ]
+    return fitting[0] if len(fitting) == 1 else None
 
 
 def _unknown_property(
@@ -149,6 +177,8 @@ def _describe(error: ValidationError, binding: Binding) -> tuple[str, str]:
         options = error.validator_value if kind != "const" else [error.validator_value]
         best = closest(str(error.instance), [str(o) for o in options])
         hint = f"; did you mean `{best}`?" if best else ""
+        if kind == "const":
+            return "MPL203", f"`{where}` is {got}; it must be {_show(error.validator_value)}"
         case = " (in any case)" if kind == "enumCaseInsensitive" else ""
         return "MPL203", f"`{where}` is {got}, not one of {', '.join(map(str, options))}{case}{hint}"
     if kind == "pattern":
