@@ -12,11 +12,12 @@ from mplint.catalog.schemas import KeyPath, covers, pointer_hits, pointer_paths
 from mplint.catalog.validator import UNCHECKED, extra_keys, faults, names_key
 from mplint.context import Context
 from mplint.edits import replace_scalar
-from mplint.findings import Edit, Finding, Fix, Related, Span
+from mplint.findings import Edit, Finding, Fix, Related
 from mplint.project import Stack
 from mplint.registry import owns
-from mplint.source import Mapping, Node, Scalar, Sequence, walk
+from mplint.source import Mapping, Node, Scalar, walk
 from mplint.stackql.binding import Binding, Opaque, PropertyValue
+from mplint.stackql.props import child, locate, per_env
 from mplint.suggest import clear_match, closest
 
 R = owns(
@@ -58,9 +59,7 @@ def check_binding(binding: Binding, validator: Draft7Validator) -> Iterator[Find
     schema = validator.schema
     yield from _lifecycle(binding, schema)
     request_only = {name for name in REQUEST_PARAMETERS if name not in schema.get("properties", {})}
-    # Values for all environments belong to each; they are judged alone only when no value is per environment.
-    for env in [e for e in binding.envs() if e is not None] or [None]:
-        values = {pv.property: pv for pv in binding.values if pv.env in (None, env) and pv.property not in request_only}
+    for _, values in per_env(binding, frozenset(request_only)):
         instance = {name: pv.value for name, pv in values.items()}
         for error in faults(validator, instance):
             if not _template_caused(error):
@@ -93,7 +92,7 @@ def _lifecycle_finding(rule: str, says: str, path: KeyPath, pv: PropertyValue, b
         )
         span = pv.key_span or pv.node.span
     else:
-        span, related = _locate(list(path), {pv.property: pv}, binding, key=True)
+        span, related = locate(list(path), {pv.property: pv}, binding, key=True)
     return R.emit(rule, f"`{'.'.join(map(str, path))}` {says}", span, related=related, key_path=path)
 
 
@@ -117,7 +116,7 @@ def _findings(error: ValidationError, values: dict[str, PropertyValue], binding:
         for sub in branch:
             yield from _findings(sub, values, binding)
         return
-    span, related = _locate(path, values, binding, key=names_key(error))
+    span, related = locate(path, values, binding, key=names_key(error))
     rule, message = _describe(error, binding)
     yield R.emit(rule, message, span, related=related, key_path=tuple(path), fixes=_enum_fix(error, path, values))
 
@@ -148,7 +147,7 @@ def _unknown_property(
         span = pv.column.span if pv.column else pv.key_span or pv.node.span
         related = (Related(pv.key_span, "its value comes from this prop"),) if pv.column and pv.key_span else ()
     else:
-        span, related = _locate([*path, extra], values, binding, key=True)
+        span, related = locate([*path, extra], values, binding, key=True)
     fixes = _case_fix(extra, best, path, values, binding) if best and best.lower() == extra.lower() else ()
     return R.MPL201(
         f"unknown property `{extra}` in {where}{hint}", span, related=related, key_path=(*path, extra), fixes=fixes
@@ -227,49 +226,6 @@ def _best_message(error: ValidationError) -> str:
     return error.message
 
 
-def _locate(path: list, values: dict[str, PropertyValue], binding: Binding, key: bool = False) -> tuple[Span, tuple]:
-    """The span of the value (or key) at ``path`` inside the resource, and where a substituted value came from."""
-    if not path or path[0] not in values:
-        return binding.resource.anchor_span, ()
-    pv = values[path[0]]
-    if key and len(path) == 1:
-        return pv.key_span or pv.node.span, ()
-    node: Node = pv.node
-    rest = path[1:]
-    for i, part in enumerate(rest):
-        definition = pv.substitutions.get(id(node))
-        if definition is not None:
-            return node.span, (Related(_descend(definition.value, rest[i:]), f"`{definition.name}` is defined here"),)
-        child, key_node = _child(node, part)
-        if child is None:
-            return node.span, ()
-        if key and i == len(rest) - 1 and key_node is not None:
-            return key_node.span, ()
-        node = child
-    definition = pv.substitutions.get(id(node))
-    if definition is not None and definition.value is not None:
-        return node.span, (Related(definition.value.span, f"`{definition.name}` is defined here"),)
-    return node.span, ()
-
-
-def _child(node: Node, part: Any) -> tuple[Node | None, Any]:
-    if isinstance(node, Mapping) and isinstance(part, str):
-        return node.get(part), node.key(part)
-    if isinstance(node, Sequence) and isinstance(part, int) and part < len(node.items):
-        return node.items[part], None
-    return None, None
-
-
-def _descend(node: Node | None, path: list) -> Span:
-    assert node is not None
-    for part in path:
-        child, _ = _child(node, part)
-        if child is None:
-            break
-        node = child
-    return node.span
-
-
 def _show(value: Any) -> str:
     text = repr(value) if isinstance(value, str) else ("null" if value is None else str(value))
     return text if len(text) <= 60 else text[:57] + "..."
@@ -317,7 +273,7 @@ def _value_node(path: list, values: dict[str, PropertyValue]) -> tuple[Node | No
             node, substituted = definition.value, True
         if part is None or node is None:
             break
-        node, _ = _child(node, part)
+        node, _ = child(node, part)
     return node, substituted
 
 

@@ -1,0 +1,91 @@
+"""The property values of a bound resource: per environment, where a value at a path is written, and the region.
+
+Shared by the checks that judge values (the schema check, the value checks).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from mplint.findings import Related, Span
+from mplint.source import Mapping, Node, Sequence
+from mplint.stackql.binding import Binding, PropertyValue
+
+if TYPE_CHECKING:
+    from mplint.model.manifest import Manifest
+
+
+Values = dict[str, PropertyValue]
+
+
+def per_env(binding: Binding, exclude: frozenset[str] = frozenset()) -> Iterator[tuple[str | None, Values]]:
+    """The resource's values as each environment gets them (values for all environments belong to each;
+    they are judged alone only when no value is per environment)."""
+    for env in [e for e in binding.envs() if e is not None] or [None]:
+        yield env, {pv.property: pv for pv in binding.values if pv.env in (None, env) and pv.property not in exclude}
+
+
+def value_at(value: Any, path: tuple) -> Any:
+    """The part of plain data at ``path`` (keys and indices), or None."""
+    for part in path:
+        if isinstance(value, dict) and isinstance(part, str):
+            value = value.get(part)
+        elif isinstance(value, list) and isinstance(part, int) and part < len(value):
+            value = value[part]
+        else:
+            return None
+    return value
+
+
+def region_of(binding: Binding, manifest: Manifest) -> str | None:
+    """The region the resource is deployed to, when the manifest says it literally (INSERT column or global)."""
+    from mplint.iam import arns
+    from mplint.iam.requirements import find_place
+    from mplint.stackql.scope import query_scope
+
+    resolve = arns.scope_resolver(query_scope(manifest, binding.resource))
+    return find_place(binding, manifest, resolve, None, None).region
+
+
+def locate(path: list, values: dict[str, PropertyValue], binding: Binding, key: bool = False) -> tuple[Span, tuple]:
+    """The span of the value (or key) at ``path`` inside the resource, and where a substituted value came from."""
+    if not path or path[0] not in values:
+        return binding.resource.anchor_span, ()
+    pv = values[path[0]]
+    if key and len(path) == 1:
+        return pv.key_span or pv.node.span, ()
+    node: Node = pv.node
+    rest = path[1:]
+    for i, part in enumerate(rest):
+        definition = pv.substitutions.get(id(node))
+        if definition is not None:
+            return node.span, (Related(_descend(definition.value, rest[i:]), f"`{definition.name}` is defined here"),)
+        below, key_node = child(node, part)
+        if below is None:
+            return node.span, ()
+        if key and i == len(rest) - 1 and key_node is not None:
+            return key_node.span, ()
+        node = below
+    definition = pv.substitutions.get(id(node))
+    if definition is not None and definition.value is not None:
+        return node.span, (Related(definition.value.span, f"`{definition.name}` is defined here"),)
+    return node.span, ()
+
+
+def child(node: Node, part: Any) -> tuple[Node | None, Any]:
+    if isinstance(node, Mapping) and isinstance(part, str):
+        return node.get(part), node.key(part)
+    if isinstance(node, Sequence) and isinstance(part, int) and part < len(node.items):
+        return node.items[part], None
+    return None, None
+
+
+def _descend(node: Node | None, path: list) -> Span:
+    assert node is not None
+    for part in path:
+        below, _ = child(node, part)
+        if below is None:
+            break
+        node = below
+    return node.span
