@@ -7,6 +7,7 @@ checked against the registry once the rules are known (`mplint.app`).
 
 from __future__ import annotations
 
+import datetime
 import re
 import sys
 from dataclasses import dataclass, field
@@ -26,7 +27,7 @@ CONFIG_NAMES = (".mplint.yaml", ".mplint.yml")
 KEYS = (
     "select", "ignore", "levels", "resources", "fail-level", "account", "envs", "exclude", "engine",
     "policies", "boundary", "scps", "commands", "identities", "resource-identities", "parliament",
-    "rules-dirs", "suppressions",
+    "rules-dirs", "suppressions", "as-of",
 )  # fmt: skip
 COMMANDS = ("build", "test", "teardown")
 LEVELS = ("error", "warning", "note")
@@ -91,6 +92,7 @@ class Config:
     rules_dirs: tuple[Path, ...] = ()  # folders of user rules, relative to the config file
     suppressions: list[Any] | str | None = None  # entries, or the path of a suppressions file (mplint.suppress)
     suppressions_node: Node | None = None  # the `suppressions:` entries as written, with positions
+    as_of: datetime.date | None = None  # the date deprecation dates are judged against; None: today
 
     @property
     def folder(self) -> Path | None:
@@ -212,6 +214,7 @@ def parse_config(root: Node, path: Path | None = None) -> Config:
         rules_dirs=tuple(base / p for p in _strings(seen.get("rules-dirs"), "rules-dirs")),
         suppressions=_suppressions(seen.get("suppressions")),
         suppressions_node=seen.get("suppressions"),
+        as_of=_date(seen.get("as-of"), "as-of"),
     )
 
 
@@ -335,6 +338,18 @@ def _parliament(node: Node | None) -> ParliamentConfig:
             raise _error(value, "`parliament.sensitive-access` must be a list of {action: [ARN patterns]}")
         config.overrides = {"SENSITIVE_ACCESS": {"resources": value.to_python()}} if value.items else {}
     return config
+
+
+def _date(node: Node | None, key: str) -> datetime.date | None:
+    if node is None:
+        return None
+    value = node.value if isinstance(node, Scalar) else None
+    if isinstance(value, datetime.date) and not isinstance(value, datetime.datetime):
+        return value
+    try:
+        return datetime.date.fromisoformat(str(value))
+    except ValueError:
+        raise _error(node, f"`{key}` must be a date (2026-12-01), not {_show(node)}") from None
 
 
 def _commands(node: Node | None) -> tuple[str, ...]:

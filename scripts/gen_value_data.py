@@ -33,7 +33,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from gen_schemas import PACKAGE, VERSION, WHEEL_SHA256, checked_wheel, fetch_wheel  # noqa: E402
+from gen_schemas import PACKAGE, VERSION, WHEEL_SHA256, checked_wheel, fetch_wheel
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / "mplint" / "data" / "values.json.gz"
@@ -170,7 +170,9 @@ def build(wheel_path: Path) -> dict[str, Any]:
             "rds_cluster_instance_classes": rds_cluster_classes(read(wheel, RDS_CLUSTER_CLASSES)),
             "engines": engines,
             "engine_versions": versions,
-            "deprecated_engine_versions": {f: deprecated_versions(read(wheel, p)) for f, p in DEPRECATED_VERSIONS.items()},
+            "deprecated_engine_versions": {
+                family: deprecated_versions(read(wheel, path)) for family, path in DEPRECATED_VERSIONS.items()
+            },
             "lambda_runtimes": lambda_runtimes(read(wheel, LAMBDA)),
             "fargate_cpu_memory": fargate(read(wheel, FARGATE)),
             "schema_date": json.loads(wheel.read("cfnlint/data/schemas/version.json")).get("schema_date"),

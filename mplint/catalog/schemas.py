@@ -39,7 +39,7 @@ RESOURCE_KEYS: dict[str, str] = {
     "handlers": "the IAM actions each operation needs",
     "tagging": "the IAM actions tagging needs",
     "taggable": "superseded by `tagging`",
-    "lifecycle": "MPL237, MPL238 (the service is shut down, sunset or in maintenance)",
+    "lifecycle": "MPL236, MPL237 (the service is shut down, sunset or in maintenance)",
     "propertyTransform": "not needed: how CloudFormation compares values it changed (drift)",
     "replacementStrategy": "not needed: the order of a replacement",
     "typeConfiguration": "not needed: account-level configuration of a third-party type",
@@ -198,6 +198,16 @@ def pointer_hits(pointers: list[tuple[str, ...]], name: str, value: Any) -> list
         if pointer and pointer[0] == name:
             walk(value, pointer[1:], (name,))
     return hits
+
+
+def schema_at(schema: Schema, pointer: tuple[str, ...]) -> Schema | None:
+    """The subschema a pointer (`("A", "*", "B")`) names in a schema with inlined `$ref`s, or None."""
+    node: Any = schema
+    for part in pointer:
+        if not isinstance(node, dict):
+            return None
+        node = node.get("items") if part == "*" else node.get("properties", {}).get(part)
+    return node if isinstance(node, dict) else None
 
 
 def read_only(schema: Schema) -> set[str]:

@@ -8,9 +8,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from mplint.catalog.schemas import KeyPath, pointer_hits
 from mplint.findings import Related, Span
 from mplint.source import Mapping, Node, Sequence
-from mplint.stackql.binding import Binding, PropertyValue
+from mplint.stackql.binding import Binding, Opaque, PropertyValue
 
 if TYPE_CHECKING:
     from mplint.model.manifest import Manifest
@@ -36,6 +37,20 @@ def value_at(value: Any, path: tuple) -> Any:
         else:
             return None
     return value
+
+
+def values_at(values: Values, pointer: tuple[str, ...]) -> Iterator[tuple[KeyPath, Any]]:
+    """Each place the pointer (`("Overrides", "*", "InstanceType")`) names in the values, with its value."""
+    pv = values.get(pointer[0])
+    if pv is None:
+        return
+    for path in pointer_hits([pointer], pointer[0], pv.value):
+        yield path, value_at(pv.value, path[1:])
+
+
+def known_text(value: Any) -> str | None:
+    """The value as text when it is a literal string (not a template), else None."""
+    return str(value) if isinstance(value, str) and not isinstance(value, Opaque) else None
 
 
 def region_of(binding: Binding, manifest: Manifest) -> str | None:

@@ -1,0 +1,173 @@
+"""MPL220-MPL230: instance types, node types and DB instance classes that the service does not offer in the region.
+
+The facts are mplint/data/values.json.gz (catalog/values.py). The region is the stack's literal one; without
+it a value is checked against every region. A place whose schema has an enum of its own is left to the
+schema check (MPL203), and a region the data does not cover is not judged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from mplint.catalog import values
+from mplint.catalog.schemas import schema_at
+from mplint.context import Context
+from mplint.findings import Finding
+from mplint.project import Stack
+from mplint.registry import owns
+from mplint.stackql.binding import Binding
+from mplint.stackql.props import Values, known_text, locate, per_env, region_of, value_at, values_at
+from mplint.suggest import did_you_mean
+
+R = owns(__name__, *(f"MPL{n}" for n in range(220, 231)))
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    rule: str
+    family: str  # key in the data's instance_types
+    service: str  # for messages
+    pointer: tuple[str, ...]
+    any_region: bool = False  # a list of what a thing supports, not where it runs
+
+
+def _targets(rule: str, family: str, service: str, places: dict[str, list[str]], **kw) -> dict[str, list[Target]]:
+    return {t: [Target(rule, family, service, tuple(p.split("/")), **kw) for p in ps] for t, ps in places.items()}
+
+
+def _merge(*tables: dict[str, list[Target]]) -> dict[str, list[Target]]:
+    merged: dict[str, list[Target]] = {}
+    for table in tables:
+        for type_name, targets in table.items():
+            merged.setdefault(type_name, []).extend(targets)
+    return merged
+
+
+_EMR_FLEET = "InstanceTypeConfigs/*/InstanceType"
+TARGETS = _merge(
+    _targets("MPL220", "ec2", "EC2", {
+        "AWS::EC2::Instance": ["InstanceType"],
+        "AWS::EC2::LaunchTemplate": ["LaunchTemplateData/InstanceType"],
+        "AWS::EC2::EC2Fleet": ["LaunchTemplateConfigs/*/Overrides/*/InstanceType"],
+        "AWS::EC2::CapacityReservationFleet": ["InstanceTypeSpecifications/*/InstanceType"],
+        "AWS::EC2::CapacityReservation": ["InstanceType"],
+        "AWS::EC2::SpotFleet": ["SpotFleetRequestConfigData/LaunchSpecifications/*/InstanceType",
+                                "SpotFleetRequestConfigData/LaunchTemplateConfigs/*/Overrides/*/InstanceType"],
+        "AWS::AutoScaling::LaunchConfiguration": ["InstanceType"],
+        "AWS::AutoScaling::AutoScalingGroup": ["MixedInstancesPolicy/LaunchTemplate/Overrides/*/InstanceType"],
+        "AWS::GameLift::GameServerGroup": ["InstanceDefinitions/*/InstanceType"],
+    }),
+    _targets("MPL222", "elasticache", "ElastiCache", {
+        "AWS::ElastiCache::CacheCluster": ["CacheNodeType"],
+        "AWS::ElastiCache::ReplicationGroup": ["CacheNodeType"],
+    }),
+    _targets("MPL223", "opensearch", "OpenSearch Service", {
+        "AWS::OpenSearchService::Domain": ["ClusterConfig/InstanceType", "ClusterConfig/DedicatedMasterType"],
+    }),
+    _targets("MPL223", "elasticsearch", "Elasticsearch Service", {
+        "AWS::Elasticsearch::Domain": ["ElasticsearchClusterConfig/InstanceType",
+                                       "ElasticsearchClusterConfig/DedicatedMasterType"],
+    }),
+    _targets("MPL224", "sagemaker-hosting", "SageMaker real-time hosting", {
+        "AWS::SageMaker::InferenceExperiment": [
+            "ModelVariants/*/InfrastructureConfig/RealTimeInferenceConfig/InstanceType"],
+    }),
+    _targets("MPL224", "sagemaker-hosting", "SageMaker real-time hosting", {
+        "AWS::SageMaker::ModelPackage": ["InferenceSpecification/SupportedRealtimeInferenceInstanceTypes/*",
+                                         "AdditionalInferenceSpecifications/*/SupportedRealtimeInferenceInstanceTypes/*"],
+    }, any_region=True),
+    _targets("MPL224", "sagemaker-transform", "SageMaker batch transform", {
+        "AWS::SageMaker::ModelPackage": ["InferenceSpecification/SupportedTransformInstanceTypes/*",
+                                         "AdditionalInferenceSpecifications/*/SupportedTransformInstanceTypes/*"],
+    }, any_region=True),
+    _targets("MPL224", "sagemaker-transform", "SageMaker batch transform", {
+        "AWS::SageMaker::ModelPackage": [
+            "ValidationSpecification/ValidationProfiles/*/TransformJobDefinition/TransformResources/InstanceType"],
+    }),
+    _targets("MPL224", "sagemaker-processing", "SageMaker processing", {
+        "AWS::SageMaker::DataQualityJobDefinition": ["JobResources/ClusterConfig/InstanceType"],
+        "AWS::SageMaker::ModelBiasJobDefinition": ["JobResources/ClusterConfig/InstanceType"],
+        "AWS::SageMaker::ModelExplainabilityJobDefinition": ["JobResources/ClusterConfig/InstanceType"],
+        "AWS::SageMaker::ModelQualityJobDefinition": ["JobResources/ClusterConfig/InstanceType"],
+        "AWS::SageMaker::MonitoringSchedule": [
+            "MonitoringScheduleConfig/MonitoringJobDefinition/MonitoringResources/ClusterConfig/InstanceType"],
+    }),
+    _targets("MPL224", "sagemaker-cluster", "SageMaker HyperPod", {
+        "AWS::SageMaker::Cluster": ["InstanceGroups/*/InstanceType", "RestrictedInstanceGroups/*/InstanceType"],
+    }),
+    _targets("MPL225", "redshift", "Redshift", {"AWS::Redshift::Cluster": ["NodeType"]}),
+    _targets("MPL226", "docdb", "DocumentDB", {"AWS::DocDB::DBInstance": ["DBInstanceClass"]}),
+    _targets("MPL227", "neptune", "Neptune", {"AWS::Neptune::DBInstance": ["DBInstanceClass"]}),
+    _targets("MPL228", "emr", "EMR", {
+        "AWS::EMR::Cluster": [f"Instances/{group}/InstanceType" for group in
+                              ("MasterInstanceGroup", "CoreInstanceGroup", "TaskInstanceGroups/*")]
+                             + [f"Instances/{fleet}/{_EMR_FLEET}" for fleet in
+                                ("MasterInstanceFleet", "CoreInstanceFleet", "TaskInstanceFleets/*")],
+        "AWS::EMR::InstanceGroupConfig": ["InstanceType"],
+        "AWS::EMR::InstanceFleetConfig": [_EMR_FLEET],
+    }),
+    _targets("MPL229", "mq", "Amazon MQ", {"AWS::AmazonMQ::Broker": ["HostInstanceType"]}),
+    _targets("MPL230", "dax", "DAX", {"AWS::DAX::Cluster": ["NodeType"]}),
+)  # fmt: skip
+RDS = {"AWS::RDS::DBInstance": "DBInstanceClass", "AWS::RDS::DBCluster": "DBClusterInstanceClass"}
+
+
+def check_stack(ctx: Context, stack: Stack) -> Iterator[Finding]:
+    if stack.manifest is None:
+        return
+    for binding in ctx.bindings(stack):
+        if binding.values and (binding.cfn_type in TARGETS or binding.cfn_type in RDS):
+            region = region_of(binding, stack.manifest)
+            yield from _binding(ctx, binding, region)
+
+
+def _binding(ctx: Context, binding: Binding, region: str | None) -> Iterator[Finding]:
+    assert binding.cfn_type is not None
+    validator = ctx.validator(binding.cfn_type)
+    schema = validator.schema if validator is not None else {}
+    targets = [t for t in TARGETS.get(binding.cfn_type, ()) if "enum" not in (schema_at(schema, t.pointer) or {})]
+    for _, vals in per_env(binding):
+        for target in targets:
+            where = None if target.any_region else region
+            allowed = values.instance_types(target.family, where)
+            if allowed is not None:
+                yield from _judge(vals, binding, target.pointer, allowed, target.rule, target.service, where)
+        if binding.cfn_type in RDS:
+            yield from _rds(vals, binding, region)
+
+
+def _judge(
+    vals: Values, binding: Binding, pointer: tuple[str, ...], allowed: frozenset[str], rule: str, service: str,
+    region: str | None,
+) -> Iterator[Finding]:  # fmt: skip
+    for path, value in values_at(vals, pointer):
+        text = known_text(value)
+        if text is None or text in allowed:
+            continue
+        span, related = locate(list(path), vals, binding)
+        where = f"in {region}" if region else "in any region"
+        yield R.emit(
+            rule,
+            f"`{'.'.join(map(str, path))}` is {text!r}, which {service} does not offer {where}"
+            f"{did_you_mean(text, allowed)}",
+            span, related=related, key_path=path,
+        )  # fmt: skip
+
+
+def _rds(vals: Values, binding: Binding, region: str | None) -> Iterator[Finding]:
+    """An RDS class depends on the engine (and, for instances, the license model) as well as the region."""
+    field = RDS[binding.cfn_type or ""]
+    instance = {name: pv.value for name, pv in vals.items()}
+    engine = known_text(instance.get("Engine"))
+    license_model = known_text(value_at(instance, ("LicenseModel",)))
+    if engine is None or (license_model is None and "LicenseModel" in instance):
+        return
+    engine = engine.lower()
+    if field == "DBInstanceClass":
+        allowed = values.rds_instance_classes(engine, license_model, region)
+    else:
+        allowed = values.rds_cluster_instance_classes(engine, region)
+    if allowed is not None:
+        service = f"RDS for {engine}" + (f" ({license_model})" if license_model else "")
+        yield from _judge(vals, binding, (field,), allowed, "MPL221", service, region)
