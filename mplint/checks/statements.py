@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from mplint.catalog.schemas import create_only, read_only
+from mplint.catalog.schemas import covers, pointer_path, pointer_paths, read_only
 from mplint.context import Context
 from mplint.findings import Finding, Span
 from mplint.model.query import Anchor, Param, QueryFile, Ref, SelectBlock, Statement, parse_insert
@@ -20,7 +20,7 @@ from mplint.suggest import closest
 R = owns(__name__, "MPL130", "MPL131", "MPL132", "MPL133", "MPL134", "MPL135", "MPL136", "MPL137")
 
 LIST_SUFFIX = "_list_only"
-PATCH_PATH_RE = re.compile(r"""["']path["']\s*:\s*["']/([A-Za-z0-9]+)""")
+PATCH_PATH_RE = re.compile(r"""["']path["']\s*:\s*["'](/[A-Za-z0-9_./~-]+)""")
 DATA_PREFIX = "data__"
 
 
@@ -252,19 +252,23 @@ def _suggest(name: str, table: Table) -> str | None:
 
 
 def _patch_document(query: QueryFile, param: Param, table: Table) -> Iterator[Finding]:
+    """Patched places (generate_patch_document keys, RFC 6902 paths) that a create-only or read-only
+    pointer names, at any depth (`/properties/Rules/*/Arn` names `/Rules/0/Arn`)."""
     text = param.value
-    keys = list(facts(text).patch_keys) if "{" in text else []
-    keys += PATCH_PATH_RE.findall(text)
-    blocked = create_only(table.schema) | read_only(table.schema)
-    for key in dict.fromkeys(keys):
-        if key not in blocked:
+    paths = [(key,) for key in (facts(text).patch_keys if "{" in text else ())]
+    paths += [pointer_path("/properties" + found) for found in PATCH_PATH_RE.findall(text)]
+    blocked = [(p, "create-only") for p in pointer_paths(table.schema, "createOnlyProperties")]
+    blocked += [(p, "read-only") for p in pointer_paths(table.schema, "readOnlyProperties")]
+    for path in dict.fromkeys(paths):
+        what = next((kind for pointer, kind in blocked if covers(pointer, path)), None)
+        if what is None:
             continue
-        at, width = _find_key(text, key)
+        shown = "/".join(path)
+        at, width = _find_key(text, path[0] if len(path) == 1 else "/" + shown)
         start = param.value_start + at
         span = query.source.offset_span(start, start + width)
-        what = "create-only" if key in create_only(table.schema) else "read-only"
         yield R.MPL135(
-            f"the patch document changes `{key}`, which is {what} in {table.cfn_type}: "
+            f"the patch document changes `{shown}`, which is {what} in {table.cfn_type}: "
             "Cloud Control rejects the update",
             span,
         )
