@@ -223,6 +223,9 @@ def parliament_types() -> dict[str, str]:
     return {kind: rule.id for rule in builtin_rules().values() for kind in rule.extra.get("parliament", ())}
 
 
+LOOKALIKE_DIGITS = str.maketrans("OILSB", "01158")
+
+
 class UnknownId(Exception):
     """A rule id or prefix that names no rule; the message says what was meant, when that is clear."""
 
@@ -244,6 +247,8 @@ def expand_ids(written: str, known: Iterable[str]) -> list[str]:
     digits = text.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
     if text[:3] != "MPL" and digits and any(i.startswith("MPL" + digits) for i in ids):
         hint = f" (did you mean `MPL{digits}`?)"  # MLP2, MPl201 typed as PML201
+    elif len(text) == 6 and (lookalike := "MPL" + text[3:].translate(LOOKALIKE_DIGITS)) in ids:
+        hint = f" (did you mean `{lookalike}`?)"  # MPL2O7: a letter O for a zero
     else:
         hint = did_you_mean(text, ids) if len(text) == 6 else ""
     raise UnknownId(f"unknown rule id or prefix `{written.strip()}`{hint}: `mplint rules` lists them")
