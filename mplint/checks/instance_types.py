@@ -114,27 +114,53 @@ RDS = {"AWS::RDS::DBInstance": "DBInstanceClass", "AWS::RDS::DBCluster": "DBClus
 
 
 def check_stack(ctx: Context, stack: Stack) -> Iterator[Finding]:
-    if stack.manifest is None:
+    manifest = stack.manifest
+    if manifest is None:
         return
     for binding in ctx.bindings(stack):
         if binding.values and (binding.cfn_type in TARGETS or binding.cfn_type in RDS):
-            region = region_of(binding, stack.manifest)
+            region = _Lazy(lambda b=binding: region_of(b, manifest))
             yield from _binding(ctx, binding, region)
 
 
-def _binding(ctx: Context, binding: Binding, region: str | None) -> Iterator[Finding]:
+class _Lazy:
+    """The region, worked out only when a value needs it (it costs a scope walk)."""
+
+    def __init__(self, compute) -> None:
+        self.compute, self.done, self.value = compute, False, None
+
+    def get(self) -> str | None:
+        if not self.done:
+            self.value, self.done = self.compute(), True
+        return self.value
+
+
+_CHECKED: dict[str, list[Target]] = {}
+
+
+def _targets_of(ctx: Context, cfn_type: str) -> list[Target]:
+    """The type's targets whose schema has no enum of its own there (once per type)."""
+    if cfn_type not in _CHECKED:
+        validator = ctx.validator(cfn_type)
+        schema = validator.schema if validator is not None else {}
+        targets = TARGETS.get(cfn_type, ())
+        _CHECKED[cfn_type] = [t for t in targets if "enum" not in (schema_at(schema, t.pointer) or {})]
+    return _CHECKED[cfn_type]
+
+
+def _binding(ctx: Context, binding: Binding, region: _Lazy) -> Iterator[Finding]:
     assert binding.cfn_type is not None
-    validator = ctx.validator(binding.cfn_type)
-    schema = validator.schema if validator is not None else {}
-    targets = [t for t in TARGETS.get(binding.cfn_type, ()) if "enum" not in (schema_at(schema, t.pointer) or {})]
+    targets = _targets_of(ctx, binding.cfn_type)
     for _, vals in per_env(binding):
         for target in targets:
-            where = None if target.any_region else region
+            if target.pointer[0] not in vals:
+                continue
+            where = None if target.any_region else region.get()
             allowed = values.instance_types(target.family, where)
             if allowed is not None:
                 yield from _judge(vals, binding, target.pointer, allowed, target.rule, target.service, where)
-        if binding.cfn_type in RDS:
-            yield from _rds(vals, binding, region)
+        if binding.cfn_type in RDS and RDS[binding.cfn_type] in vals:
+            yield from _rds(vals, binding, region.get())
 
 
 def _judge(

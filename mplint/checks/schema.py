@@ -68,12 +68,35 @@ def check_binding(binding: Binding, validator: Draft7Validator) -> Iterator[Find
 
 def _lifecycle(binding: Binding, schema: dict) -> Iterator[Finding]:
     """Read-only, write-only and deprecated places, whole properties or parts of their values at any depth."""
-    lists = [(pointer_paths(schema, key), rule, says) for key, rule, says in LIFECYCLE]
-    lists[0] = (_writable_dropped(schema, lists[0][0]), *lists[0][1:])
+    lists = _lifecycle_pointers(schema)
     for pv in binding.values:
-        for pointers, rule, says in lists:
-            for path in pointer_hits(pointers, pv.property, pv.value):
+        for by_property, rule, says in lists:
+            pointers = by_property.get(pv.property)
+            for path in pointer_hits(pointers, pv.property, pv.value) if pointers else ():
                 yield _lifecycle_finding(rule, says.format(type=binding.cfn_type), path, pv, binding)
+
+
+Pointers = dict[str, list[tuple[str, ...]]]
+_POINTERS: dict[int, tuple[dict, list[tuple[Pointers, str, str]]]] = {}
+
+
+def _lifecycle_pointers(schema: dict) -> list[tuple[Pointers, str, str]]:
+    """Per LIFECYCLE entry, its pointers by the property they start at; computed once per schema."""
+    cached = _POINTERS.get(id(schema))
+    if cached is not None and cached[0] is schema:
+        return cached[1]
+    lists = []
+    for key, rule, says in LIFECYCLE:
+        pointers = pointer_paths(schema, key)
+        if key == "readOnlyProperties":
+            pointers = _writable_dropped(schema, pointers)
+        by_property: Pointers = {}
+        for pointer in pointers:
+            if pointer:
+                by_property.setdefault(pointer[0], []).append(pointer)
+        lists.append((by_property, rule, says))
+    _POINTERS[id(schema)] = (schema, lists)
+    return lists
 
 
 def _writable_dropped(schema: dict, read_only: list[tuple[str, ...]]) -> list[tuple[str, ...]]:
