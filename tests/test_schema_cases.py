@@ -476,3 +476,22 @@ def test_no_query_file_finding_when_the_type_is_in_config(tmp_path: Path) -> Non
         select=("MPL110",),
     )
     assert found == []
+
+
+def test_numeric_ranges_and_lengths(tmp_path: Path) -> None:
+    found = lint(
+        tmp_path,
+        """\
+        - name: queue  # mplint: type=AWS::SQS::Queue
+          props:
+            - name: DelaySeconds
+              value: 1000
+            - name: MessageRetentionPeriod
+              value: 59
+            - name: QueueName
+              value: jobs
+        """,
+        select=("MPL205",),
+    )
+    assert [(line, rule) for line, _, rule, _ in found] == [(9, "MPL205"), (11, "MPL205")]
+    assert "`DelaySeconds` is 1000; the maximum is 900" in found[0][3]

@@ -270,9 +270,14 @@ def _unique_keys(validator: Any, keys: list, instance: Any, schema: dict) -> Ite
 def _max_unique_items(validator: Any, limit: Any, instance: Any, schema: dict) -> Iterator[ValidationError]:
     if not validator.is_type(instance, "array") or not _known(instance):
         return
-    count = len({repr(_comparable(item)) for item in instance})
+    count = distinct(instance)
     if count > limit:
         yield ValidationError(f"has {count} different items; the maximum is {limit}")
+
+
+def distinct(items: list) -> int:
+    """How many different JSON values the list holds (1 and 1.0 are one; true is not 1)."""
+    return len({repr(_comparable(item)) for item in items})
 
 
 def _comparable(value: Any) -> Any:

@@ -9,7 +9,7 @@ from jsonschema import Draft7Validator, ValidationError
 
 from mplint.catalog import formats
 from mplint.catalog.schemas import KeyPath, covers, pointer_hits, pointer_paths
-from mplint.catalog.validator import UNCHECKED, extra_keys, faults, names_key
+from mplint.catalog.validator import UNCHECKED, distinct, extra_keys, faults, names_key
 from mplint.context import Context
 from mplint.edits import replace_scalar
 from mplint.findings import Edit, Finding, Fix, Related
@@ -215,6 +215,8 @@ def _describe(error: ValidationError, binding: Binding) -> tuple[str, str]:
 
 
 def _range_message(kind: str, limit: Any, instance: Any) -> str:
+    if kind == "maxUniqueItems":
+        return f"has {distinct(instance)} different items; the maximum is {limit}"
     size = len(instance) if isinstance(instance, (str, list, dict)) else instance
     return {
         "minLength": f"is {size} characters long; the minimum is {limit}",
@@ -229,7 +231,6 @@ def _range_message(kind: str, limit: Any, instance: Any) -> str:
         "exclusiveMaximum": f"is {size}; it must be less than {limit}",
         "uniqueItems": "has duplicate items; they must be unique",
         "multipleOf": f"is {size}; it must be a multiple of {limit}",
-        "maxUniqueItems": f"has {len({repr(i) for i in instance})} different items; the maximum is {limit}",
     }[kind]
 
 
