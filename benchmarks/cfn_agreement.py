@@ -56,7 +56,25 @@ MPL_KINDS = {
     "MPL236": "service lifecycle", "MPL237": "service lifecycle", "MPL238": "fargate size", "MPL239": "billing mode",
     **{f"MPL{n}": "instance type" for n in range(220, 231)},
 }  # fmt: skip
+# Faults of a whole object: the tools report them at different keys (the object, the first or the second key).
+OBJECT_KINDS = {
+    "required", "exactly one of", "at least one of", "dependent required", "dependent excluded",
+    "fargate size", "billing mode", "engine version", "deprecated engine version", "service lifecycle",
+}  # fmt: skip
 Key = tuple[str, str, str]  # (template/resource, kind, top-level property or "")
+
+
+def key_of(resource: str, kind: str, prop: str) -> Key:
+    return (resource, kind, "" if kind in OBJECT_KINDS else prop)
+
+
+def cfn_kind(rule: str, message: str) -> str | None:
+    """cfn-lint reports some keyword errors under E3002 (properties): tell them by the message."""
+    if rule == "E3002" and "is not a '" in message:
+        return "format"
+    if rule == "E3002" and "not unique for keys" in message:
+        return "unique keys"
+    return CFN_KINDS.get(rule)
 
 
 def write_stacks(templates: list[Path], out: Path) -> dict[str, str]:
@@ -90,7 +108,7 @@ def mplint_keys(out: Path, names: dict[str, str]) -> tuple[Counter, dict[Key, st
             continue
         stack = Path(finding.span.path).parts[0]
         prop = str(finding.key_path[0]) if finding.key_path else ""
-        key = (names[stack], kind, prop)
+        key = key_of(names[stack], kind, prop)
         keys[key] += 1
         messages.setdefault(key, f"{finding.rule_id} {finding.message}")
     return keys, messages
@@ -107,13 +125,13 @@ def cfn_lint_keys(cfn_lint: str, templates: list[Path]) -> tuple[Counter, dict[K
         )  # fmt: skip
         for match in json.loads(run.stdout or "[]"):
             rule = match["Rule"]["Id"]
-            kind = CFN_KINDS.get(rule)
+            kind = cfn_kind(rule, match["Message"])
             path = match["Location"].get("Path") or []
             if kind is None or len(path) < 2 or path[0] != "Resources":
                 other[rule] += 1
                 continue
             prop = str(path[3]) if len(path) > 3 and path[2] == "Properties" else ""
-            key = (f"{template.stem}/{path[1]}", kind, prop)
+            key = key_of(f"{template.stem}/{path[1]}", kind, prop)
             keys[key] += 1
             messages.setdefault(key, f"{rule} {match['Message']}")
     return keys, messages, other
@@ -135,7 +153,12 @@ def main() -> int:
     union = len(both) + len(only_ours) + len(only_theirs)
     print(f"{len(names)} resources of {len({n.split('/')[0] for n in names.values()})} templates; {version}")
     print(f"agreement: {len(both)}/{union} = {100 * len(both) / max(union, 1):.1f} % of (resource, kind, property)")
-    for title, keys, messages in (("only mplint", only_ours, our_messages), ("only cfn-lint", only_theirs, their_messages)):
+    places = ({(r, p) for r, _, p in ours}, {(r, p) for r, _, p in theirs})
+    shared = len(places[0] & places[1])
+    print(f"same places, any kind: {shared}/{len(places[0] | places[1])} = "
+          f"{100 * shared / max(len(places[0] | places[1]), 1):.1f} % of (resource, property)")  # fmt: skip
+    sides = (("only mplint", only_ours, our_messages), ("only cfn-lint", only_theirs, their_messages))
+    for title, keys, messages in sides:
         print(f"\n{title} ({len(keys)}):")
         for key in sorted(keys):
             print(f"  {key[0]} [{key[1]}] {key[2] or '-'}: {messages[key][:160]}")

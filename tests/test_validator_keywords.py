@@ -150,6 +150,12 @@ def test_wrong_type_gives_one_error() -> None:
     assert kinds(schema, {"R": 91}) == [("enum", ("R",))]
 
 
+def test_pattern_and_format_on_one_value_give_one_error() -> None:
+    schema = {"type": "string", "pattern": "^[a-z0-9.-]+$", "format": "AWS::S3::Bucket.Name"}
+    assert kinds(schema, "Acme_Data") == [("pattern", ())]
+    assert kinds(schema, "ab") == [("format", ())]  # the pattern allows it; the format does not
+
+
 def test_java_dollar_for_java_text_only() -> None:
     schema = {"pattern": "^[a-z]+$"}
     assert kinds(schema, JavaText("abc\n")) == []

@@ -10,7 +10,8 @@ patterns such as `\\p{L}` (and reads others differently); here every pattern goe
 with ECMA-262 meaning. A `JavaText` value is matched with Java's `$` instead, as CloudFormation's own
 validation does. A key pattern that cannot be compiled is taken to match (no false "unknown property"); a
 value pattern that cannot be compiled yields an error marked UNCHECKED, which the schema check reports as a note.
-`faults()` gives one error per fault: a value of the wrong type gets no enum, pattern or format error besides.
+`faults()` gives one error per fault: a value of the wrong type gets no enum, pattern or format error besides,
+and one that breaks the schema's pattern no format error.
 """
 
 from __future__ import annotations
@@ -318,9 +319,13 @@ def faults(validator: Any, instance: Any) -> Iterator[ValidationError]:
     """The validator's errors, one per fault: a value whose type is wrong gets no value-keyword error too."""
     errors = list(validator.iter_errors(instance))
     mistyped = {tuple(e.absolute_path) for e in errors if e.validator == "type"}
+    mismatched = {tuple(e.absolute_path) for e in errors if e.validator == "pattern"}
     for error in errors:
-        if error.validator in VALUE_KEYWORDS and tuple(error.absolute_path) in mistyped:
+        path = tuple(error.absolute_path)
+        if error.validator in VALUE_KEYWORDS and path in mistyped:
             continue
+        if error.validator == "format" and path in mismatched:
+            continue  # the schema's own pattern says it already
         yield error
 
 
