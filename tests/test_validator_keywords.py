@@ -156,6 +156,13 @@ def test_pattern_and_format_on_one_value_give_one_error() -> None:
     assert kinds(schema, "ab") == [("format", ())]  # the pattern allows it; the format does not
 
 
+def test_one_of_required_sets_beside_required_xor_is_not_repeated() -> None:
+    schema = {"oneOf": [{"required": ["A"]}, {"required": ["B"]}], "requiredXor": ["A", "B"]}
+    assert kinds(schema, {"A": 1, "B": 2}) == [("requiredXor", ("B",))]
+    assert kinds(schema, {}) == [("requiredXor", ())]
+    assert kinds({"oneOf": [{"required": ["A"]}, {"required": ["B"]}]}, {}) == [("oneOf", ())]
+
+
 def test_java_dollar_for_java_text_only() -> None:
     schema = {"pattern": "^[a-z]+$"}
     assert kinds(schema, JavaText("abc\n")) == []

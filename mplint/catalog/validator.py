@@ -320,13 +320,24 @@ def faults(validator: Any, instance: Any) -> Iterator[ValidationError]:
     errors = list(validator.iter_errors(instance))
     mistyped = {tuple(e.absolute_path) for e in errors if e.validator == "type"}
     mismatched = {tuple(e.absolute_path) for e in errors if e.validator == "pattern"}
+    alternatives = {
+        tuple(e.absolute_path)[: -1 if names_key(e) else None]
+        for e in errors
+        if e.validator in ("requiredXor", "requiredOr")
+    }
     for error in errors:
         path = tuple(error.absolute_path)
         if error.validator in VALUE_KEYWORDS and path in mistyped:
             continue
         if error.validator == "format" and path in mismatched:
             continue  # the schema's own pattern says it already
+        if error.validator in ("oneOf", "anyOf") and path in alternatives and _only_required(error.validator_value):
+            continue  # `oneOf: [{required: [A]}, {required: [B]}]` beside `requiredXor: [A, B]`
         yield error
+
+
+def _only_required(branches: Any) -> bool:
+    return isinstance(branches, list) and all(isinstance(b, dict) and set(b) == {"required"} for b in branches)
 
 
 def inline_refs(schema: dict) -> dict:
