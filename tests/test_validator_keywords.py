@@ -150,9 +150,10 @@ def test_wrong_type_gives_one_error() -> None:
     assert kinds(schema, {"R": 91}) == [("enum", ("R",))]
 
 
-def test_pattern_and_format_on_one_value_give_one_error() -> None:
+def test_pattern_and_format_are_two_constraints() -> None:
+    """The schema's pattern and the format (cfn-lint's shape) are both reported, as cfn-lint does."""
     schema = {"type": "string", "pattern": "^[a-z0-9.-]+$", "format": "AWS::S3::Bucket.Name"}
-    assert kinds(schema, "Acme_Data") == [("pattern", ())]
+    assert sorted(kinds(schema, "Acme_Data")) == [("format", ()), ("pattern", ())]
     assert kinds(schema, "ab") == [("format", ())]  # the pattern allows it; the format does not
 
 

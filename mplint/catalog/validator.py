@@ -11,7 +11,7 @@ with ECMA-262 meaning. A `JavaText` value is matched with Java's `$` instead, as
 validation does. A key pattern that cannot be compiled is taken to match (no false "unknown property"); a
 value pattern that cannot be compiled yields an error marked UNCHECKED, which the schema check reports as a note.
 `faults()` gives one error per fault: a value of the wrong type gets no enum, pattern or format error besides,
-and one that breaks the schema's pattern no format error.
+and a `oneOf` of required sets is not repeated beside the `requiredXor` that says the same.
 """
 
 from __future__ import annotations
@@ -319,7 +319,6 @@ def faults(validator: Any, instance: Any) -> Iterator[ValidationError]:
     """The validator's errors, one per fault: a value whose type is wrong gets no value-keyword error too."""
     errors = list(validator.iter_errors(instance))
     mistyped = {tuple(e.absolute_path) for e in errors if e.validator == "type"}
-    mismatched = {tuple(e.absolute_path) for e in errors if e.validator == "pattern"}
     alternatives = {
         tuple(e.absolute_path)[: -1 if names_key(e) else None]
         for e in errors
@@ -329,8 +328,6 @@ def faults(validator: Any, instance: Any) -> Iterator[ValidationError]:
         path = tuple(error.absolute_path)
         if error.validator in VALUE_KEYWORDS and path in mistyped:
             continue
-        if error.validator == "format" and path in mismatched:
-            continue  # the schema's own pattern says it already
         if error.validator in ("oneOf", "anyOf") and path in alternatives and _only_required(error.validator_value):
             continue  # `oneOf: [{required: [A]}, {required: [B]}]` beside `requiredXor: [A, B]`
         yield error
