@@ -329,12 +329,15 @@ class SelectBlock:
 
 @dataclass(slots=True, eq=False)
 class Statement:
-    kind: str  # select | insert | update | delete | other
+    kind: str  # select | insert | update | replace | delete | exec | other
     start: int
-    target: Ref | None = None  # the INSERT, UPDATE or DELETE table
+    target: Ref | None = None  # the INSERT, UPDATE, REPLACE or DELETE table; EXEC: `<resource>.<method>`
     blocks: list[SelectBlock] = field(default_factory=list)  # every SELECT, outermost first
-    params: list[Param] = field(default_factory=list)  # the UPDATE/DELETE's WHERE and SET parameters
+    params: list[Param] = field(default_factory=list)  # the UPDATE/REPLACE/DELETE's WHERE and SET parameters
     sets: list[Param] = field(default_factory=list)
+    args: list[Param] = field(default_factory=list)  # EXEC `@name=value` (`@@json=...` is named `@json`)
+    returning: list[Ref] = field(default_factory=list)  # INSERT ... RETURNING columns (`*` included)
+    end: int = 0  # offset after the statement's last token
 
     @property
     def top(self) -> SelectBlock | None:
@@ -351,7 +354,9 @@ def parse_statements(source: SourceFile, start: int, end: int) -> list[Statement
         if i == len(tokens) or (tokens[i].text == ";" and tokens[i].depth == 0 and tokens[i].kind == PUNCT):
             part = [t for t in tokens[begin:i] if t.kind != JINJA or t.text.startswith("{{")]
             if part:
-                out.append(_Parser(source, part).statement())
+                statement = _Parser(source, part).statement()
+                statement.end = part[-1].end
+                out.append(statement)
             begin = i + 1
     return out
 
@@ -385,17 +390,46 @@ class _Parser:
             statement.kind = "select"
             order = sorted(range(len(selects)), key=lambda k: (self.tokens[selects[k]].depth, k))
             statement.blocks = [blocks[k] for k in order]  # the main SELECT of a WITH is the first at depth 0
-        elif head in ("INSERT", "UPDATE", "DELETE"):
+        elif head in ("INSERT", "UPDATE", "REPLACE", "DELETE"):
             statement.kind = head.lower()
             statement.blocks = blocks
             statement.target = self.target(head)
-            if head != "INSERT":
+            if head == "INSERT":
+                statement.returning = self.returning()
+            else:
                 statement.sets = self.params(self.clause("SET", 0), ",")
                 statement.params = self.params(self.clause("WHERE", 0), "AND") + statement.sets
+        elif head in ("EXEC", "EXECUTE"):
+            statement.kind = "exec"
+            statement.target = self.target(head)
+            statement.args = self.exec_args()
         return statement
 
+    def returning(self) -> list[Ref]:
+        tokens, words = self.tokens, self.words
+        at = next((i for i, w in enumerate(words) if w == "RETURNING" and tokens[i].depth == 0), -1)
+        if at < 0:
+            return []
+        return [self.ref(t) for t in tokens[at + 1 :] if t.depth == 0 and (_is_ident(t) or t.text == "*")]
+
+    def exec_args(self) -> list[Param]:
+        """`@name = value` pairs after the EXEC target; `@@json = '{...}'` becomes the argument `@json`."""
+        tokens = self.tokens
+        out: list[Param] = []
+        for i, token in enumerate(tokens[:-2]):
+            if token.kind != WORD or not token.text.startswith("@") or token.depth != 0 or tokens[i + 1].text != "=":
+                continue
+            body = i > 0 and tokens[i - 1].text == "@" and tokens[i - 1].end == token.start
+            start = tokens[i - 1].start if body else token.start
+            name = Ref(("@" if body else "") + token.text[1:], start, token.end, self.source)
+            end = i + 3
+            while end < len(tokens) and tokens[end].text != "," and not tokens[end].text.startswith("@"):
+                end += 1
+            out.append(Param(name, self.source.text[tokens[i + 2].start : tokens[end - 1].end], tokens[i + 2].start))
+        return out
+
     def target(self, head: str) -> Ref | None:
-        after = {"INSERT": "INTO", "UPDATE": "UPDATE", "DELETE": "FROM"}[head]
+        after = {"INSERT": "INTO", "DELETE": "FROM"}.get(head, head)
         for i, word in enumerate(self.words[:-1]):
             if word == after and self.tokens[i + 1].kind == WORD:
                 return self.ref(self.tokens[i + 1])
