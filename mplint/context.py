@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from mplint.catalog.native import NativeCatalog, default_native_catalog
 from mplint.catalog.schemas import SchemaCatalog, default_catalog
 from mplint.config import Config
 from mplint.findings import Level
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from mplint.iam.requirements import ResourceNeeds
     from mplint.registry import Rule, Selection
     from mplint.stackql.binding import Binding
+    from mplint.stackql.provider import Decision
     from mplint.stackql.target import Target, Use
 
 T = TypeVar("T")
@@ -53,6 +55,11 @@ class Context:
     @cached_property
     def schemas(self) -> SchemaCatalog:
         return default_catalog()  # one per process: a server's runs share the opened archive and parsed schemas
+
+    @property
+    def native(self) -> NativeCatalog:
+        """The native `aws` provider catalog (each service read on first use)."""
+        return default_native_catalog()
 
     def level(self, rule_id: str) -> Level:
         """The level a finding of the rule gets in this run: the config's, else the rule's own."""
@@ -87,6 +94,15 @@ class Context:
         if slot not in self._cache:
             self._cache[slot] = compute()
         return self._cache[slot]
+
+    def flavours(self, stack: Stack) -> Decision:
+        """Which flavour the stack's `aws.*` tables are: the pin, else the stack's evidence, else native."""
+        from mplint.stackql.provider import decide
+
+        if stack.manifest is None:
+            raise ValueError("a stack without a manifest has no providers")
+        manifest = stack.manifest
+        return self.once("flavours", stack, lambda: decide(manifest, stack.queries, self.schemas, self.native))
 
     def bindings(self, stack: Stack) -> list[Binding]:
         """One binding per manifest resource."""
@@ -165,6 +181,7 @@ class Context:
         if manifest is None:
             return []
         envs = self.envs or self.config.envs
+        decision = self.flavours(stack)
         return [
             bind(
                 manifest,
@@ -173,6 +190,8 @@ class Context:
                 self.schemas.cfn_type,
                 self.config.resources.get(resource.name or ""),
                 envs,
+                decision,
+                self.native,
             )
             for resource in manifest.resources
         ]

@@ -11,7 +11,7 @@ from mplint.catalog.schemas import SchemaCatalog
 from mplint.model.query import parse_query_file
 from mplint.source import read_source
 from mplint.stackql.columns import alternate_name, column_name
-from mplint.stackql.provider import Flavour, flavour, params
+from mplint.stackql.provider import Decision, Flavour, params, pinned_flavour
 from tests.conftest import shared_path
 
 EXTRA_COLUMNS = {"region", "data__identifier", "identifier", "tag_key", "tag_value"}
@@ -91,9 +91,10 @@ def test_corpus_columns_are_snake_case() -> None:
 
 
 def test_flavour_and_parameter_names() -> None:
-    assert flavour("awscc.s3.buckets", {}) is Flavour.AWSCC
-    assert flavour("aws.s3.buckets", {}) is Flavour.AWS_CC
-    assert flavour("google.compute.instances", {}) is None
+    decision = Decision({}, Flavour.AWS_CC, "evidence")
+    assert decision.flavour("awscc.s3.buckets") is Flavour.AWSCC
+    assert decision.flavour("aws.s3.buckets") is Flavour.AWS_CC
+    assert decision.flavour("google.compute.instances") is None
     assert params(Flavour.AWS_CC).identifier == "data__Identifier"
     assert params(Flavour.AWSCC).patch == "PatchDocument"
 
@@ -106,6 +107,8 @@ def test_pinned_native_aws() -> None:
     text = "name: s\nproviders:\n  - aws::v26.07.00001\nresources: []\n"
     manifest = build_manifest(load_yaml(SourceFile(Path("m.yml"), "m.yml", text)))
     assert manifest is not None
-    assert flavour("aws.s3.buckets", pins(manifest)) is Flavour.AWS_NATIVE
+    assert pinned_flavour(pins(manifest)["aws"]) is Flavour.AWS_NATIVE
     early = pins(build_manifest(load_yaml(SourceFile(Path("m.yml"), "m.yml", text.replace("26.07", "26.06")))))
-    assert flavour("aws.s3.buckets", early) is Flavour.AWS_CC
+    assert pinned_flavour(early["aws"]) is Flavour.AWS_CC
+    unpinned = pins(build_manifest(load_yaml(SourceFile(Path("m.yml"), "m.yml", text.replace("::v26.07.00001", "")))))
+    assert pinned_flavour(unpinned["aws"]) is None

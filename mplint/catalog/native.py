@@ -23,7 +23,9 @@ Stable API (other modules build on it; extend, do not rename):
     Resource: id, name, service, methods {name: Method}, verbs {verb: (method names in routing order)},
               complete (the method list is StackQL's whole list), grouping ("registry" | "docs" | "hint"),
               certain (grouping is not a guess), bucket(verb) -> tuple[Method], route(verb, supplied) -> Method,
-              method(name)
+              routing(verb, names as written) -> Routing, method(name)
+    Routing:  verb, method (what StackQL runs, None: no method's required params are all supplied), read (the
+              method names are read against), members {name: Param | None}, supplied, missing(method, strict)
     Method:   name, op (AWS operation), verbs, params {wire name: Param}, required (StackQL's routing view),
               aws_required_extra (members AWS requires that StackQL does not), all_required, body_required,
               response (Response | None), pagination (Pagination | None), http ((METHOD, path) | None),
@@ -43,6 +45,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -182,6 +185,22 @@ class Method:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class Routing:
+    """Which method a statement reaches and which member each of its names is."""
+
+    verb: str
+    method: Method | None  # the method StackQL runs: the first in the bucket whose required params are supplied
+    read: Method | None  # the method names are read against: ``method``, else the one that knows most of them
+    members: dict[str, Param | None]  # name as written -> the member of ``read`` (None: not a member)
+    supplied: frozenset[str]  # the wire names the statement supplies
+
+    def missing(self, method: Method, strict: bool = False) -> tuple[str, ...]:
+        """The required members of ``method`` not supplied (``strict``: also those only AWS requires)."""
+        needed = method.all_required if strict else method.required
+        return tuple(m for m in needed if m not in self.supplied)
+
+
 @dataclass(eq=False)
 class Resource:
     id: str  # aws.<service>.<resource>
@@ -207,6 +226,20 @@ class Resource:
         """The method StackQL runs for ``verb`` given the supplied params (wire names): the first in the bucket
         whose required params are all supplied, else None."""
         return next((m for m in self.bucket(verb) if set(m.required) <= supplied), None)
+
+    def routing(self, verb: str, names: Iterable[str]) -> Routing:
+        """StackQL's choice for a statement with ``verb`` that names ``names`` (as written, `region` left out)."""
+        candidates = self.bucket(verb)
+        written = [n for n in names if n.lower() != REGION]
+        supplied: set[str] = set()
+        for name in written:
+            param = next((p for m in candidates if (p := m.param(name)) is not None), None)
+            if param is not None:
+                supplied.add(param.name)
+        routed = self.route(verb, supplied)
+        read = routed or max(candidates, key=lambda m: sum(m.param(n) is not None for n in written), default=None)
+        members = {name: read.param(name) if read else None for name in written}
+        return Routing(verb, routed, read, members, frozenset(supplied))
 
 
 class Service:

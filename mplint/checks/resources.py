@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from mplint.context import Context
-from mplint.findings import Finding
+from mplint.findings import Finding, Level
 from mplint.project import Stack
 from mplint.registry import owns
 from mplint.suggest import did_you_mean
@@ -23,13 +23,29 @@ def check_stack(ctx: Context, stack: Stack) -> Iterator[Finding]:
     yield from _query_files(stack, typed)
     for binding in bindings:
         name = binding.stackql_name
-        if name and binding.cfn_type is None and name.startswith(CLOUD_CONTROL) and binding.stackql_span:
+        if not name or not name.startswith(CLOUD_CONTROL) or binding.stackql_span is None:
+            continue
+        if binding.is_native and binding.native is None:
+            service = name.split(".")[1] if name.count(".") == 2 else ""
+            near = [f"aws.{service}.{n}" for n in ctx.native.resource_names(service)]
+            yield R.MPL109(
+                f"`{name}` is not a resource of the native `aws` provider{did_you_mean(name, near)}",
+                binding.stackql_span,
+                level=_native_level(ctx, service),
+            )
+        elif not binding.is_native and binding.cfn_type is None:
             prefix = name.rsplit(".", 1)[0] + "."
             near = [n for n in ctx.schemas.type_map() if n.startswith(prefix)]
             yield R.MPL109(
                 f"`{name}` is not a known StackQL resource{did_you_mean(name, near)}",
                 binding.stackql_span,
             )
+
+
+def _native_level(ctx: Context, service: str) -> Level | None:
+    """A note where the native catalog's resource list is rebuilt rather than extracted (ec2)."""
+    found = ctx.native.service(service) if service else None
+    return Level.NOTE if found is not None and found.rebuilt else None
 
 
 def _query_files(stack: Stack, typed: set[int]) -> Iterator[Finding]:

@@ -48,7 +48,7 @@ LIFECYCLE = (  # pointer list, rule, what the finding says about the place
 
 def check_stack(ctx: Context, stack: Stack) -> Iterator[Finding]:
     for binding in ctx.bindings(stack):
-        if binding.cfn_type is None or not binding.values:
+        if binding.cfn_type is None or not binding.values or binding.is_native:
             continue
         validator = ctx.validator(binding.cfn_type)
         if validator is not None:

@@ -13,7 +13,7 @@ from mplint.model.query import Anchor, Param, QueryFile, Ref, SelectBlock, State
 from mplint.project import Stack
 from mplint.registry import owns
 from mplint.stackql.columns import alternate_name, column_name, columns
-from mplint.stackql.provider import Flavour, Params, flavour, params, pins
+from mplint.stackql.provider import Flavour, Params, params
 from mplint.stackql.templates import facts
 from mplint.suggest import closest
 
@@ -48,7 +48,7 @@ def check_stack(ctx: Context, stack: Stack) -> Iterator[Finding]:
 class _Checker:
     def __init__(self, ctx: Context, stack: Stack) -> None:
         self.ctx = ctx
-        self.pins = pins(stack.manifest) if stack.manifest else {}
+        self.decision = ctx.flavours(stack)
         self.tables: dict[str, Table | None] = {}
         self.paired = {
             (pv.column.span.path, pv.column.start)
@@ -63,7 +63,7 @@ class _Checker:
         return self.tables[name]
 
     def _table(self, name: str) -> Table | None:
-        kind = flavour(name, self.pins)
+        kind = self.decision.flavour(name)
         names = params(kind)
         if kind is None or names is None:
             return None  # another provider, or the native `aws` flavour: no Cloud Control parameters

@@ -25,7 +25,6 @@ from mplint.model.manifest import Manifest, Resource
 from mplint.model.query import QueryFile
 from mplint.source import find
 from mplint.stackql.binding import Binding, Opaque
-from mplint.stackql.provider import Flavour, flavour, pins
 from mplint.stackql.scope import query_scope
 
 COMMANDS = ("build", "test", "teardown")
@@ -567,7 +566,7 @@ def resource_needs(
     service = _service(overlays)
     identifier = _identifier(query, resolve, service)
     place = find_place(binding, manifest, resolve, identifier, account)
-    native = _is_native(binding, manifest) and overlays.native is not None
+    native = binding.is_native and overlays.native is not None
     builder = _Builder(binding, overlays, place, resolve, identifier, catalog or get_catalog())
     table = binding.stackql_name.lower() if binding.stackql_name and "::" not in binding.stackql_name else None
     for command, op in operations(binding.resource, query, table, commands):
@@ -597,9 +596,3 @@ def _service(overlays: TypeOverlays) -> str | None:
         if parsed is not None:
             return parsed.service
     return None
-
-
-def _is_native(binding: Binding, manifest: Manifest) -> bool:
-    if not binding.stackql_name or "::" in binding.stackql_name:
-        return False
-    return flavour(binding.stackql_name, pins(manifest)) is Flavour.AWS_NATIVE

@@ -1,8 +1,13 @@
-"""Which resource type a manifest entry is, and which value feeds which CloudFormation property.
+"""Which resource type a manifest entry is, and which value feeds which CloudFormation property or request member.
 
 The pairing comes from the entry's query file (the INSERT's columns against its
 SELECT's values), from the configuration, or from inline comments
 (`# mplint: type=aws.sagemaker.model_packages`, `# mplint: property=Name`).
+
+On the native `aws` flavour the INSERT's columns are the request members of the insert method StackQL routes to
+(the first of the resource's insert bucket whose required members are all given); a snake_case column is the
+member StackQL re-cases it to, and each value's `property` is the member's wire name. A stack without query files
+names members by its props, as it names CloudFormation properties.
 """
 
 from __future__ import annotations
@@ -14,12 +19,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from mplint.catalog.native import Method, NativeCatalog
+from mplint.catalog.native import Resource as NativeResource
 from mplint.catalog.validator import JavaText, Opaque
 from mplint.config import ResourceMapping
 from mplint.findings import Span
 from mplint.model.manifest import Manifest, Prop, Resource
 from mplint.model.query import Insert, Item, QueryFile
 from mplint.source import Mapping, Node, Scalar, Sequence, SourceFile
+from mplint.stackql.provider import Decision, Flavour
 from mplint.stackql.scope import Definition, Scope, prop_scopes, query_scope
 from mplint.stackql.templates import analyse, is_template
 
@@ -29,7 +37,7 @@ NUMBER_RE = re.compile(r"^-?\d+(\.\d+)?([eE][-+]?\d+)?$")
 
 @dataclass(slots=True, eq=False)
 class PropertyValue:
-    property: str  # CloudFormation property name
+    property: str  # CloudFormation property name; native: the request member's wire name (else as written)
     value: Any  # plain data with Opaque leaves
     node: Node  # where the value is written
     env: str | None = None
@@ -43,10 +51,17 @@ class Binding:
     resource: Resource
     stackql_name: str | None = None
     stackql_span: Span | None = None
-    cfn_type: str | None = None
+    cfn_type: str | None = None  # native: the Cloud Control twin's type (for overlays), never the values' schema
     via: str | None = None  # "query" | "config" | "comment"
     values: list[PropertyValue] = field(default_factory=list)
     insert: Insert | None = None
+    flavour: Flavour | None = None  # of the StackQL name; None for other providers and CloudFormation names
+    native: NativeResource | None = None  # the native resource (flavour AWS_NATIVE), when the catalog has it
+    method: Method | None = None  # native: the insert method StackQL routes the INSERT (or the props) to
+
+    @property
+    def is_native(self) -> bool:
+        return self.flavour is Flavour.AWS_NATIVE
 
     def envs(self) -> list[str | None]:
         return sorted({v.env for v in self.values}, key=lambda e: e or "")
@@ -62,6 +77,8 @@ def bind(
     type_map: TypeMap,
     mapping: ResourceMapping | None,
     envs: tuple[str, ...],
+    decision: Decision | None = None,
+    native: NativeCatalog | None = None,
 ) -> Binding:
     binding = Binding(resource)
     directives = _directives(manifest.doc.source, resource)
@@ -69,23 +86,51 @@ def bind(
     declared = (mapping.type if mapping else None) or directives.get(id(resource))
     if insert is not None:
         binding.insert = insert
-        _set_type(binding, insert.target.text, insert.target.span, type_map, "query")
+        _set_type(binding, insert.target.text, insert.target.span, type_map, "query", decision, native)
     elif declared:
-        _set_type(
-            binding, declared, resource.anchor_span, type_map, "config" if mapping and mapping.type else "comment"
-        )
-    if binding.cfn_type is None:
+        via = "config" if mapping and mapping.type else "comment"
+        _set_type(binding, declared, resource.anchor_span, type_map, via, decision, native)
+    if binding.cfn_type is None and binding.native is None:
         return binding
     if insert is not None:
         _pair_insert(binding, manifest, resource, insert, envs)
     else:
         _pair_by_name(binding, manifest, resource, mapping, directives, envs)
+    if binding.native is not None:
+        _to_members(binding)
     return binding
 
 
-def _set_type(binding: Binding, name: str, span: Span, type_map: TypeMap, via: str) -> None:
+def _set_type(
+    binding: Binding,
+    name: str,
+    span: Span,
+    type_map: TypeMap,
+    via: str,
+    decision: Decision | None,
+    native: NativeCatalog | None,
+) -> None:
     binding.stackql_name, binding.stackql_span, binding.via = name, span, via
-    binding.cfn_type = name if "::" in name else type_map(name)
+    if "::" in name:
+        binding.cfn_type = name
+        return
+    binding.flavour = decision.flavour(name) if decision else None
+    if binding.is_native:
+        binding.native = native.resource(name) if native else None
+        binding.cfn_type = type_map(name) or type_map("awscc." + name.split(".", 1)[-1])
+    else:
+        binding.cfn_type = type_map(name)
+
+
+def _to_members(binding: Binding) -> None:
+    """Route the INSERT (or the props) as StackQL does and name each value by the member it reaches."""
+    assert binding.native is not None
+    routing = binding.native.routing("insert", dict.fromkeys(pv.property for pv in binding.values))
+    binding.method = routing.method or routing.read
+    for pv in binding.values:
+        member = routing.members.get(pv.property)
+        if member is not None:
+            pv.property = member.name
 
 
 def _directives(source: SourceFile, resource: Resource) -> dict[int, str]:
@@ -116,10 +161,12 @@ def _pair_insert(binding, manifest, resource, insert: Insert, envs) -> None:
     for column, item in zip(insert.columns, insert.values, strict=False):
         if column.text.lower() == "region":
             continue
-        binding.values.extend(_column_values(column, item, scope, insert, envs))
+        binding.values.extend(column_values(column, item, scope, envs))
 
 
-def _column_values(column: Item, item: Item, scope: Scope, insert: Insert, envs) -> list[PropertyValue]:
+def column_values(column: Item, item: Item, scope: Scope, envs: tuple[str, ...]) -> list[PropertyValue]:
+    """The value(s) one SQL value gives the column it is paired with: a prop's (per environment) when it is
+    exactly `'{{ prop }}'`, a literal global's, an SQL literal, else Opaque."""
     text = item.text
     inner = text[1:-1] if len(text) >= 2 and text[0] == text[-1] == "'" else None
     if (inner is not None and is_template(inner)) or (inner is None and is_template(text)):
