@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from mplint.iam.requirements import ResourceNeeds
     from mplint.registry import Rule, Selection
     from mplint.stackql.binding import Binding
+    from mplint.stackql.calls import Call
     from mplint.stackql.provider import Decision
     from mplint.stackql.target import Target, Use
 
@@ -107,6 +108,17 @@ class Context:
     def bindings(self, stack: Stack) -> list[Binding]:
         """One binding per manifest resource."""
         return self.once("bindings", stack, lambda: self._bind(stack))
+
+    def calls(self, stack: Stack) -> list[Call]:
+        """Every statement on a native `aws.*` table, bound to the method StackQL routes it to."""
+        from mplint.stackql.calls import stack_calls
+
+        if stack.manifest is None:
+            return []
+        manifest, envs = stack.manifest, self.envs or self.config.envs
+        return self.once(
+            "calls", stack, lambda: stack_calls(manifest, stack.queries, self.flavours(stack), self.native, envs)
+        )
 
     def uses_2x(self, stack: Stack) -> list[Use]:
         """Every use of 2.x-only syntax in the stack, in file order."""
