@@ -20,7 +20,7 @@ def calls_of(path: Path, envs: tuple[str, ...] = ()) -> tuple[Context, list[Call
 
 
 def test_model_package_statements_route_as_stackql_does() -> None:
-    _, calls = calls_of(FIXTURES / "native" / "model-package")
+    _, calls = calls_of(FIXTURES / "valid" / "native-model-package")
     routed = [(c.anchor.key, c.verb, c.method.name) for c in calls]
     assert routed == [
         ("exists", "select", "list_model_packages"),  # no ModelPackageName: the list method
@@ -44,7 +44,7 @@ def test_model_package_statements_route_as_stackql_does() -> None:
 
 
 def test_the_binding_names_values_by_member() -> None:
-    project = load_project([FIXTURES / "native" / "model-package"], Config())
+    project = load_project([FIXTURES / "valid" / "native-model-package"], Config())
     ctx = Context(project)
     (binding,) = ctx.bindings(project.stacks[0])
     assert binding.is_native and binding.native.id == "aws.sagemaker.model_packages"
