@@ -23,7 +23,7 @@ from mplint.catalog.native import Method, NativeCatalog
 from mplint.catalog.native import Resource as NativeResource
 from mplint.catalog.validator import JavaText, Opaque
 from mplint.config import ResourceMapping
-from mplint.findings import Span
+from mplint.findings import Related, Span
 from mplint.model.manifest import Manifest, Prop, Resource
 from mplint.model.query import Insert, Item, QueryFile
 from mplint.source import Mapping, Node, Scalar, Sequence, SourceFile
@@ -292,3 +292,42 @@ def _literal_definition(text: str, scope: Scope) -> Definition | None:
     if isinstance(value, Scalar) and isinstance(value.value, str) and is_template(value.value):
         return None
     return definition
+
+
+def locate(pv: PropertyValue, path: list, key: bool = False) -> tuple[Span, tuple[Related, ...]]:
+    """The span of the value (or, with ``key``, the key) at ``path`` inside one value, and where a substituted
+    value came from."""
+    node: Node = pv.node
+    for i, part in enumerate(path):
+        definition = pv.substitutions.get(id(node))
+        if definition is not None:
+            return node.span, (Related(_descend(definition.value, path[i:]), f"`{definition.name}` is defined here"),)
+        found, key_node = child(node, part)
+        if found is None:
+            return node.span, ()
+        if key and i == len(path) - 1 and key_node is not None:
+            return key_node.span, ()
+        node = found
+    definition = pv.substitutions.get(id(node))
+    if definition is not None and definition.value is not None:
+        return node.span, (Related(definition.value.span, f"`{definition.name}` is defined here"),)
+    return node.span, ()
+
+
+def child(node: Node, part: Any) -> tuple[Node | None, Any]:
+    """The child of a mapping (by key) or sequence (by index), and the key node."""
+    if isinstance(node, Mapping) and isinstance(part, str):
+        return node.get(part), node.key(part)
+    if isinstance(node, Sequence) and isinstance(part, int) and part < len(node.items):
+        return node.items[part], None
+    return None, None
+
+
+def _descend(node: Node | None, path: list) -> Span:
+    assert node is not None
+    for part in path:
+        found, _ = child(node, part)
+        if found is None:
+            break
+        node = found
+    return node.span
