@@ -33,7 +33,7 @@ INSERT INTO aws.ec2.security_groups (GroupName, GroupDescription, TagSpecificati
 SELECT 'web', 'web tier', '[{"ResourceType": "security-group", "Tag": [{"Key": "a", "Value": "b"}]}]', 'us-east-1';
 """
 NATIVE_SELECT = """/*+ exists */
-SELECT COUNT(*) as count FROM aws.sagemaker.model_packages WHERE ModelPackageName = 'x' AND region = 'us-east-1';
+SELECT COUNT(*) as count FROM aws.sagemaker.model_packages WHERE NameContains = 'churn' AND region = 'us-east-1';
 """
 
 
@@ -77,7 +77,7 @@ def test_unpinned_native_stack(tmp_path: Path) -> None:
     assert "`EXEC aws.ec2.security_groups.revoke_security_group_ingress` (a native method)" in whats
     assert "`TagSpecification` (a request member of CreateSecurityGroup)" in whats
     assert not any("GroupDescription" in w for w in whats)  # CloudFormation's SecurityGroup has it too
-    assert "`ModelPackageName` (a request member of DescribeModelPackage)" in whats
+    assert "`NameContains` (a request member of ListModelPackages)" in whats
 
 
 def test_no_evidence_is_native(tmp_path: Path) -> None:
@@ -98,3 +98,16 @@ def test_mixed_evidence_keeps_the_statements_that_disagree(tmp_path: Path) -> No
 def test_a_tie_goes_to_native(tmp_path: Path) -> None:
     decision = decide(tmp_path, "aws", {"a": NATIVE_EXEC, "c": CC_SELECT})
     assert decision.aws is Flavour.AWS_NATIVE and len(decision.disagreeing()) == 1
+
+
+def test_names_both_flavours_use_are_no_evidence(tmp_path: Path) -> None:
+    """`ModelPackageName` is a CloudFormation property and a native member; a snake_case column that re-cases to
+    a property is a Cloud Control mistake as much as a native spelling."""
+    text = """/*+ create */
+INSERT INTO aws.sagemaker.model_packages (model_package_description, region) SELECT 'd', 'us-east-1';
+
+/*+ exists */
+SELECT COUNT(*) as count FROM aws.sagemaker.model_packages WHERE ModelPackageName = 'x' AND region = 'us-east-1';
+"""
+    decision = decide(tmp_path, "aws", {"a": text})
+    assert (decision.how, decision.evidence) == ("default", ())

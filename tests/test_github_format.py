@@ -74,7 +74,8 @@ def test_cli_format_github() -> None:
     result = CliRunner().invoke(app, ["lint", "--format", "github", "fixtures/seed"])
     assert result.exit_code == 1
     lines = result.stdout.splitlines()
-    assert lines[0].startswith("::error file=fixtures/seed/stackql_manifest.yml,line=")
+    assert lines[0].startswith("::notice file=fixtures/seed/stackql_manifest.yml,line=5,")  # MPL160, unpinned aws
+    assert lines[1].startswith("::error file=fixtures/seed/stackql_manifest.yml,line=")
     assert all(COMMAND_RE.match(line) for line in lines[:-1]), lines
     assert lines[-1].startswith("mplint: ")
 

@@ -229,9 +229,7 @@ def test_a_templated_role_is_needed_with_an_unknown_arn(tmp_path: Path) -> None:
 
 
 def test_native_flavour_calls_the_service_api(tmp_path: Path) -> None:
-    stack = copy_valid(
-        tmp_path, manifest_edit=lambda t: t.replace("providers:\n  - aws\n", "providers:\n  - aws::v26.07.00100\n")
-    )
+    stack = copy_valid(tmp_path, manifest_edit=lambda t: t.replace("aws::v26.06.00301", "aws::v26.07.00100"))
     needs = needs_of(stack)
     assert needs.flavour == "native"
     assert not [r for r in needs.requirements if r.action.startswith("cloudformation:")]

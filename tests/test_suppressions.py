@@ -31,6 +31,8 @@ PAST = (datetime.date.today() - datetime.timedelta(days=1)).isoformat()
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A repository with one stack (a read-only, a write-only and a mistyped value) and no config."""
     shutil.copytree(FIXTURES / "core" / "read-only", tmp_path / STACK)
+    manifest = tmp_path / MANIFEST
+    manifest.write_text(manifest.read_text().replace("  - aws  # expect: MPL160", "  - aws::v26.06.00301"))
     (tmp_path / ".git").mkdir()
     monkeypatch.chdir(tmp_path)
     return tmp_path

@@ -32,7 +32,8 @@ Stable API (other modules build on it; extend, do not rename):
               param(name) -> Param | None (wire name, or a snake_case alias re-cased as StackQL does),
               schema (the request as one JSON Schema object, for catalog.validator)
     Param:    name, location (body | query | path | header), schema (JSON Schema)
-    Response: columns {snake column: Column(name, native, type)}, object_key, transform
+    Response: columns {snake column: Column(name, native, type)}, object_key, transform, known (the columns
+              are the item's fields, not none and not the whole response as one `line_items` column)
     IamTable: rule, catalog, measured, prefix(service_key), http_verb(service_key), no_iam(service_key),
               actions(service_key, op)
 
@@ -59,6 +60,7 @@ NATIVE_ZIP = DATA_DIR / "aws-native.zip"
 VERBS = ("select", "insert", "update", "replace", "delete")
 PROVIDER = "aws"
 REGION = "region"  # the server variable accepted by every method
+SELF_COLUMN = "line_items"  # the column of a response the generator could not split into fields
 _RESERVED = ("_meta", "_index", "_iam")
 _NUMERIC = frozenset({"minimum", "maximum", "minLength", "maxLength", "minItems", "maxItems"})
 
@@ -136,6 +138,11 @@ class Response:
     object_key: str | None = None
     transform: Any = None
 
+    @property
+    def known(self) -> bool:
+        """The columns are the item's fields: not none, and not only the whole response as `line_items`."""
+        return bool(self.columns) and set(self.columns) != {SELF_COLUMN}
+
 
 @dataclass(eq=False)
 class Method:
@@ -183,6 +190,11 @@ class Method:
             "additionalProperties": False,
             "definitions": self.service.definitions,
         }
+
+
+def _knows(method: Method, names: list[str]) -> tuple[int, int]:
+    """How many of ``names`` the method takes, exactly and up to case and underscores."""
+    return sum(method.param(n) is not None for n in names), sum(method.similar(n) is not None for n in names)
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,7 +249,7 @@ class Resource:
             if param is not None:
                 supplied.add(param.name)
         routed = self.route(verb, supplied)
-        read = routed or max(candidates, key=lambda m: sum(m.param(n) is not None for n in written), default=None)
+        read = routed or max(candidates, key=lambda m: _knows(m, written), default=None)
         members = {name: read.param(name) if read else None for name in written}
         return Routing(verb, routed, read, members, frozenset(supplied))
 

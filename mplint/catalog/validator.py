@@ -375,23 +375,40 @@ _SCALAR_TEXT = {
 }
 
 
-def _text_type(validator: Any, types: Any, instance: Any, schema: dict) -> Iterator[ValidationError]:
-    """`type`, where a string spelling an integer, number or boolean also counts as one."""
-    wanted = [types] if isinstance(types, str) else list(types)
-    if any(validator.is_type(instance, t) for t in wanted):
-        return
-    if isinstance(instance, str) and any(t in _SCALAR_TEXT and _SCALAR_TEXT[t].fullmatch(instance) for t in wanted):
-        return
-    yield ValidationError(f"{instance!r} is not of type {', '.join(map(repr, wanted))}")
+def _member_type(form_encoded: bool) -> Any:
+    """`type` for native request members. A structure or list where a string is wanted is sent as its JSON text
+    (stackql-deploy renders a prop's mapping or list to JSON, and policy documents are such strings). Form-encoded
+    (query and ec2 protocols): a string spelling an integer, number or boolean counts as one, and a single value
+    as a list of one (`Name.1=value`)."""
+
+    def check(validator: Any, types: Any, instance: Any, schema: dict) -> Iterator[ValidationError]:
+        wanted = [types] if isinstance(types, str) else list(types)
+        if any(validator.is_type(instance, t) for t in wanted):
+            return
+        if "string" in wanted and isinstance(instance, (dict, list)):
+            return
+        if form_encoded and _as_text(wanted, instance):
+            return
+        yield ValidationError(f"{instance!r} is not of type {', '.join(map(repr, wanted))}")
+
+    return check
 
 
-FormValidator = validators.extend(SchemaValidator, {"type": _text_type})
+def _as_text(wanted: list[str], instance: Any) -> bool:
+    if "array" in wanted and isinstance(instance, (str, int, float, bool)):
+        return True
+    return isinstance(instance, str) and any(t in _SCALAR_TEXT and _SCALAR_TEXT[t].fullmatch(instance) for t in wanted)
+
+
+MemberValidator = validators.extend(SchemaValidator, {"type": _member_type(False)})
+FormValidator = validators.extend(SchemaValidator, {"type": _member_type(True)})
 
 
 def member_validator(schema: dict, form_encoded: bool = False) -> Draft7Validator:
     """The validator for a native method's request (`catalog.native.Method.schema`), compiled once per method.
 
-    With ``form_encoded`` (the query and ec2 protocols send every value as text) a string that spells a number
-    or a boolean is accepted where the shape asks for one.
+    A structure or list where a string is wanted is accepted (it is sent as JSON text). With ``form_encoded``
+    (the query and ec2 protocols send every value as text) a string that spells a number or a boolean is
+    accepted where the shape asks for one, and a single value where it asks for a list.
     """
-    return (FormValidator if form_encoded else SchemaValidator)(inline_refs(schema))
+    return (FormValidator if form_encoded else MemberValidator)(inline_refs(schema))

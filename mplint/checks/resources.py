@@ -25,7 +25,7 @@ def check_stack(ctx: Context, stack: Stack) -> Iterator[Finding]:
         name = binding.stackql_name
         if not name or not name.startswith(CLOUD_CONTROL) or binding.stackql_span is None:
             continue
-        if binding.is_native and binding.native is None:
+        if binding.is_native and binding.native is None and binding.via != "query":
             service = name.split(".")[1] if name.count(".") == 2 else ""
             near = [f"aws.{service}.{n}" for n in ctx.native.resource_names(service)]
             yield R.MPL109(

@@ -221,10 +221,11 @@ class _Gatherer:
         if resource is None:
             return
         methods = resource.bucket(verb) if verb else tuple(resource.methods.values())
+        props = self.cfn_properties(table)
         for param in found:
             name = param.name.name.rsplit(".", 1)[-1]
-            if not name[:1].isupper() or name.lower().startswith("data__"):
-                continue
+            if not name[:1].isupper() or name.lower().startswith("data__") or name in props:
+                continue  # a CloudFormation property name is a Cloud Control mistake as much as a native member
             owner = next((m for m in methods if name in m.params), None)
             if owner is not None:
                 yield sign(Flavour.AWS_NATIVE, f"`{name}` (a request member of {owner.op})", param.name.span)
@@ -246,9 +247,10 @@ class _Gatherer:
             if name.lower() == "region":
                 continue
             member = next((m for m in methods if m.param(name) is not None), None)
+            wire = member.param(name).name if member is not None else name  # type: ignore[union-attr]
             if name in props and member is None and resource is not None:
                 yield sign(Flavour.AWS_CC, f"the CloudFormation property `{name}` (not a request member)", column.span)
-            elif member is not None and name not in props and props:
+            elif member is not None and wire not in props and props:
                 yield sign(Flavour.AWS_NATIVE, f"`{name}` (a request member of {member.op})", column.span)
 
     def cfn_properties(self, table: str) -> set[str]:
