@@ -113,6 +113,7 @@ def _data_versions() -> str:
     """Where the bundled data comes from: a few small reads, no heavy imports."""
     from mplint.catalog import values
     from mplint.catalog.actions import catalog_meta
+    from mplint.catalog.native import default_native_catalog
     from mplint.catalog.schemas import default_catalog
 
     try:
@@ -123,8 +124,13 @@ def _data_versions() -> str:
         types = schemas.meta.get("types", "?")
         facts = values.meta()
         value_data = f"{facts['source']} {facts['version']} (instance types, engine versions, runtimes)"
+        native = default_native_catalog().meta
+        provider = (
+            f"{native['repo']} {native['commit'][:8]} ({native['commit_date'][:10]}, {native['services']} services, "
+            f"{native['resources']} resources, {native['methods']} methods)"
+        )
         lines = [f"resource schemas: {schemas.source_version} ({types} types)", f"IAM actions: {iam}"]
-        return "\n".join([*lines, f"value data: {value_data}"])
+        return "\n".join([*lines, f"value data: {value_data}", f"native aws provider: {provider}"])
     except Exception as exc:  # a damaged install still prints its version
         return f"bundled data unreadable: {exc}"
 
