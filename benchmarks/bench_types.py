@@ -1,11 +1,14 @@
-"""Benchmark: the cost of bundling every CloudFormation type, against a ModelPackage-only bundle.
+"""Benchmark: the cost of the bundled data, against bundles that hold (almost) nothing.
 
     python benchmarks/bench_types.py [--repeat 10]
 
-Builds a schemas.zip holding only AWS::SageMaker::ModelPackage (and the same
-_meta.json) from the bundled one, then times, in fresh processes, `mplint
---version` and `mplint lint fixtures/valid` with each bundle, and prints the
-best wall time of --repeat runs and the ratio full/ModelPackage-only.
+1. Every CloudFormation type against a ModelPackage-only schemas.zip (the same _meta.json): `mplint --version`
+   and the lint of one Cloud Control stack (fixtures/valid/model-package-stack).
+2. The native `aws` provider catalog against an empty aws-native.zip (its meta only): the same two commands, for
+   a stack that does not use the native data; then the native ModelPackage stack against the Cloud Control one,
+   both with the full bundles (what using the native data costs).
+
+Each in fresh processes; prints the best wall time of --repeat runs and the ratio.
 """
 
 from __future__ import annotations
@@ -20,14 +23,19 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 FULL = ROOT / "mplint" / "data" / "schemas.zip"
+NATIVE = ROOT / "mplint" / "data" / "aws-native.zip"
 KEEP = ("AWS--SageMaker--ModelPackage.json", "_meta.json")
+CLOUD_CONTROL_STACK = ROOT / "fixtures/valid/model-package-stack"
+NATIVE_STACK = ROOT / "fixtures/valid/native-model-package"
 
 RUN = """
 import sys
 from pathlib import Path
+import mplint.catalog.native as native
 import mplint.catalog.schemas as schemas
 schemas.SchemaCatalog.__init__.__defaults__ = (Path(sys.argv[1]), schemas.TYPE_MAP_JSON)
-sys.argv = ["mplint", *sys.argv[2:]]
+native.NativeCatalog.__init__.__defaults__ = (Path(sys.argv[2]),)
+sys.argv = ["mplint", *sys.argv[3:]]
 from mplint.cli import main
 main()
 """
@@ -39,11 +47,21 @@ def small_bundle(path: Path) -> None:
             small.writestr(full.getinfo(name), full.read(name))
 
 
-def best(zip_path: Path, args: list[str], repeat: int) -> float:
+def empty_native(path: Path) -> None:
+    """An aws-native.zip with the same meta and no service, and its sidecar."""
+    with zipfile.ZipFile(NATIVE) as full, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as empty:
+        empty.writestr(full.getinfo("_meta.json"), full.read("_meta.json"))
+        empty.writestr("_index.json", "{}")
+    sidecar = NATIVE.with_name("aws-native.meta.json")
+    path.with_name(sidecar.name).write_text(sidecar.read_text())
+
+
+def best(zip_path: Path, args: list[str], repeat: int, native: Path = NATIVE) -> float:
     times = []
     for _ in range(repeat):
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-c", RUN, str(zip_path), *args], stdout=subprocess.DEVNULL, check=False)
+        cmd = [sys.executable, "-c", RUN, str(zip_path), str(native), *args]
+        subprocess.run(cmd, stdout=subprocess.DEVNULL, check=False)
         times.append(time.perf_counter() - start)
     return min(times)
 
@@ -53,13 +71,21 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=10)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        small = Path(tmp, "schemas.zip")
+        small, empty = Path(tmp, "schemas.zip"), Path(tmp, "aws-native.zip")
         small_bundle(small)
+        empty_native(empty)
         print(f"bundles: full {FULL.stat().st_size:,} bytes, ModelPackage-only {small.stat().st_size:,} bytes")
-        commands = (("mplint --version", ["--version"]), ("lint one stack", ["lint", str(ROOT / "fixtures/valid")]))
+        commands = (("mplint --version", ["--version"]), ("lint one stack", ["lint", str(CLOUD_CONTROL_STACK)]))
         for label, command in commands:
             full, only = best(FULL, command, args.repeat), best(small, command, args.repeat)
             print(f"{label:>17}: full {full:.3f} s, ModelPackage-only {only:.3f} s, ratio {full / only:.2f}")
+        print(f"native catalog: {NATIVE.stat().st_size:,} bytes, against an empty one")
+        for label, command in commands:
+            full, none = best(FULL, command, args.repeat), best(FULL, command, args.repeat, empty)
+            print(f"{label:>17}: with {full:.3f} s, empty {none:.3f} s, ratio {full / none:.2f}")
+        native = best(FULL, ["lint", str(NATIVE_STACK)], args.repeat)
+        cloud = best(FULL, ["lint", str(CLOUD_CONTROL_STACK)], args.repeat)
+        print(f"{'lint native stack':>17}: {native:.3f} s, Cloud Control {cloud:.3f} s, ratio {native / cloud:.2f}")
 
 
 if __name__ == "__main__":

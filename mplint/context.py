@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from mplint.catalog.native import NativeCatalog, default_native_catalog
 from mplint.catalog.schemas import SchemaCatalog, default_catalog
 from mplint.config import Config
 from mplint.findings import Level
@@ -18,6 +17,7 @@ from mplint.suppress import Inline, Suppressions
 if TYPE_CHECKING:
     from jsonschema import Draft7Validator
 
+    from mplint.catalog.native import NativeCatalog
     from mplint.iam.assess import ResourceReport
     from mplint.iam.evaluator import Evaluator
     from mplint.iam.requirements import ResourceNeeds
@@ -60,6 +60,8 @@ class Context:
     @property
     def native(self) -> NativeCatalog:
         """The native `aws` provider catalog (each service read on first use)."""
+        from mplint.catalog.native import default_native_catalog
+
         return default_native_catalog()
 
     def level(self, rule_id: str) -> Level:
@@ -103,7 +105,7 @@ class Context:
         if stack.manifest is None:
             raise ValueError("a stack without a manifest has no providers")
         manifest = stack.manifest
-        return self.once("flavours", stack, lambda: decide(manifest, stack.queries, self.schemas, self.native))
+        return self.once("flavours", stack, lambda: decide(manifest, stack.queries, self.schemas, lambda: self.native))
 
     def bindings(self, stack: Stack) -> list[Binding]:
         """One binding per manifest resource."""
@@ -111,6 +113,8 @@ class Context:
 
     def calls(self, stack: Stack) -> list[Call]:
         """Every statement on a native `aws.*` table, bound to the method StackQL routes it to."""
+        if stack.manifest is None or not self.flavours(stack).native:
+            return []  # the native catalog is not even imported
         from mplint.stackql.calls import stack_calls
 
         if stack.manifest is None:
@@ -203,7 +207,7 @@ class Context:
                 self.config.resources.get(resource.name or ""),
                 envs,
                 decision,
-                self.native,
+                self.native if decision.native else None,
             )
             for resource in manifest.resources
         ]

@@ -50,7 +50,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     import zipfile
@@ -106,34 +106,29 @@ def _number(value: Any) -> float | None:
         return None
 
 
-@dataclass(frozen=True, slots=True)
-class Param:
+class Param(NamedTuple):
     name: str  # as StackQL accepts it: PascalCase wire member, snake_case path param, raw header name
     location: str  # body | query | path | header
     schema: Schema
 
 
-@dataclass(frozen=True, slots=True)
-class Column:
+class Column(NamedTuple):
     name: str  # snake_case column
     native: str  # the response field
     type: str
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
+class Token(NamedTuple):
     key: str
     location: str
 
 
-@dataclass(frozen=True, slots=True)
-class Pagination:
+class Pagination(NamedTuple):
     request_token: Token | None
     response_token: Token | None
 
 
-@dataclass(frozen=True, slots=True)
-class Response:
+class Response(NamedTuple):
     columns: dict[str, Column]
     object_key: str | None = None
     transform: Any = None
@@ -197,9 +192,8 @@ def _knows(method: Method, names: list[str]) -> tuple[int, int]:
     return sum(method.param(n) is not None for n in names), sum(method.similar(n) is not None for n in names)
 
 
-@dataclass(frozen=True, slots=True)
-class Routing:
-    """Which method a statement reaches and which member each of its names is."""
+class Routing(NamedTuple):
+    """Which method a statement reaches and which member each of its names is (a tuple: cheap to define)."""
 
     verb: str
     method: Method | None  # the method StackQL runs: the first in the bucket whose required params are supplied

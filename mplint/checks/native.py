@@ -8,22 +8,24 @@ one validator. On ec2 resources whose grouping is rebuilt rather than documented
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jsonschema import Draft7Validator, ValidationError
 
 from mplint.catalog.errors import describe, template_caused
-from mplint.catalog.native import Method
-from mplint.catalog.native import Resource as NativeResource
 from mplint.catalog.validator import extra_keys, member_validator
 from mplint.context import Context
 from mplint.findings import Finding, Level, Related
 from mplint.project import Stack
 from mplint.registry import owns
 from mplint.stackql.binding import Binding, PropertyValue, locate
-from mplint.stackql.calls import Arg, Call
 from mplint.stackql.provider import CC_PARAMS, CC_VIEWS
 from mplint.suggest import closest
+
+if TYPE_CHECKING:
+    from mplint.catalog.native import Method
+    from mplint.catalog.native import Resource as NativeResource
+    from mplint.stackql.calls import Arg, Call
 
 R = owns(
     __name__,
@@ -257,6 +259,8 @@ class _Checker:
     # -- values -------------------------------------------------------------------------------------------
     def props(self, binding: Binding) -> Iterator[Finding]:
         """A native resource bound by name (config or comment): its props are the insert method's members."""
+        from mplint.stackql.calls import Arg
+
         method, native = binding.method, binding.native
         assert method is not None and native is not None
         level = self.level(native)

@@ -17,10 +17,8 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mplint.catalog.native import Method, NativeCatalog
-from mplint.catalog.native import Resource as NativeResource
 from mplint.catalog.validator import JavaText, Opaque
 from mplint.config import ResourceMapping
 from mplint.findings import Related, Span
@@ -30,6 +28,10 @@ from mplint.source import Mapping, Node, Scalar, Sequence, SourceFile
 from mplint.stackql.provider import Decision, Flavour
 from mplint.stackql.scope import Definition, Scope, prop_scopes, query_scope
 from mplint.stackql.templates import analyse, is_template
+
+if TYPE_CHECKING:
+    from mplint.catalog.native import Method, NativeCatalog
+    from mplint.catalog.native import Resource as NativeResource
 
 DIRECTIVE_RE = re.compile(r"#\s*mplint:\s*(type|property)=([\w.:]+)")
 NUMBER_RE = re.compile(r"^-?\d+(\.\d+)?([eE][-+]?\d+)?$")

@@ -85,6 +85,11 @@ class Decision:
     counts: dict[Flavour, int] = field(default_factory=dict)  # statements showing each flavour
 
     @property
+    def native(self) -> bool:
+        """`aws.*` is the native provider in this stack."""
+        return self.aws is Flavour.AWS_NATIVE
+
+    @property
     def pin(self) -> Pin | None:
         return self.pins.get("aws")
 
@@ -138,13 +143,20 @@ def params(kind: Flavour | None) -> Params | None:
 
 
 def decide(
-    manifest: Manifest, queries: dict[int, QueryFile], schemas: SchemaCatalog, native: NativeCatalog
+    manifest: Manifest,
+    queries: dict[int, QueryFile],
+    schemas: SchemaCatalog,
+    native: Callable[[], NativeCatalog],
 ) -> Decision:
+    """The flavour of the stack's `aws.*` tables; ``native`` gives the native catalog, asked for only when the
+    stack's statements must be read (an unpinned `aws`)."""
     provider_pins = pins(manifest)
     pinned = pinned_flavour(provider_pins.get("aws"))
     if pinned is not None:
         return Decision(provider_pins, pinned, "pinned")
-    found = tuple(_Gatherer(schemas, native).stack(queries))
+    if not any(_is_aws(s.target.name if s.target else "") or _reads_aws(s) for s in _statements(queries)):
+        return Decision(provider_pins, Flavour.AWS_NATIVE, "default", (), {})
+    found = tuple(_Gatherer(schemas, native()).stack(queries))
     counts = {
         kind: len({e.statement for e in found if e.flavour is kind}) for kind in (Flavour.AWS_CC, Flavour.AWS_NATIVE)
     }
@@ -152,6 +164,17 @@ def decide(
         return Decision(provider_pins, Flavour.AWS_NATIVE, "default", found, counts)
     winner = Flavour.AWS_CC if counts[Flavour.AWS_CC] > counts[Flavour.AWS_NATIVE] else Flavour.AWS_NATIVE
     return Decision(provider_pins, winner, "evidence", found, counts)
+
+
+def _statements(queries: dict[int, QueryFile]) -> Iterator[Statement]:
+    for query in {q.path: q for q in queries.values()}.values():
+        for anchor in query.anchors:
+            if not anchor.indented:
+                yield from anchor.statements(query.source)
+
+
+def _reads_aws(statement: Statement) -> bool:
+    return any(_is_aws(t.name) for block in statement.blocks for t in block.tables)
 
 
 class _Gatherer:
@@ -165,10 +188,9 @@ class _Gatherer:
     def stack(self, queries: dict[int, QueryFile]) -> Iterator[Evidence]:
         for query in {q.path: q for q in queries.values()}.values():
             for anchor in query.anchors:
-                if anchor.indented:
-                    continue
-                for statement in anchor.statements(query.source):
-                    yield from self.statement(query, anchor, statement)
+                if not anchor.indented:
+                    for statement in anchor.statements(query.source):
+                        yield from self.statement(query, anchor, statement)
 
     def statement(self, query: QueryFile, anchor: Anchor, statement: Statement) -> Iterator[Evidence]:
         key = (query.path, statement.start)
