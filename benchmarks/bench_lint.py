@@ -1,11 +1,15 @@
 """Benchmark: lint generated stacks of N model packages end to end, against cfn-lint on the same resources.
 
-    python benchmarks/bench_lint.py [--sizes 1,100,1000] [--repeat 3] [--no-cfn-lint]
+    python benchmarks/bench_lint.py [--sizes 1,100,1000] [--repeat 3] [--no-cfn-lint] [--flavours 100]
 
 For each N it writes a stack (manifest + one shared query file) and the same
 resources as a CloudFormation template, then times `mplint lint` and, when it
 is installed, `cfn-lint` in subprocesses, reporting the best wall time of
 --repeat runs and the peak resident memory. It also times `mplint --version`.
+
+Then (--flavours N, 0 to skip) the same N model packages on the native `aws` provider (pinned v26.08, the
+query file of fixtures/valid/native-model-package) against `awscc` (the Cloud Control query file with awscc's
+names): the native stack is checked against the native catalog, the awscc one against the CloudFormation schema.
 """
 
 from __future__ import annotations
@@ -21,7 +25,10 @@ import tempfile
 import time
 from pathlib import Path
 
-QUERY = Path(__file__).resolve().parent.parent / "fixtures/valid/model-package-stack/resources/churn_model_package.iql"
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures/valid"
+QUERY = FIXTURES / "model-package-stack/resources/churn_model_package.iql"
+NATIVE_QUERY = FIXTURES / "native-model-package/resources/churn_model_package.iql"
+PROVIDERS = {"aws": "aws", "native": "aws::v26.08.00112", "awscc": "awscc::v26.03.00379"}
 
 
 def props(i: int) -> dict:
@@ -63,7 +70,13 @@ SNAKE = {
 }
 
 
-def write_stack(folder: Path, n: int) -> None:
+def awscc_query() -> str:
+    """The Cloud Control query file with the names of the `awscc` provider."""
+    text = QUERY.read_text().replace("aws.sagemaker.model_packages", "awscc.sagemaker.model_packages")
+    return text.replace("data__Identifier", "Identifier").replace("data__PatchDocument", "PatchDocument")
+
+
+def write_stack(folder: Path, n: int, flavour: str = "aws") -> None:
     import yaml
 
     resources = []
@@ -82,7 +95,7 @@ def write_stack(folder: Path, n: int) -> None:
     manifest = {
         "version": 1,
         "name": "bench",
-        "providers": ["aws"],
+        "providers": [PROVIDERS[flavour]],
         "globals": [
             {"name": "region", "value": "{{ AWS_REGION }}"},
             {"name": "account_id", "value": "{{ AWS_ACCOUNT_ID }}"},
@@ -91,7 +104,7 @@ def write_stack(folder: Path, n: int) -> None:
     }
     (folder / "resources").mkdir(parents=True)
     (folder / "stackql_manifest.yml").write_text(yaml.safe_dump(manifest, sort_keys=False))
-    query = QUERY.read_text().replace("'{{ tags }}'", "'{{ tags }}'")
+    query = {"aws": QUERY.read_text, "native": NATIVE_QUERY.read_text, "awscc": awscc_query}[flavour]()
     (folder / "resources" / "model_package.iql").write_text(query)
 
 
@@ -133,6 +146,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="1,100,1000")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--no-cfn-lint", action="store_true")
+    parser.add_argument("--flavours", type=int, default=100, help="resources in the native/awscc comparison")
     args = parser.parse_args()
     mplint = [sys.executable, "-m", "mplint"]
     cfn_lint = None if args.no_cfn_lint else shutil.which("cfn-lint")
@@ -156,6 +170,22 @@ def main() -> None:
                 cw, cp, _ = measure_isolated([cfn_lint, str(template)], 1 if n >= 1000 else args.repeat)
                 row += f" {cw:>11.3f} {cp:>6.0f} {mw / cw:>6.2f}"
             print(row, flush=True)
+        if args.flavours:
+            compare_flavours(Path(tmp), args.flavours, mplint, args.repeat)
+
+
+def compare_flavours(tmp: Path, n: int, mplint: list[str], repeat: int) -> None:
+    """The same N resources on the native `aws` provider and on `awscc`, each linted alone."""
+    times = {}
+    for flavour in ("native", "awscc"):
+        folder = tmp / f"{flavour}{n}"
+        write_stack(folder, n, flavour)
+        wall, peak, code = measure_isolated(
+            [*mplint, "lint", str(folder), "--format", "json", "-o", os.devnull], repeat
+        )
+        times[flavour] = wall
+        print(f"{flavour:>6} N={n}: {wall:.3f} s, {peak:.0f} MiB, exit {code}", flush=True)
+    print(f"native/awscc: {times['native'] / times['awscc']:.2f}")
 
 
 if __name__ == "__main__":

@@ -309,7 +309,7 @@ class _Checker:
                 best = closest(extra, known)
                 hint = f" (did you mean `{best}`?)" if best else ""
                 yield R.MPL163(
-                    f"`{_where(path)}` of {method.op} has no member `{extra}`{hint}",
+                    f"`{_where(path)}` has no member `{extra}`{hint}",
                     span,
                     level=level,
                     related=via + related,
@@ -321,7 +321,7 @@ class _Checker:
         if rule is None:
             return  # a pattern the regex engine cannot compile: not the stack's fault
         span, via = locate(pv, path[1:])
-        yield R.emit(rule, f"{message} ({method.op})", span, level=level, related=via + related, key_path=tuple(path))
+        yield R.emit(rule, message, span, level=level, related=via + related, key_path=tuple(path))
 
 
 def _owner_of(resource: NativeResource, method: str) -> str | None:
