@@ -23,13 +23,24 @@ def check_stack(ctx: Context, stack: Stack) -> Iterator[Finding]:
     decision = ctx.flavours(stack)
     if decision.how == "pinned" or decision.pin is None:
         return
-    yield _assumed(decision)
+    yield _assumed(decision, _relative_paths(stack))
     support = decision.supporting()
     for odd in decision.disagreeing():
         yield _mixed(decision, odd, support)
 
 
-def _assumed(decision: Decision) -> Finding:
+def _relative_paths(stack: Stack) -> dict[str, str]:
+    """Each query file's shown path -> its path within the stack (messages do not depend on where mplint runs)."""
+    out = {}
+    for query in stack.queries.values():
+        try:
+            out[query.path] = query.source.path.resolve().relative_to(stack.root.resolve()).as_posix()
+        except ValueError:
+            out[query.path] = query.path
+    return out
+
+
+def _assumed(decision: Decision, paths: dict[str, str]) -> Finding:
     assert decision.pin is not None
     support = decision.supporting()
     related = tuple(Related(e.span, e.what) for e in support[:MAX_RELATED])
@@ -42,22 +53,23 @@ def _assumed(decision: Decision) -> Finding:
     elif decision.aws is Flavour.AWS_NATIVE:
         message = (
             f"`aws` is not pinned: mplint reads `aws.*` as the native provider (one AWS API call per method), "
-            f"as {_shown_by(decision, support)}; {PIN_HINT}"
+            f"as {_shown_by(decision, support, paths)}; {PIN_HINT}"
         )
     else:
         message = (
             f"`aws` is not pinned: mplint reads `aws.*` as the Cloud Control era provider, as "
-            f"{_shown_by(decision, support)}; an unpinned `aws` installs the native provider today, where these "
+            f"{_shown_by(decision, support, paths)}; an unpinned `aws` installs the native provider today, where these "
             "statements fail: pin a version before v26.07 (`aws::v26.06.NNNNN`) or move the stack to `awscc`"
         )
     return R.MPL160(message, decision.pin.node.span, related=related)
 
 
-def _shown_by(decision: Decision, support: list[Evidence]) -> str:
+def _shown_by(decision: Decision, support: list[Evidence], paths: dict[str, str]) -> str:
     first = support[0]
     count = decision.counts.get(decision.aws, len(support))
     others = f" and {count - 1} more statement{'s' if count > 2 else ''}" if count > 1 else ""
-    return f"{first.what} at {first.span.path}:{first.span.line}{others} show{'' if count > 1 else 's'}"
+    where = paths.get(first.span.path, first.span.path)
+    return f"{first.what} at {where}:{first.span.line}{others} show{'' if count > 1 else 's'}"
 
 
 def _mixed(decision: Decision, odd: Evidence, support: list[Evidence]) -> Finding:
