@@ -141,7 +141,7 @@ class _Checker:
         routing, native = call.routing, call.native
         assert routing is not None and native is not None
         if routing.method is None:
-            if call.verb == "exec":
+            if call.verb == "exec" or _misspelt_only(call):
                 return
             needs = "; ".join(
                 f"{m.name} needs {_names(routing.missing(m))}" for m in native.bucket(call.verb) if routing.missing(m)
@@ -324,6 +324,17 @@ class _Checker:
         yield R.emit(rule, message, span, level=level, related=via + related, key_path=tuple(path))
 
 
+def _misspelt_only(call: Call) -> bool:
+    """What the read method misses is only names written in another spelling (reported as unknown, with the
+    right spelling): one finding for one mistake."""
+    read = call.routing.read if call.routing else None
+    if read is None:
+        return False
+    missing = set(call.routing.missing(read)) if call.routing else set()
+    respelt = {read.similar(a.name) for a in call.args if a.member is None}
+    return bool(missing) and missing <= respelt
+
+
 def _owner_of(resource: NativeResource, method: str) -> str | None:
     """The resource of the same service that has ``method``, if one does."""
     service = resource.service
@@ -349,6 +360,8 @@ def _where(path: list[Any]) -> str:
 
 
 def _recasing(name: str, wire: str) -> str:
+    if name.islower() and "_" in name and wire[:1].islower():
+        return " (StackQL re-cases snake_case names to PascalCase; this service's members are camelCase)"
     if name.islower() and "_" in name and wire[:1].isupper():
         return " (StackQL re-cases snake_case names, but not acronyms)"
     if wire.islower() and not name.islower():
