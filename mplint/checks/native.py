@@ -1,4 +1,4 @@
-"""MPL109, MPL162-MPL167, MPL240-MPL244: statements on native `aws.*` resources against the methods they call.
+"""MPL109, MPL162-MPL168, MPL240-MPL244: statements on native `aws.*` resources against the methods they call.
 
 Each statement is bound (stackql/calls.py) to the method StackQL routes it to; its names are checked against
 that method's request members and response columns, its literal values against the members' shapes with the
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 R = owns(
     __name__,
-    "MPL109", "MPL162", "MPL163", "MPL164", "MPL165", "MPL166", "MPL167",
+    "MPL109", "MPL162", "MPL163", "MPL164", "MPL165", "MPL166", "MPL167", "MPL168",
     "MPL240", "MPL241", "MPL242", "MPL243", "MPL244",
 )  # fmt: skip
 
@@ -77,6 +77,7 @@ class _Checker:
         if call.joined:
             return
         yield from self.required(call, level)
+        yield from self.ambiguous(call, level)
         read = call.routing.read if call.routing else None
         for arg in call.args:
             if arg.member is None:
@@ -167,6 +168,27 @@ class _Checker:
             call.table.span,
             level=level,
         )
+
+    def ambiguous(self, call: Call, level: Level | None) -> Iterator[Finding]:
+        """A later method of the bucket that is runnable with, and takes, every member the statement gives."""
+        routing, native = call.routing, call.native
+        if routing is None or routing.method is None or native is None or call.verb in ("exec", "select"):
+            return
+        routed = routing.method
+        names = [a.name for a in call.args]
+        if not names or any(routed.param(n) is None for n in names):
+            return
+        bucket = native.bucket(call.verb)
+        for other in bucket[bucket.index(routed) + 1 :]:
+            if not routing.missing(other) and all(other.param(n) is not None for n in names):
+                yield R.MPL168(
+                    f"this {STATEMENT[call.verb]} runs {routed.op} (`{routed.name}`), the first {call.verb} method "
+                    f"whose required members it gives; {other.op} takes the same members: to call it, use "
+                    f"`EXEC {native.id}.{other.name}`",
+                    call.table.span,
+                    level=level,
+                )
+                return
 
     def unknown_arg(self, call: Call, arg: Arg, read: Method | None, level: Level | None) -> Finding:
         assert call.native is not None
