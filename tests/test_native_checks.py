@@ -51,3 +51,34 @@ def test_unpinned_stacks_say_which_flavour_and_why() -> None:
     (cloud,) = findings(NATIVE / "unpinned-cloud-control", "MPL160")
     assert "Cloud Control era provider" in cloud.message and "move the stack to `awscc`" in cloud.message
     assert native.span.line == 5 and native.level is Level.NOTE
+
+
+ODD = """/*+ create */
+EXEC;
+EXEC aws;
+EXEC aws.ec2.security_groups.revoke_security_group_ingress @@json = 'not json', @region = 'us-east-1';
+EXEC aws.ec2.security_groups.revoke_security_group_ingress @ = 1, @GroupId, @region = 'us-east-1';
+REPLACE;
+UPDATE aws.iam.roles;
+INSERT INTO aws.{{ service }}.roles (RoleName) SELECT 'a';
+SELECT * FROM aws.iam.roles r JOIN aws.iam.role_policies p ON r.role_name = p.role_name WHERE r.RoleName = 'x';
+UPDATE aws.sagemaker.model_packages SET ModelApprovalStatus = WHERE ModelPackageArn = 'x' AND region = 'us-east-1';
+EXEC AWS.EC2.SECURITY_GROUPS.REVOKE_SECURITY_GROUP_INGRESS @GroupId = 'x', @region = 'us-east-1';
+"""
+
+
+def test_odd_statements_give_findings_never_a_crash(tmp_path: Path) -> None:
+    (tmp_path / "resources").mkdir()
+    (tmp_path / "stackql_manifest.yml").write_text(
+        "version: 1\nname: odd\nproviders:\n  - aws::v26.07.00100\nglobals:\n  - {name: service, value: iam}\n"
+        "resources:\n  - name: odd\n"
+    )
+    (tmp_path / "resources" / "odd.iql").write_text(ODD)
+    result = lint_paths(LintOptions(paths=[tmp_path], base=tmp_path)).result
+    assert result.notifications == []
+    found = sorted((f.span.line, f.rule_id) for f in result.findings if f.span.path.endswith("odd.iql"))
+    assert found == [
+        (3, "MPL109"),  # `aws` names no resource
+        (7, "MPL165"),  # UPDATE without the role's name
+        (10, "MPL222"),  # not an ARN
+    ]

@@ -95,6 +95,10 @@ class _Checker:
         names = self.ctx.native.resource_names(service)
         found = self.ctx.native.service(service) if names else None
         short = call.name.rsplit(".", 1)[-1]
+        if call.name.count(".") != 2:
+            return R.MPL109(
+                f"`{call.table.name}` does not name a resource: tables are `aws.<service>.<resource>`", call.table.span
+            )
         if short.endswith(CC_VIEWS):
             hint = (
                 " (a Cloud Control view: the native provider has no `_list_only` or `_tags` views; "

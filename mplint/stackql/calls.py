@@ -107,6 +107,10 @@ class _Binder:
     def is_native(self, name: str) -> bool:
         return self.decision.flavour(name) is Flavour.AWS_NATIVE
 
+    def templated(self, ref: Ref) -> bool:
+        """A table name that a template completes (`aws.{{ service }}.roles`): not known before rendering."""
+        return self.query.source.text.startswith((".{{", "{{"), ref.end)
+
     def calls(self) -> Iterator[Call]:
         for anchor in self.query.anchors:
             if anchor.indented or facts(anchor.statement).error:
@@ -116,13 +120,15 @@ class _Binder:
 
     def statement(self, anchor: Anchor, statement: Statement) -> Iterator[Call]:
         target = statement.target
+        if target is not None and self.templated(target):
+            target = None
         if statement.kind == "exec" and target is not None and self.is_native(target.name):
             yield self.exec(anchor, statement, target)
         elif statement.kind in ("insert", "update", "replace", "delete") and target and self.is_native(target.name):
             yield self.modify(anchor, statement, target)
         for block in statement.blocks:
             for table in block.tables:
-                if self.is_native(table.name):
+                if self.is_native(table.name) and not self.templated(table):
                     yield self.select(anchor, statement, block, table)
 
     def new(self, anchor: Anchor, statement: Statement, verb: str, table: Ref, name: str) -> Call:
@@ -204,6 +210,8 @@ class _Binder:
         return arg
 
     def exec_args(self, param: Any) -> list[Arg]:
+        if not param.name.name.strip("@"):
+            return []  # a bare `@`: no name to check
         if param.name.name != JSON_BODY:
             return [self.param_arg(param, "arg")]
         values = self.values(param.name, param.value, param.value_start)
