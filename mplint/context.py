@@ -121,7 +121,9 @@ class Context:
             return []
         manifest, envs = stack.manifest, self.envs or self.config.envs
         return self.once(
-            "calls", stack, lambda: stack_calls(manifest, stack.queries, self.flavours(stack), self.native, envs)
+            "calls",
+            stack,
+            lambda: stack_calls(manifest, stack.queries, self.flavours(stack), self.native, envs, self.bindings(stack)),
         )
 
     def uses_2x(self, stack: Stack) -> list[Use]:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from jsonschema import Draft7Validator, ValidationError
 
 from mplint.catalog.errors import describe, template_caused
-from mplint.catalog.validator import extra_keys, member_validator
+from mplint.catalog.validator import Opaque, extra_keys, member_validator
 from mplint.context import Context
 from mplint.findings import Finding, Level, Related
 from mplint.project import Stack
@@ -316,6 +316,8 @@ class _Checker:
                     if pv.env in (None, env):
                         given[member] = (pv, arg)
             instance = {member: pv.value for member, (pv, _) in given.items()}
+            if all(isinstance(value, Opaque) for value in instance.values()):
+                continue  # nothing known before deployment
             for error in validator.iter_errors(instance):
                 if not template_caused(error):
                     yield from self.value_error(error, given, method, level)

@@ -21,7 +21,7 @@ from mplint.findings import Span
 from mplint.model.manifest import Manifest
 from mplint.model.manifest import Resource as ManifestResource
 from mplint.model.query import Anchor, Item, QueryFile, Ref, SelectBlock, Statement, parse_insert
-from mplint.stackql.binding import PropertyValue, column_values
+from mplint.stackql.binding import Binding, PropertyValue, column_values
 from mplint.stackql.provider import Decision, Flavour
 from mplint.stackql.scope import Scope, query_scope
 from mplint.stackql.templates import facts
@@ -72,15 +72,19 @@ def stack_calls(
     decision: Decision,
     native: NativeCatalog,
     envs: tuple[str, ...],
+    bindings: list[Binding] | None = None,
 ) -> list[Call]:
-    """Every statement on a native `aws.*` table in the stack's query files, resource by resource."""
+    """Every statement on a native `aws.*` table in the stack's query files, resource by resource. The
+    resources' ``bindings`` (when given) lend their INSERT values, paired once."""
     if decision.aws is not Flavour.AWS_NATIVE:
         return []
     out: list[Call] = []
-    for resource in manifest.resources:
+    for i, resource in enumerate(manifest.resources):
         query = queries.get(resource.index)
         if query is not None:
-            out.extend(_Binder(manifest, resource, query, decision, native, envs).calls())
+            binder = _Binder(manifest, resource, query, decision, native, envs)
+            binder.binding = bindings[i] if bindings and i < len(bindings) else None
+            out.extend(binder.calls())
     return out
 
 
@@ -96,6 +100,7 @@ class _Binder:
     ) -> None:
         self.manifest, self.resource, self.query = manifest, resource, query
         self.decision, self.native, self.envs = decision, native, envs
+        self.binding: Binding | None = None
         self._scope: Scope | None = None
 
     @property
@@ -193,12 +198,16 @@ class _Binder:
         insert = shared if shared is not None and shared.anchor is anchor else parse_insert(self.query.source, anchor)
         if insert is None:
             return []
+        paired: dict[int, list[PropertyValue]] = {}
+        if self.binding is not None and self.binding.insert is insert:
+            for pv in self.binding.values:
+                paired.setdefault(id(pv.column), []).append(pv)
         args = []
         for i, column in enumerate(insert.columns):
             name = column.text.strip("`\"'")
             arg = Arg(name, column.span, "column")
             if i < len(insert.values) and name.lower() != REGION:
-                arg.values = column_values(column, insert.values[i], self.scope, self.envs)
+                arg.values = paired.get(id(column)) or column_values(column, insert.values[i], self.scope, self.envs)
             args.append(arg)
         return args
 
