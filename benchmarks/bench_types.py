@@ -8,7 +8,7 @@
    a stack that does not use the native data; then the native ModelPackage stack against the Cloud Control one,
    both with the full bundles (what using the native data costs).
 
-Each in fresh processes; prints the best wall time of --repeat runs and the ratio.
+Each in fresh processes, the two of a pair alternating; prints the best wall time of --repeat runs and the ratio.
 """
 
 from __future__ import annotations
@@ -56,14 +56,19 @@ def empty_native(path: Path) -> None:
     path.with_name(sidecar.name).write_text(sidecar.read_text())
 
 
-def best(zip_path: Path, args: list[str], repeat: int, native: Path = NATIVE) -> float:
-    times = []
+def command(zip_path: Path, args: list[str], native: Path = NATIVE) -> list[str]:
+    return [sys.executable, "-c", RUN, str(zip_path), str(native), *args]
+
+
+def race(first: list[str], second: list[str], repeat: int) -> tuple[float, float]:
+    """Best wall time of each command, the runs alternating (a change in the machine's load touches both)."""
+    best = [float("inf"), float("inf")]
     for _ in range(repeat):
-        start = time.perf_counter()
-        cmd = [sys.executable, "-c", RUN, str(zip_path), str(native), *args]
-        subprocess.run(cmd, stdout=subprocess.DEVNULL, check=False)
-        times.append(time.perf_counter() - start)
-    return min(times)
+        for i, cmd in enumerate((first, second)):
+            start = time.perf_counter()
+            subprocess.run(cmd, stdout=subprocess.DEVNULL, check=False)
+            best[i] = min(best[i], time.perf_counter() - start)
+    return best[0], best[1]
 
 
 def main() -> None:
@@ -76,15 +81,16 @@ def main() -> None:
         empty_native(empty)
         print(f"bundles: full {FULL.stat().st_size:,} bytes, ModelPackage-only {small.stat().st_size:,} bytes")
         commands = (("mplint --version", ["--version"]), ("lint one stack", ["lint", str(CLOUD_CONTROL_STACK)]))
-        for label, command in commands:
-            full, only = best(FULL, command, args.repeat), best(small, command, args.repeat)
+        for label, cli in commands:
+            full, only = race(command(FULL, cli), command(small, cli), args.repeat)
             print(f"{label:>17}: full {full:.3f} s, ModelPackage-only {only:.3f} s, ratio {full / only:.2f}")
         print(f"native catalog: {NATIVE.stat().st_size:,} bytes, against an empty one")
-        for label, command in commands:
-            full, none = best(FULL, command, args.repeat), best(FULL, command, args.repeat, empty)
+        for label, cli in commands:
+            full, none = race(command(FULL, cli), command(FULL, cli, empty), args.repeat)
             print(f"{label:>17}: with {full:.3f} s, empty {none:.3f} s, ratio {full / none:.2f}")
-        native = best(FULL, ["lint", str(NATIVE_STACK)], args.repeat)
-        cloud = best(FULL, ["lint", str(CLOUD_CONTROL_STACK)], args.repeat)
+        native, cloud = race(
+            command(FULL, ["lint", str(NATIVE_STACK)]), command(FULL, ["lint", str(CLOUD_CONTROL_STACK)]), args.repeat
+        )
         print(f"{'lint native stack':>17}: {native:.3f} s, Cloud Control {cloud:.3f} s, ratio {native / cloud:.2f}")
 
 
