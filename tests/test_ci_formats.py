@@ -223,7 +223,9 @@ def test_summary_counts_rules_lists_findings_with_links_and_what_was_linted() ->
     outcome = fixture_outcome(SEED)
     text = outcome.render("summary", {"links": LINKS, "fail_level": "warning"})
     lines = text.splitlines()
-    assert lines[0] == "## mplint: :x: 94 errors, :warning: 1 warning, :information_source: 2 notes in 2 files"
+    assert (
+        lines[0] == "## mplint: :x: 94 errors, :warning: 1 warning, :information_source: 3 notes in 2 files"
+    )  # MPL160: unpinned aws
     mpl106 = sum(1 for f in outcome.result.findings if f.rule_id == "MPL106")
     assert any(line.startswith("| [MPL106](") and line.endswith(f"| error | {mpl106} |") for line in lines)
     first = next(f for f in outcome.result.findings if f.level is Level.ERROR)
