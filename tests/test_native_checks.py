@@ -80,5 +80,5 @@ def test_odd_statements_give_findings_never_a_crash(tmp_path: Path) -> None:
     assert found == [
         (3, "MPL109"),  # `aws` names no resource
         (7, "MPL165"),  # UPDATE without the role's name
-        (10, "MPL222"),  # not an ARN
+        (10, "MPL242"),  # not an ARN
     ]
