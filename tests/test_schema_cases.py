@@ -136,11 +136,11 @@ def test_required_xor_none_and_both(tmp_path: Path) -> None:
     found = lint(
         tmp_path,
         """\
-        - name: none  # mplint: type=aws.ec2.vpcs
+        - name: none  # mplint: type=awscc.ec2.vpcs
           props:
             - name: EnableDnsSupport
               value: true
-        - name: both  # mplint: type=aws.ec2.vpcs
+        - name: both  # mplint: type=awscc.ec2.vpcs
           props:
             - name: CidrBlock
               value: 10.0.0.0/16
@@ -148,7 +148,7 @@ def test_required_xor_none_and_both(tmp_path: Path) -> None:
               value: ipam-pool-0123456789abcdef0
             - name: Ipv4NetmaskLength
               value: 16
-        - name: one  # mplint: type=aws.ec2.vpcs
+        - name: one  # mplint: type=awscc.ec2.vpcs
           props:
             - name: CidrBlock
               value: 10.0.0.0/16
@@ -449,7 +449,7 @@ def test_no_query_file_finding_when_the_type_is_given(tmp_path: Path) -> None:
     found = lint(
         tmp_path,
         """\
-        - name: vpc  # mplint: type=aws.ec2.vpcs
+        - name: vpc  # mplint: type=awscc.ec2.vpcs
           props:
             - name: CidrBlock
               value: 10.0.0.0/16

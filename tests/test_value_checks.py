@@ -189,7 +189,7 @@ def test_service_lifecycle_from_the_schema(tmp_path: Path) -> None:
         - name: mesh  # mplint: type=AWS::AppMesh::Mesh
           props:
             - {name: MeshName, value: main}
-        - name: vpc  # mplint: type=aws.ec2.vpcs
+        - name: vpc  # mplint: type=awscc.ec2.vpcs
           props:
             - {name: CidrBlock, value: 10.0.0.0/16}
         """,
