@@ -9,12 +9,12 @@ from typing import Any
 
 from jsonschema import ValidationError
 
-from mplint.catalog.validator import UNCHECKED, Opaque
+from mplint.catalog.validator import UNCHECKED, Opaque, distinct
 from mplint.suggest import closest
 
 RANGE_KEYWORDS = {
     "minLength", "maxLength", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum",
-    "minItems", "maxItems", "uniqueItems", "minProperties", "maxProperties", "multipleOf",
+    "minItems", "maxItems", "uniqueItems", "minProperties", "maxProperties", "multipleOf", "maxUniqueItems",
 }  # fmt: skip
 
 
@@ -34,7 +34,7 @@ def describe(error: ValidationError, where: str) -> tuple[str, str]:
             error.validator_value if isinstance(error.validator_value, str) else " or ".join(error.validator_value)
         )
         actual = "null" if error.instance is None else f"{type_name(error.instance)} {got}"
-        return "type", f"`{where}` must be {_article(expected)} {expected}, not {actual}"
+        return "type", f"`{where}` must be {article(expected)} {expected}, not {actual}"
     if kind in ("enum", "const"):
         options = error.validator_value if kind == "enum" else [error.validator_value]
         best = closest(str(error.instance), [str(o) for o in options])
@@ -43,15 +43,17 @@ def describe(error: ValidationError, where: str) -> tuple[str, str]:
     if kind == "pattern":
         return "pattern", f"`{where}` value {got} does not match the pattern `{error.validator_value}`"
     if kind in RANGE_KEYWORDS:
-        return "range", f"`{where}` {_range_message(kind, error.validator_value, error.instance)}"
+        return "range", f"`{where}` {range_message(kind, error.validator_value, error.instance)}"
     if kind == "required":
         return "required", f"`{where}` lacks the required property {error.message.split(' ')[0]}"
     if kind == UNCHECKED:
         return "unchecked", f"`{where}`: {error.message} (the pattern is not supported by the regex engine)"
-    return "other", f"`{where}` does not satisfy the schema's `{kind}`: {_best_message(error)}"
+    return "other", f"`{where}` does not satisfy the schema's `{kind}`: {best_message(error)}"
 
 
-def _range_message(kind: str, limit: Any, instance: Any) -> str:
+def range_message(kind: str, limit: Any, instance: Any) -> str:
+    if kind == "maxUniqueItems":
+        return f"has {distinct(instance)} different items; the maximum is {limit}"
     size = len(instance) if isinstance(instance, (str, list, dict)) else instance
     return {
         "minLength": f"is {size} characters long; the minimum is {limit}",
@@ -69,7 +71,7 @@ def _range_message(kind: str, limit: Any, instance: Any) -> str:
     }[kind]
 
 
-def _best_message(error: ValidationError) -> str:
+def best_message(error: ValidationError) -> str:
     if error.context:
         from jsonschema.exceptions import best_match
 
@@ -92,5 +94,5 @@ def type_name(value: Any) -> str:
     )
 
 
-def _article(word: str) -> str:
+def article(word: str) -> str:
     return "an" if word[:1] in "aeiou" else "a"

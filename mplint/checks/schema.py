@@ -8,16 +8,17 @@ from typing import Any
 from jsonschema import Draft7Validator, ValidationError
 
 from mplint.catalog import formats
+from mplint.catalog.errors import RANGE_KEYWORDS, article, best_message, range_message, show, template_caused, type_name
 from mplint.catalog.schemas import KeyPath, covers, pointer_hits, pointer_paths
-from mplint.catalog.validator import UNCHECKED, distinct, extra_keys, faults, names_key
+from mplint.catalog.validator import UNCHECKED, extra_keys, faults, names_key
 from mplint.context import Context
 from mplint.edits import replace_scalar
 from mplint.findings import Edit, Finding, Fix, Related
 from mplint.project import Stack
 from mplint.registry import owns
 from mplint.source import Mapping, Node, Scalar, walk
-from mplint.stackql.binding import Binding, Opaque, PropertyValue
-from mplint.stackql.props import child, locate, per_env
+from mplint.stackql.binding import Binding, PropertyValue, child
+from mplint.stackql.props import locate, per_env
 from mplint.suggest import clear_match, closest
 
 R = owns(
@@ -28,10 +29,6 @@ R = owns(
 
 # Cloud Control request parameters that StackQL accepts as INSERT columns beside the properties.
 REQUEST_PARAMETERS = ("ClientToken",)
-RANGE_KEYWORDS = {
-    "minLength", "maxLength", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum",
-    "minItems", "maxItems", "uniqueItems", "minProperties", "maxProperties", "multipleOf", "maxUniqueItems",
-}  # fmt: skip
 # Keyword -> rule, for keywords whose validator message says it all.
 PLAIN = {
     "requiredXor": "MPL212", "requiredOr": "MPL213", "dependentRequired": "MPL214", "dependencies": "MPL214",
@@ -62,7 +59,7 @@ def check_binding(binding: Binding, validator: Draft7Validator) -> Iterator[Find
     for _, values in per_env(binding, frozenset(request_only)):
         instance = {name: pv.value for name, pv in values.items()}
         for error in faults(validator, instance):
-            if not _template_caused(error):
+            if not template_caused(error):
                 yield from _findings(error, values, binding)
 
 
@@ -119,13 +116,6 @@ def _lifecycle_finding(rule: str, says: str, path: KeyPath, pv: PropertyValue, b
     return R.emit(rule, f"`{'.'.join(map(str, path))}` {says}", span, related=related, key_path=path)
 
 
-def _template_caused(error: ValidationError) -> bool:
-    """An error about a template value, or a composite error that a template may explain: not reported."""
-    if isinstance(error.instance, Opaque):
-        return True
-    return any(_template_caused(sub) for sub in error.context or ())
-
-
 def _findings(error: ValidationError, values: dict[str, PropertyValue], binding: Binding) -> Iterator[Finding]:
     path = list(error.absolute_path)
     kind = error.validator
@@ -180,7 +170,7 @@ def _unknown_property(
 def _describe(error: ValidationError, binding: Binding) -> tuple[str, str]:
     kind = error.validator
     where = ".".join(map(str, error.absolute_path)) or binding.cfn_type
-    got = _show(error.instance)
+    got = show(error.instance)
     if kind in PLAIN:
         owner = ".".join(map(str, list(error.absolute_path)[: -1 if names_key(error) else None]))
         return PLAIN[kind], f"`{owner or binding.cfn_type}`: {error.message}"
@@ -193,78 +183,31 @@ def _describe(error: ValidationError, binding: Binding) -> tuple[str, str]:
         expected = (
             error.validator_value if isinstance(error.validator_value, str) else " or ".join(error.validator_value)
         )
-        actual = "null" if error.instance is None else f"{_type_name(error.instance)} {got}"
-        return "MPL202", f"`{where}` must be {_article(expected)} {expected}, not {actual}"
+        actual = "null" if error.instance is None else f"{type_name(error.instance)} {got}"
+        return "MPL202", f"`{where}` must be {article(expected)} {expected}, not {actual}"
     if kind in ("enum", "const", "enumCaseInsensitive"):
         options = error.validator_value if kind != "const" else [error.validator_value]
         best = closest(str(error.instance), [str(o) for o in options])
         hint = f"; did you mean `{best}`?" if best else ""
         if kind == "const":
-            return "MPL203", f"`{where}` is {got}; it must be {_show(error.validator_value)}"
+            return "MPL203", f"`{where}` is {got}; it must be {show(error.validator_value)}"
         case = " (in any case)" if kind == "enumCaseInsensitive" else ""
         return "MPL203", f"`{where}` is {got}, not one of {', '.join(map(str, options))}{case}{hint}"
     if kind == "pattern":
         return "MPL204", f"`{where}` value {got} does not match the pattern `{error.validator_value}`"
     if kind in RANGE_KEYWORDS:
-        return "MPL205", f"`{where}` {_range_message(kind, error.validator_value, error.instance)}"
+        return "MPL205", f"`{where}` {range_message(kind, error.validator_value, error.instance)}"
     if kind == "required":
         return "MPL206", f"`{where}` lacks the required property {error.message.split(' ')[0]}"
     if kind == UNCHECKED:
         return "MPL209", f"`{where}`: {error.message} (the pattern is not supported by the regex engine)"
-    return "MPL210", f"`{where}` does not satisfy the schema's `{kind}`: {_best_message(error)}"
-
-
-def _range_message(kind: str, limit: Any, instance: Any) -> str:
-    if kind == "maxUniqueItems":
-        return f"has {distinct(instance)} different items; the maximum is {limit}"
-    size = len(instance) if isinstance(instance, (str, list, dict)) else instance
-    return {
-        "minLength": f"is {size} characters long; the minimum is {limit}",
-        "maxLength": f"is {size} characters long; the maximum is {limit}",
-        "minItems": f"has {size} items; the minimum is {limit}",
-        "maxItems": f"has {size} items; the maximum is {limit}",
-        "minProperties": f"has {size} properties; the minimum is {limit}",
-        "maxProperties": f"has {size} properties; the maximum is {limit}",
-        "minimum": f"is {size}; the minimum is {limit}",
-        "maximum": f"is {size}; the maximum is {limit}",
-        "exclusiveMinimum": f"is {size}; it must be more than {limit}",
-        "exclusiveMaximum": f"is {size}; it must be less than {limit}",
-        "uniqueItems": "has duplicate items; they must be unique",
-        "multipleOf": f"is {size}; it must be a multiple of {limit}",
-    }[kind]
+    return "MPL210", f"`{where}` does not satisfy the schema's `{kind}`: {best_message(error)}"
 
 
 def _formats_only(error: ValidationError) -> bool:
     """An anyOf/oneOf of formats alone (a KMS key given as ARN, id or alias) that the value meets none of."""
     subs = error.context or ()
     return bool(subs) and len(subs) == len(error.validator_value) and all(sub.validator == "format" for sub in subs)
-
-
-def _best_message(error: ValidationError) -> str:
-    if error.context:
-        from jsonschema.exceptions import best_match
-
-        best = best_match(error.context)
-        if best is not None:
-            return best.message
-    return error.message
-
-
-def _show(value: Any) -> str:
-    text = repr(value) if isinstance(value, str) else ("null" if value is None else str(value))
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def _type_name(value: Any) -> str:
-    if value is None:
-        return "null"
-    return {bool: "boolean", int: "integer", float: "number", str: "string", list: "array", dict: "object"}.get(
-        type(value), "value"
-    )
-
-
-def _article(word: str) -> str:
-    return "an" if word[:1] in "aeiou" else "a"
 
 
 # -- fixes -----------------------------------------------------------------------------------

@@ -9,9 +9,9 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from mplint.catalog.schemas import KeyPath, pointer_hits
-from mplint.findings import Related, Span
-from mplint.source import Mapping, Node, Sequence
+from mplint.findings import Span
 from mplint.stackql.binding import Binding, Opaque, PropertyValue
+from mplint.stackql.binding import locate as locate_in
 
 if TYPE_CHECKING:
     from mplint.model.manifest import Manifest
@@ -70,37 +70,4 @@ def locate(path: list, values: dict[str, PropertyValue], binding: Binding, key: 
     pv = values[path[0]]
     if key and len(path) == 1:
         return pv.key_span or pv.node.span, ()
-    node: Node = pv.node
-    rest = path[1:]
-    for i, part in enumerate(rest):
-        definition = pv.substitutions.get(id(node))
-        if definition is not None:
-            return node.span, (Related(_descend(definition.value, rest[i:]), f"`{definition.name}` is defined here"),)
-        below, key_node = child(node, part)
-        if below is None:
-            return node.span, ()
-        if key and i == len(rest) - 1 and key_node is not None:
-            return key_node.span, ()
-        node = below
-    definition = pv.substitutions.get(id(node))
-    if definition is not None and definition.value is not None:
-        return node.span, (Related(definition.value.span, f"`{definition.name}` is defined here"),)
-    return node.span, ()
-
-
-def child(node: Node, part: Any) -> tuple[Node | None, Any]:
-    if isinstance(node, Mapping) and isinstance(part, str):
-        return node.get(part), node.key(part)
-    if isinstance(node, Sequence) and isinstance(part, int) and part < len(node.items):
-        return node.items[part], None
-    return None, None
-
-
-def _descend(node: Node | None, path: list) -> Span:
-    assert node is not None
-    for part in path:
-        below, _ = child(node, part)
-        if below is None:
-            break
-        node = below
-    return node.span
+    return locate_in(pv, path[1:], key)
