@@ -29,6 +29,11 @@ import yaml
 from mplint import HOMEPAGE
 from tests.conftest import FIXTURES, ROOT
 
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
+
 ACTION = ROOT / "action.yml"
 PINS = ROOT / "action" / "pins.yaml"
 EXPR_RE = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
@@ -172,8 +177,6 @@ def test_install_is_cached_under_a_key_of_the_hash_pinned_lock() -> None:
 
 
 def _runtime_dependencies() -> list[str]:
-    import tomllib
-
     deps = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["dependencies"]
     return [re.match(r"[A-Za-z0-9_.-]+", d).group(0).lower().replace("_", "-") for d in deps]
 
@@ -241,8 +244,6 @@ def test_readme_example_workflow_can_upload_and_pins_its_actions() -> None:
 
 def test_the_repository_url_comes_from_one_constant() -> None:
     """mplint.HOMEPAGE is the URL in SARIF and rdjson; the package metadata and every example use the same."""
-    import tomllib
-
     urls = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["urls"]
     assert set(urls.values()) <= {HOMEPAGE, f"{HOMEPAGE}/blob/main/CHANGELOG.md", f"{HOMEPAGE}/issues"}
     texts = {p.name: p.read_text(encoding="utf-8") for p in (ROOT / "README.md", ROOT / ".pre-commit-hooks.yaml")}
