@@ -1,0 +1,125 @@
+"""The IAM action(s) that one AWS API operation of the native `aws` provider is authorised as.
+
+The rule (shared/domain/stackql-aws-native.md, "IAM actions"): `<prefix>:<OperationName>`, the prefix being the
+service's SigV4 signing name (`info.serviceName`), with the systematic exceptions that the provider data's `iam`
+table lists: services whose prefix differs from the signing name, services authorised by HTTP verb
+(`apigateway:GET`), services with no IAM action at all, and operations authorised as other actions
+(`s3:ListObjectsV2` -> `s3:ListBucket`). Every derived name is checked against the bundled IAM action catalog:
+when it is not an action there the answer says so (`known` false) instead of inventing a spelling.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from mplint.catalog.actions import ActionCatalog
+
+VERSION_SUFFIX_RE = re.compile(r"V\d+$")
+
+
+class How:
+    """How an operation's action was found (shown with low-confidence answers)."""
+
+    DIRECT = "direct"  # <prefix>:<Operation>, spelled as the catalog spells it
+    CASE = "case"  # the same name in another letter case (CreateACL -> CreateAcl)
+    VERSION = "version"  # a trailing V<n> dropped (ListObjectsV2 -> ListObjects)
+    BATCH = "batch"  # BatchGetX -> GetX, BatchIsAuthorized -> IsAuthorized
+    TABLE = "table"  # the provider data's explicit operation -> actions table
+    HTTP_VERB = "http-verb"  # services authorised by the request's HTTP method
+    NO_IAM = "no-iam"  # the service is not authorised by IAM actions
+    UNKNOWN = "unknown"  # no action in the catalog: the plain rule's name, unconfirmed
+
+
+@dataclass(frozen=True, slots=True)
+class OperationActions:
+    operation: str
+    actions: tuple[str, ...]  # catalog spelling when known; the plain rule's guess when not; () for no-iam
+    how: str
+    note: str = ""  # why there is no action (no-iam), or what was tried (unknown)
+
+    @property
+    def known(self) -> bool:
+        return self.how not in (How.UNKNOWN, How.NO_IAM)
+
+
+@dataclass(frozen=True, slots=True)
+class IamRules:
+    """The provider data's `iam` table: the exceptions to the plain rule."""
+
+    prefix: Mapping[str, str]  # service key -> IAM prefix, where it differs from the signing name
+    http_verb: Mapping[str, str]  # service key -> IAM prefix of HTTP-verb actions
+    no_iam: Mapping[str, str]  # service key -> why it has no IAM action
+    actions: Mapping[str, Mapping[str, tuple[str, ...]]]  # service key -> operation -> actions
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> IamRules:
+        actions = {
+            service: {op: tuple(names) for op, names in ops.items()}
+            for service, ops in (data.get("actions") or {}).items()
+        }
+        return cls(
+            prefix=dict(data.get("prefix") or {}),
+            http_verb=dict(data.get("http_verb") or {}),
+            no_iam=dict(data.get("no_iam") or {}),
+            actions=actions,
+        )
+
+
+def prefix_of(service: str, signing_name: str, rules: IamRules) -> str:
+    """The IAM prefix of a native service (`cloudcontrol` -> `cloudformation`, most: the signing name)."""
+    return rules.prefix.get(service) or rules.http_verb.get(service) or signing_name
+
+
+def operation_actions(
+    service: str,
+    signing_name: str,
+    operation: str,
+    rules: IamRules,
+    catalog: ActionCatalog,
+    http_method: str | None = None,
+) -> OperationActions:
+    """The actions one operation is authorised as, and how that was decided."""
+    listed = rules.actions.get(service, {}).get(operation)
+    if listed:
+        return OperationActions(operation, tuple(_spelled(a, catalog) for a in listed), How.TABLE)
+    if service in rules.no_iam:
+        return OperationActions(operation, (), How.NO_IAM, rules.no_iam[service])
+    prefix = prefix_of(service, signing_name, rules)
+    if service in rules.http_verb:
+        verb = (http_method or "").upper()
+        found = catalog.action(f"{prefix}:{verb}") if verb else None
+        if found is not None:
+            return OperationActions(operation, (found.full_name,), How.HTTP_VERB)
+        return OperationActions(operation, (f"{prefix}:{verb or '*'}",), How.UNKNOWN, "no HTTP method known")
+    return _by_name(prefix, operation, catalog)
+
+
+def _by_name(prefix: str, operation: str, catalog: ActionCatalog) -> OperationActions:
+    plain = f"{prefix}:{operation}"
+    found = catalog.action(plain)
+    if found is not None:
+        how = How.DIRECT if found.name == operation else How.CASE
+        return OperationActions(operation, (found.full_name,), how)
+    for how, name in _variants(operation):
+        found = catalog.action(f"{prefix}:{name}")
+        if found is not None:
+            return OperationActions(operation, (found.full_name,), how)
+    note = f"`{plain}` is not in the IAM action catalog"
+    return OperationActions(operation, (plain,), How.UNKNOWN, note)
+
+
+def _variants(operation: str) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    if VERSION_SUFFIX_RE.search(operation):
+        out.append((How.VERSION, VERSION_SUFFIX_RE.sub("", operation)))
+    if operation.startswith("Batch") and operation[5:6].isupper():
+        out.append((How.BATCH, operation[len("Batch") :]))
+    return out
+
+
+def _spelled(action: str, catalog: ActionCatalog) -> str:
+    info = catalog.action(action)
+    return info.full_name if info is not None else action
