@@ -11,9 +11,8 @@ when it is not an action there the answer says so (`known` false) instead of inv
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Protocol
 
 from mplint.catalog.actions import ActionCatalog
 
@@ -45,50 +44,36 @@ class OperationActions:
         return self.how not in (How.UNKNOWN, How.NO_IAM)
 
 
-@dataclass(frozen=True, slots=True)
-class IamRules:
-    """The provider data's `iam` table: the exceptions to the plain rule."""
+class IamExceptions(Protocol):
+    """The provider data's `iam` table (mplint.catalog.native.IamTable): the exceptions to the plain rule."""
 
-    prefix: Mapping[str, str]  # service key -> IAM prefix, where it differs from the signing name
-    http_verb: Mapping[str, str]  # service key -> IAM prefix of HTTP-verb actions
-    no_iam: Mapping[str, str]  # service key -> why it has no IAM action
-    actions: Mapping[str, Mapping[str, tuple[str, ...]]]  # service key -> operation -> actions
-
-    @classmethod
-    def from_data(cls, data: Mapping[str, Any]) -> IamRules:
-        actions = {
-            service: {op: tuple(names) for op, names in ops.items()}
-            for service, ops in (data.get("actions") or {}).items()
-        }
-        return cls(
-            prefix=dict(data.get("prefix") or {}),
-            http_verb=dict(data.get("http_verb") or {}),
-            no_iam=dict(data.get("no_iam") or {}),
-            actions=actions,
-        )
-
-
-def prefix_of(service: str, signing_name: str, rules: IamRules) -> str:
-    """The IAM prefix of a native service (`cloudcontrol` -> `cloudformation`, most: the signing name)."""
-    return rules.prefix.get(service) or rules.http_verb.get(service) or signing_name
+    def prefix(self, service: str, default: str | None = None) -> str: ...
+    def http_verb(self, service: str) -> bool: ...
+    def no_iam(self, service: str) -> str | None: ...
+    def actions(self, service: str, op: str) -> tuple[str, ...] | None: ...
 
 
 def operation_actions(
     service: str,
     signing_name: str,
     operation: str,
-    rules: IamRules,
+    table: IamExceptions,
     catalog: ActionCatalog,
     http_method: str | None = None,
 ) -> OperationActions:
-    """The actions one operation is authorised as, and how that was decided."""
-    listed = rules.actions.get(service, {}).get(operation)
+    """The actions one operation is authorised as, and how that was decided.
+
+    ``service`` is the provider's service key (`resourcegroupstaggingapi`), ``signing_name`` its SigV4 name
+    (`tagging`), ``http_method`` the method of a REST operation (for services authorised by HTTP verb).
+    """
+    listed = table.actions(service, operation)
     if listed:
         return OperationActions(operation, tuple(_spelled(a, catalog) for a in listed), How.TABLE)
-    if service in rules.no_iam:
-        return OperationActions(operation, (), How.NO_IAM, rules.no_iam[service])
-    prefix = prefix_of(service, signing_name, rules)
-    if service in rules.http_verb:
+    reason = table.no_iam(service)
+    if reason is not None:
+        return OperationActions(operation, (), How.NO_IAM, reason)
+    prefix = table.prefix(service, signing_name)
+    if table.http_verb(service):
         verb = (http_method or "").upper()
         found = catalog.action(f"{prefix}:{verb}") if verb else None
         if found is not None:

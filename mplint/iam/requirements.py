@@ -82,6 +82,8 @@ class Requirement:
     overlays: tuple[Overlay, ...] = ()  # the overlays that claim the action
     unknown: tuple[str, ...] = ()  # the parts of the ARN the manifest does not tell
     needs: list[Need] = field(default_factory=list)
+    note: str = ""  # what the reason column says instead of the default (low confidence, why not needed)
+    context: tuple[tuple[str, str], ...] = ()  # request context keys the call carries (iam:PassedToService)
 
     @property
     def request(self) -> Request:

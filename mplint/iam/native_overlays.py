@@ -1,0 +1,284 @@
+"""Permission overlays of the native `aws` provider: which member values make a request need more actions.
+
+The data is `rules/overlays/native.yaml` (its header documents the format); it is read once per process. The
+rules are generic: they match members by name or shape at any depth of any service's request, so that a role
+ARN, a KMS key, an S3 URI or a tag list asks for the same thing wherever it appears.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from mplint.catalog.validator import Opaque
+from mplint.iam import arns
+from mplint.iam.overlays import PRECISIONS, Overlay, OverlayError, overlay_dir
+
+WRITE_VERBS = ("insert", "update", "replace", "exec")
+VERBS = ("select", "insert", "update", "replace", "delete", "exec")
+MATCHES = ("iam-role", "kms-key", "s3-uri", "ecr-image", "true")
+RESOURCES = ("iam-role", "kms-key", "s3-object", "s3-bucket", "ecr-repository", "self")
+RULE_KEYS = (
+    "id", "when", "actions", "dependents", "names", "shapes", "not_names", "match", "verbs", "services", "not_services",
+    "resource", "context", "role_scoped", "why", "source", "precision",
+)  # fmt: skip
+FILE_KEYS = ("principals", "rules", "tables")
+_ROLE_ARN_RE = re.compile(r"^arn:[\w*-]+:iam::(\d{12}|\*):role/.+$")
+_KMS_RE = re.compile(r"^(arn:[\w*-]+:kms:[^:]*:[^:]*:(key|alias)/.+|alias/.+|[0-9a-f-]{36}|mrk-[0-9a-f]{32}|\*)$")
+
+
+@dataclass(frozen=True, slots=True)
+class MemberRule:
+    id: str
+    resource: str
+    why: str
+    source: str
+    when: str = "a matching member is set"
+    precision: str = "high"
+    actions: tuple[str, ...] = ()
+    dependents: str | None = None  # a prefix ("kms:") or an access level ("Tagging")
+    names: tuple[re.Pattern[str], ...] = ()
+    shapes: tuple[re.Pattern[str], ...] = ()
+    not_names: tuple[re.Pattern[str], ...] = ()
+    match: str | None = None
+    verbs: tuple[str, ...] = WRITE_VERBS
+    services: tuple[str, ...] = ()
+    not_services: tuple[str, ...] = ()
+    context: tuple[tuple[str, str], ...] = ()
+    role_scoped: bool = False
+
+    @property
+    def value_driven(self) -> bool:
+        """Matches members of any name: only a value that passes `match` triggers it."""
+        return any(p.pattern == ".*" for p in self.names)
+
+    def applies(self, service: str, verb: str) -> bool:
+        if verb not in self.verbs or service in self.not_services:
+            return False
+        return not self.services or service in self.services
+
+    def member(self, name: str, shape: str | None) -> bool:
+        if any(p.fullmatch(name) for p in self.not_names):
+            return False
+        return any(p.fullmatch(name) for p in self.names) or bool(
+            shape and any(p.fullmatch(shape) for p in self.shapes)
+        )
+
+    @property
+    def overlay(self) -> Overlay:
+        """The rule as a type overlay, for requirements and reports that name their trigger."""
+        when = tuple(p.pattern for p in self.names) or ("*",)
+        actions = self.actions or (f"{self.dependents}*",)
+        return Overlay(self.id, actions, when, self.resource, self.why, self.source, (), self.match, (), self.precision)
+
+
+@dataclass(frozen=True, slots=True)
+class NativeOverlays:
+    rules: tuple[MemberRule, ...] = ()
+    principals: dict[str, str] = field(default_factory=dict)  # service key -> service principal
+    tables: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)  # table -> verb -> actions
+
+    def principal(self, service: str, signing_name: str) -> str:
+        return self.principals.get(service) or f"{signing_name}.amazonaws.com"
+
+
+def overlay_file(folder: Path | None = None) -> Path:
+    return (folder or overlay_dir()) / "native.yaml"
+
+
+@lru_cache(maxsize=8)
+def load_native_overlays(folder: Path | None = None) -> NativeOverlays:
+    path = overlay_file(folder)
+    if not path.is_file():
+        return NativeOverlays()
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise OverlayError(f"{path}: cannot read overlay file: {exc}") from None
+    return parse_native_overlays(data, path)
+
+
+def parse_native_overlays(data: Any, path: Path) -> NativeOverlays:
+    where = f"{path}: "
+    if not isinstance(data, dict):
+        raise OverlayError(f"{where}an overlay file must be a mapping")
+    _known(data, FILE_KEYS, where)
+    rules = tuple(_rule(item, f"{where}rules[{i}]: ") for i, item in enumerate(data.get("rules") or []))
+    ids = [r.id for r in rules]
+    if len(ids) != len(set(ids)):
+        raise OverlayError(f"{where}rule ids must be unique")
+    principals = data.get("principals") or {}
+    if not isinstance(principals, dict) or not all(isinstance(v, str) for v in principals.values()):
+        raise OverlayError(f"{where}`principals` maps service keys to service principals")
+    return NativeOverlays(rules, {str(k): v for k, v in principals.items()}, _tables(data.get("tables"), where))
+
+
+def _rule(item: Any, where: str) -> MemberRule:
+    if not isinstance(item, dict):
+        raise OverlayError(f"{where}a rule must be a mapping")
+    _known(item, RULE_KEYS, where)
+    for key in ("id", "resource", "why", "source"):
+        if not isinstance(item.get(key), str) or not item[key].strip():
+            raise OverlayError(f"{where}`{key}` is required and must be a non-empty string")
+    if item["resource"] not in RESOURCES:
+        raise OverlayError(f"{where}`resource` must be one of {', '.join(RESOURCES)}")
+    match = item.get("match")
+    if match is not None and str(match) not in MATCHES:
+        raise OverlayError(f"{where}`match` must be one of {', '.join(MATCHES)}")
+    precision = item.get("precision", "high")
+    if precision not in PRECISIONS:
+        raise OverlayError(f"{where}`precision` must be one of {', '.join(PRECISIONS)}")
+    verbs = _strings(item.get("verbs"), "verbs", where) or WRITE_VERBS
+    if set(verbs) - set(VERBS):
+        raise OverlayError(f"{where}`verbs` must be among {', '.join(VERBS)}")
+    actions = _strings(item.get("actions"), "actions", where)
+    dependents = item.get("dependents")
+    if not actions and not isinstance(dependents, str):
+        raise OverlayError(f"{where}a rule needs `actions` or `dependents`")
+    names, shapes = _patterns(item, "names", where), _patterns(item, "shapes", where)
+    if not names and not shapes:
+        raise OverlayError(f"{where}a rule needs `names` or `shapes`")
+    context = item.get("context") or {}
+    if not isinstance(context, dict):
+        raise OverlayError(f"{where}`context` maps condition keys to values")
+    return MemberRule(
+        id=item["id"],
+        resource=item["resource"],
+        why=item["why"].strip(),
+        source=" ".join(item["source"].split()),
+        when=str(item.get("when") or "a matching member is set"),
+        precision=precision,
+        actions=actions,
+        dependents=dependents if isinstance(dependents, str) else None,
+        names=names,
+        shapes=shapes,
+        not_names=_patterns(item, "not_names", where),
+        match=str(match) if match is not None else None,
+        verbs=verbs,
+        services=_strings(item.get("services"), "services", where),
+        not_services=_strings(item.get("not_services"), "not_services", where),
+        context=tuple(sorted((str(k), str(v)) for k, v in context.items())),
+        role_scoped=bool(item.get("role_scoped", False)),
+    )
+
+
+def _tables(value: Any, where: str) -> dict[str, dict[str, tuple[str, ...]]]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise OverlayError(f"{where}`tables` maps table names to verbs and actions")
+    out: dict[str, dict[str, tuple[str, ...]]] = {}
+    for table, verbs in value.items():
+        if not isinstance(verbs, dict) or set(verbs) - set(VERBS):
+            raise OverlayError(f"{where}tables.{table}: map SQL verbs ({', '.join(VERBS)}) to actions")
+        out[str(table).lower()] = {v: _strings(a, f"tables.{table}.{v}", where) for v, a in verbs.items()}
+    return out
+
+
+def _patterns(item: dict, key: str, where: str) -> tuple[re.Pattern[str], ...]:
+    try:
+        return tuple(re.compile(p, re.IGNORECASE) for p in _strings(item.get(key), key, where))
+    except re.error as exc:
+        raise OverlayError(f"{where}`{key}`: {exc}") from None
+
+
+def _known(data: dict, keys: tuple[str, ...], where: str) -> None:
+    unknown = sorted(set(map(str, data)) - set(keys))
+    if unknown:
+        raise OverlayError(f"{where}unknown key(s) {', '.join(unknown)} (known: {', '.join(keys)})")
+
+
+def _strings(value: Any, key: str, where: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    raise OverlayError(f"{where}`{key}` must be a list of strings")
+
+
+# ---------------------------------------------------------------------------
+# Walking a request's members
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """One member value of a request, found by walking the value along the operation's schema."""
+
+    path: tuple[str | int, ...]  # from the top-level member down
+    name: str  # the member's own name
+    shape: str | None  # its shape (botocore's name), when the schema names one
+    value: Any  # plain data; Opaque when a template gives it
+    role_above: bool  # the structure holding it, or one around it, passes a role
+
+
+def members(name: str, value: Any, schema: dict | None, definitions: dict, role: MemberRule | None) -> Iterator[Member]:
+    """Every member value under a top-level member ``name`` (itself included), in document order."""
+    yield from _walk((name,), name, value, schema, definitions, False, role, 0)
+
+
+def _walk(path, name, value, schema, definitions, role_above, role, depth) -> Iterator[Member]:
+    shape, schema = _resolve(schema, definitions)
+    yield Member(path, name, shape, value, role_above)
+    if depth > 24 or isinstance(value, Opaque):
+        return
+    if isinstance(value, dict):
+        props = (schema or {}).get("properties")
+        if schema is not None and props is None:
+            return  # a map: its keys are data, not members
+        here = role_above or (role is not None and any(_is_role(role, k, props, v, definitions) for k, v in value.items()))
+        for key, child in value.items():
+            sub = props.get(key) if props else None
+            yield from _walk((*path, key), str(key), child, sub, definitions, here, role, depth + 1)
+    elif isinstance(value, list):
+        items = (schema or {}).get("items")
+        for i, child in enumerate(value):
+            yield from _walk((*path, i), name, child, items, definitions, role_above, role, depth + 1)
+
+
+def _is_role(role: MemberRule, key: str, props: dict | None, value: Any, definitions: dict) -> bool:
+    shape, _ = _resolve((props or {}).get(key), definitions)
+    return role.member(str(key), shape) and value not in (None, "", [], {})
+
+
+def _resolve(schema: dict | None, definitions: dict) -> tuple[str | None, dict | None]:
+    shape = None
+    seen = 0
+    while isinstance(schema, dict) and isinstance(schema.get("$ref"), str) and seen < 16:
+        shape = schema["$ref"].rsplit("/", 1)[-1]
+        schema = definitions.get(shape)
+        seen += 1
+    return shape, schema if isinstance(schema, dict) else None
+
+
+def value_matches(value: Any, match: str | None, resolve: arns.Resolver) -> tuple[bool, bool]:
+    """(matches, known): does a literal (or a template, as far as the manifest tells it) pass the test?"""
+    if value is None or value == "" or value == [] or value == {}:
+        return False, True
+    if match is None:
+        return True, not isinstance(value, Opaque)
+    if isinstance(value, Opaque):
+        rendered = arns.render(value, resolve)
+        if rendered.text.strip() in ("", arns.UNKNOWN):
+            return True, False  # nothing known: it may be anything
+        return _test(rendered.text, match), not rendered.unknown
+    if match == "true":
+        return value is True or str(value).lower() == "true", True
+    return isinstance(value, str) and _test(value, match), True
+
+
+def _test(text: str, match: str) -> bool:
+    if match == "iam-role":
+        return bool(_ROLE_ARN_RE.match(text))
+    if match == "kms-key":
+        return bool(_KMS_RE.match(text))
+    if match == "s3-uri":
+        return arns.is_s3_uri(text)
+    if match == "ecr-image":
+        return arns.is_ecr_image(text)
+    return text.lower() == "true"
