@@ -432,7 +432,7 @@ def permissions(
     least-privilege policy. Exit 0: no permission finding at or above --fail-level; 1: some; 2: usage or tool error."""
     from mplint.app import LintOptions, UsageError, lint_paths
     from mplint.config import ConfigError
-    from mplint.iam.generate import policy_json
+    from mplint.iam.generate import left_out, policy_json
     from mplint.registry import RuleFileError
     from mplint.report.permissions import permissions_json, permissions_text
 
@@ -449,9 +449,12 @@ def permissions(
                 typer.echo(f"mplint: warning: {problem.span.path}:{problem.span.line}: {problem.message}", err=True)
         failed = outcome.failed
         if generate:
-            report = policy_json(
-                needs for ctx in contexts for stack in ctx.project.stacks for needs in ctx.needs(stack)
-            )
+            needs = [needs for ctx in contexts for stack in ctx.project.stacks for needs in ctx.needs(stack)]
+            report = policy_json(needs)
+            for action in left_out(needs):
+                typer.echo(
+                    f"mplint: warning: `{action}` is not an IAM action in the catalog; not in the policy", err=True
+                )
             failed = False
         elif output_format is TableFormat.json:
             report = permissions_json(contexts)

@@ -155,6 +155,7 @@ class Context:
                 self.schemas.schema,
                 config.commands,
                 config.account,
+                self.envs or config.envs,
             ),
         )
 

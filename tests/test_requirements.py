@@ -234,7 +234,7 @@ def test_native_flavour_calls_the_service_api(tmp_path: Path) -> None:
     assert needs.flavour == "native"
     assert not [r for r in needs.requirements if r.action.startswith("cloudformation:")]
     (create,) = find(needs, "sagemaker:CreateModelPackage")
-    assert create.origins == {Origin.NATIVE} and ops(create) == {("build", "create")}
+    assert create.origins == {Origin.NATIVE} and ops(create) == {("build", "create_model_package")}
     assert find(needs, "kms:CreateGrant")[0].state is State.PROPERTY
     assert not [r for r in needs.requirements if r.state is State.ABSENT]
 

@@ -26,4 +26,3 @@ def _table(path: Path = DEFAULT_PATH) -> dict[str, tuple[str, ...]]:
 def dependent_actions(action: str) -> tuple[str, ...]:
     """`lambda:CreateFunction` -> (`iam:PassRole`, `lambda:PassCapacityProvider`); () when it has none."""
     return _table().get(action.strip().lower(), ())
-

@@ -21,14 +21,40 @@ VERSION = "2012-10-17"
 GRANTED_STATES = (State.BASE, State.PROPERTY, State.MAYBE)
 
 
-def grants(needs: Iterable[ResourceNeeds]) -> dict[str, list[str]]:
-    """Action -> the resource patterns to grant it on (narrowest set that covers every requirement)."""
-    found: dict[str, set[str]] = {}
+Condition = tuple[tuple[str, str], ...]  # (condition key, value), all StringEquals
+
+
+def grants(
+    needs: Iterable[ResourceNeeds], catalog: ActionCatalog | None = None
+) -> dict[tuple[str, Condition], list[str]]:
+    """(action, condition) -> the resource patterns to grant it on (narrowest set that covers every requirement).
+
+    A requirement's request context (the service a role is passed to) becomes the grant's condition when its
+    resource is a pattern: the stack does not name the role, so the condition keeps the grant narrow. An action
+    the IAM action catalog does not know is left out (see ``left_out``).
+    """
+    catalog = catalog or get_catalog()
+    found: dict[tuple[str, Condition], set[str]] = {}
     for resource in needs:
         for req in resource.requirements:
-            if req.state in GRANTED_STATES:
-                found.setdefault(req.action, set()).add(_resource(req))
-    return {action: _minimal(patterns) for action, patterns in found.items()}
+            if req.state in GRANTED_STATES and catalog.action(req.action) is not None:
+                pattern = _resource(req)
+                condition = req.context if "*" in pattern else ()
+                found.setdefault((req.action, condition), set()).add(pattern)
+    return {key: _minimal(patterns) for key, patterns in found.items()}
+
+
+def left_out(needs: Iterable[ResourceNeeds], catalog: ActionCatalog | None = None) -> list[str]:
+    """Needed actions that are not IAM actions in the catalog: a generated policy cannot grant them."""
+    catalog = catalog or get_catalog()
+    return sorted(
+        {
+            req.action
+            for resource in needs
+            for req in resource.requirements
+            if req.state in GRANTED_STATES and catalog.action(req.action) is None
+        }
+    )
 
 
 def _resource(req: Requirement) -> str:
@@ -50,19 +76,24 @@ def _minimal(patterns: set[str]) -> list[str]:
 def policy(needs: Iterable[ResourceNeeds], catalog: ActionCatalog | None = None) -> dict:
     """The policy document: one statement per set of resources, actions and statements in a stable order."""
     catalog = catalog or get_catalog()
-    by_resources: dict[tuple[str, ...], list[str]] = {}
-    for action, resources in grants(needs).items():
-        by_resources.setdefault(tuple(resources), []).append(_spelled(action, catalog))
-    statements = [
-        {"Sid": "", "Effect": "Allow", "Action": sorted(set(actions), key=str.lower), "Resource": list(resources)}
-        for resources, actions in by_resources.items()
-    ]
-    statements.sort(key=lambda s: (s["Resource"] != ["*"], s["Action"][0].lower(), s["Resource"]))
+    by_resources: dict[tuple[tuple[str, ...], Condition], list[str]] = {}
+    for (action, condition), resources in grants(needs, catalog).items():
+        by_resources.setdefault((tuple(resources), condition), []).append(_spelled(action, catalog))
+    statements = [_statement(actions, resources, condition) for (resources, condition), actions in by_resources.items()]
+    statements.sort(key=lambda s: (s["Resource"] != ["*"], s["Action"][0].lower(), s["Resource"], "Condition" in s))
     _name(statements)
     for statement in statements:
         if len(statement["Resource"]) == 1:
             statement["Resource"] = statement["Resource"][0]
     return {"Version": VERSION, "Statement": statements}
+
+
+def _statement(actions: list[str], resources: tuple[str, ...], condition: Condition) -> dict:
+    statement: dict = {"Sid": "", "Effect": "Allow", "Action": sorted(set(actions), key=str.lower)}
+    statement["Resource"] = list(resources)
+    if condition:
+        statement["Condition"] = {"StringEquals": dict(condition)}
+    return statement
 
 
 def policy_json(needs: Iterable[ResourceNeeds], catalog: ActionCatalog | None = None) -> str:

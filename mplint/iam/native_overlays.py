@@ -28,7 +28,7 @@ RULE_KEYS = (
     "id", "when", "actions", "dependents", "names", "shapes", "not_names", "match", "verbs", "services", "not_services",
     "resource", "context", "role_scoped", "why", "source", "precision",
 )  # fmt: skip
-FILE_KEYS = ("principals", "rules", "tables")
+FILE_KEYS = ("principals", "rules", "arns", "tables")
 _ROLE_ARN_RE = re.compile(r"^arn:[\w*-]+:iam::(\d{12}|\*):role/.+$")
 _KMS_RE = re.compile(r"^(arn:[\w*-]+:kms:[^:]*:[^:]*:(key|alias)/.+|alias/.+|[0-9a-f-]{36}|mrk-[0-9a-f]{32}|\*)$")
 
@@ -83,6 +83,7 @@ class NativeOverlays:
     rules: tuple[MemberRule, ...] = ()
     principals: dict[str, str] = field(default_factory=dict)  # service key -> service principal
     tables: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)  # table -> verb -> actions
+    arns: dict[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)  # resource id -> (when, template)
 
     def principal(self, service: str, signing_name: str) -> str:
         return self.principals.get(service) or f"{signing_name}.amazonaws.com"
@@ -116,7 +117,27 @@ def parse_native_overlays(data: Any, path: Path) -> NativeOverlays:
     principals = data.get("principals") or {}
     if not isinstance(principals, dict) or not all(isinstance(v, str) for v in principals.values()):
         raise OverlayError(f"{where}`principals` maps service keys to service principals")
-    return NativeOverlays(rules, {str(k): v for k, v in principals.items()}, _tables(data.get("tables"), where))
+    return NativeOverlays(
+        rules,
+        {str(k): v for k, v in principals.items()},
+        _tables(data.get("tables"), where),
+        _arns(data.get("arns"), where),
+    )
+
+
+def _arns(value: Any, where: str) -> dict[str, tuple[tuple[str, str], ...]]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise OverlayError(f"{where}`arns` maps StackQL resources to a list of {{when, arn}}")
+    out: dict[str, tuple[tuple[str, str], ...]] = {}
+    for resource, entries in value.items():
+        if not isinstance(entries, list) or not all(
+            isinstance(e, dict) and isinstance(e.get("when"), str) and isinstance(e.get("arn"), str) for e in entries
+        ):
+            raise OverlayError(f"{where}arns.{resource}: each entry needs `when` (a member) and `arn` (a template)")
+        out[str(resource).lower()] = tuple((e["when"], e["arn"]) for e in entries)
+    return out
 
 
 def _rule(item: Any, where: str) -> MemberRule:
@@ -231,7 +252,9 @@ def _walk(path, name, value, schema, definitions, role_above, role, depth) -> It
         props = (schema or {}).get("properties")
         if schema is not None and props is None:
             return  # a map: its keys are data, not members
-        here = role_above or (role is not None and any(_is_role(role, k, props, v, definitions) for k, v in value.items()))
+        here = role_above or (
+            role is not None and any(_is_role(role, k, props, v, definitions) for k, v in value.items())
+        )
         for key, child in value.items():
             sub = props.get(key) if props else None
             yield from _walk((*path, key), str(key), child, sub, definitions, here, role, depth + 1)

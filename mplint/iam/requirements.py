@@ -583,13 +583,19 @@ def stack_needs(
     schema_of,
     commands: tuple[str, ...],
     account: str | None,
+    envs: tuple[str, ...] = (),
 ) -> list[ResourceNeeds]:
-    """The needs of every resource whose type is known."""
-    return [
-        resource_needs(b, manifest, queries.get(b.resource.index), schema_of(b.cfn_type), commands, account)
-        for b in bindings
-        if b.cfn_type is not None
-    ]
+    """The needs of every resource whose type is known or whose statements call the native provider."""
+    from mplint.iam.native_requirements import native_resource_needs, uses_native
+
+    out: list[ResourceNeeds] = []
+    for b in bindings:
+        query = queries.get(b.resource.index)
+        if query is not None and uses_native(b.resource, query, manifest):
+            out.append(native_resource_needs(b, manifest, query, commands, account, envs))
+        elif b.cfn_type is not None:
+            out.append(resource_needs(b, manifest, query, schema_of(b.cfn_type), commands, account))
+    return out
 
 
 def _service(overlays: TypeOverlays) -> str | None:

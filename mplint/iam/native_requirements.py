@@ -1,0 +1,491 @@
+"""What a resource needs when its statements use the native `aws` provider: one API call per statement.
+
+Each statement an anchor runs (mplint.stackql.uses) is routed to the method StackQL calls (the EXEC's method, else
+the first method of the verb's bucket whose required params the statement supplies). The method's operation is
+authorised as its IAM action (mplint.iam.native_actions) on the resource the request names: the action's
+resource types from the IAM action catalog, their ARN templates filled from the request's members. The member
+values add what rules/overlays/native.yaml says (a passed role, a KMS key, S3 objects, tags), and the action's
+dependent actions that no rule claims are listed as not needed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from mplint.catalog.actions import ActionCatalog, ActionInfo, get_catalog
+from mplint.catalog.dependent import dependent_actions
+from mplint.catalog.native import Method, NativeCatalog, Service, default_native_catalog, pascal
+from mplint.catalog.native import Resource as NativeResource
+from mplint.iam import arns
+from mplint.iam.arns import Derived, Place, Rendered, Resolver
+from mplint.iam.native_actions import OperationActions, operation_actions
+from mplint.iam.native_overlays import MemberRule, NativeOverlays, load_native_overlays, members, value_matches
+from mplint.iam.requirements import (
+    COMMANDS,
+    Need,
+    Origin,
+    Requirement,
+    ResourceNeeds,
+    State,
+    Trigger,
+    find_place,
+    path_text,
+)
+from mplint.model.manifest import Manifest, Resource
+from mplint.model.query import Anchor, QueryFile
+from mplint.source import find
+from mplint.stackql.binding import Binding, PropertyValue, values_for
+from mplint.stackql.provider import Flavour, flavour, pins
+from mplint.stackql.scope import query_scope
+from mplint.stackql.uses import TableUse, anchor_uses
+
+REGION = "region"
+PLACE_PARTS = ("partition", "region", "account")
+_VAR_RE = re.compile(r"\$\{(\w+)\}")
+_VERB_RE = re.compile(r"^(Create|Put|Update|Delete|Add|Attach|Register|Start|Run|Tag)(?=[A-Z])")
+
+
+@dataclass(slots=True, eq=False)
+class Call:
+    """One statement routed to a native method."""
+
+    use: TableUse
+    resource: NativeResource
+    method: Method
+    values: list[PropertyValue]  # every argument the statement passes, per environment
+
+    @property
+    def service(self) -> Service:
+        return self.resource.service
+
+
+# ---------------------------------------------------------------------------
+# Commands to anchors
+
+
+def command_anchors(resource: Resource, query: QueryFile, command: str) -> list[Anchor]:
+    """The anchors a stackql-deploy command runs for the resource, in order (shared/domain/stackql-deploy.md)."""
+    keys: list[tuple[str, ...]] = []
+    if resource.type in ("resource", "multi"):
+        writes = [("createorupdate",)] if query.anchor("createorupdate") else [("create",), ("update",)]
+        keys = {
+            "build": [("exists", "preflight"), *writes, ("statecheck", "postdeploy"), ("exports",)],
+            "test": [("statecheck", "postdeploy"), ("exports",)],
+            "teardown": [("exports",), ("exists", "preflight"), ("delete",)],
+        }[command]
+    elif resource.type == "query":
+        keys = [("exports",)]
+    elif resource.type == "command" and command == "build":
+        keys = [("command",), ("exports",)]
+    anchors = [query.anchor(*k) for k in keys]
+    return [a for a in dict.fromkeys(anchors) if a is not None]
+
+
+def uses_native(resource: Resource, query: QueryFile | None, manifest: Manifest) -> bool:
+    """Does any statement of the resource call the native provider?"""
+    if query is None:
+        return False
+    provider_pins = pins(manifest)
+    return any(
+        flavour(use.table, provider_pins) is Flavour.AWS_NATIVE
+        for anchor in query.anchors
+        if not anchor.indented
+        for use in anchor_uses(query, anchor)
+    )
+
+
+# ---------------------------------------------------------------------------
+# Statements to calls
+
+
+def route(use: TableUse, native: NativeCatalog) -> tuple[NativeResource, Method] | None:
+    resource = native.resource(use.table)
+    if resource is None:
+        return None
+    if use.verb == "exec":
+        method = resource.method(use.method or "")
+    else:
+        supplied = {
+            n for name in use.supplied if name != REGION for n in (name, pascal(name) if name.islower() else name)
+        }
+        method = resource.route(use.verb, supplied)
+    return (resource, method) if method is not None else None
+
+
+def call_values(use: TableUse, method: Method, manifest: Manifest, resource: Resource, envs) -> list[PropertyValue]:
+    scope = query_scope(manifest, resource)
+    out: list[PropertyValue] = []
+    for arg in [*use.args, *use.where]:
+        if arg.name.text == REGION:
+            continue
+        param = method.param(arg.name.text)
+        for pv in values_for(arg.name, arg.value, scope, envs):
+            if param is not None:
+                pv.property = param.name
+            out.append(pv)
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Building the requirements
+
+
+class _NativeBuilder:
+    def __init__(
+        self,
+        binding: Binding,
+        place: Place,
+        resolve: Resolver,
+        catalog: ActionCatalog,
+        overlays: NativeOverlays,
+        native: NativeCatalog,
+    ) -> None:
+        self.binding = binding
+        self.place = place
+        self.resolve = resolve
+        self.catalog = catalog
+        self.overlays = overlays
+        self.native = native
+        self.out: dict[tuple, Requirement] = {}
+        self.role_rule = next((r for r in overlays.rules if r.id == "pass-role"), None)
+
+    def add(self, action: str, target: tuple[Derived, bool], state: State, need: Need, span, **extra) -> Requirement:
+        derived, wildcard = target
+        key = (action.lower(), derived.arn, wildcard, state, extra.get("context", ()))
+        req = self.out.get(key)
+        if req is None:
+            req = self.out[key] = Requirement(
+                self.binding.resource, action, derived.arn, wildcard, state, span, unknown=derived.unknown, **extra
+            )
+        if need not in req.needs:
+            req.needs.append(need)
+        return req
+
+    # -- one call ----------------------------------------------------------------------------------
+
+    def call(self, command: str, call: Call) -> None:
+        need = Need(command, call.method.name, Origin.NATIVE)
+        derived = operation_actions(
+            call.service.key,
+            call.service.name,
+            call.method.op,
+            self.native.iam,
+            self.catalog,
+            call.method.http[0] if call.method.http else None,
+        )
+        mains: list[tuple[str, tuple[Derived, bool]]] = []
+        for action in derived.actions:
+            info = self.catalog.action(action)
+            for target in self.targets(info, call):
+                self.add(action, target, State.BASE, need, call.use.span, note=_note(derived))
+                mains.append((action, target))
+        claimed = self.members(command, call, need, mains, derived)
+        self.unclaimed(derived, claimed, need, call)
+
+    def targets(self, info: ActionInfo | None, call: Call) -> list[tuple[Derived, bool]]:
+        """The resources an action of the call acts on: its ARN templates filled from the request."""
+        if info is None:
+            return [(Derived(arns.UNKNOWN, ("resource",)), False)]
+        if not info.resource_types:
+            return [(Derived(arns.UNKNOWN), True)]
+        required = [rt for rt in info.resource_types if rt.required and rt.arn]
+        if not required and info.access_level == "List":
+            return [(Derived(arns.UNKNOWN), True)]
+        chosen = required or _closest(info, call.resource.name)
+        if not chosen:
+            return [(Derived(arns.UNKNOWN, ("resource",)), False)]
+        values = self.texts(call)
+        return [(self.fill(rt.arn, values, call.resource.id), False) for rt in chosen if rt.arn]
+
+    def texts(self, call: Call) -> dict[str, Rendered]:
+        out: dict[str, Rendered] = {}
+        for pv in call.values:
+            rendered = arns.text_of(pv.value, self.resolve)
+            if rendered is not None and pv.property not in out:
+                out[pv.property] = rendered
+        return out
+
+    def fill(self, template: str, values: dict[str, Rendered], resource_id: str = "") -> Derived:
+        for rendered in values.values():  # a member holding this resource's own ARN names it best
+            own = _own_arn(template, rendered)
+            if own is not None:
+                return self._placed(own)
+        derived = self._filled(template, values)
+        if any(u not in PLACE_PARTS for u in derived.unknown):
+            for when, alternative in self.overlays.arns.get(resource_id, ()):
+                if when in values and _same_kind(template, alternative):
+                    return self._filled(alternative, values)
+        return derived
+
+    def _filled(self, template: str, values: dict[str, Rendered]) -> Derived:
+        parts: dict[str, str | None] = dict(self.place.values())
+        unknown: list[str] = []
+        for var in _VAR_RE.findall(template):
+            if var in parts:
+                continue
+            found = _member_for(var, values)
+            parts[var] = found.text if found is not None else None
+            if found is not None:
+                unknown += found.unknown
+        derived = arns.fill(template, parts)
+        return Derived(derived.arn, tuple(dict.fromkeys((*derived.unknown, *unknown))))
+
+    def _placed(self, derived: Derived) -> Derived:
+        parsed = arns.parse_arn(derived.arn)
+        if parsed is None:
+            return derived
+        region = self.place.region if parsed.region == arns.UNKNOWN and self.place.region else parsed.region
+        account = self.place.account if parsed.account == arns.UNKNOWN and self.place.account else parsed.account
+        arn = f"arn:{parsed.partition}:{parsed.service}:{region}:{account}:{parsed.resource}"
+        return Derived(arn, derived.unknown)
+
+    # -- what the member values add ----------------------------------------------------------------
+
+    def members(self, command, call: Call, need: Need, mains, derived: OperationActions) -> set[str]:
+        """Add what the rules find in the request; return the actions the applicable rules claim."""
+        service, verb = call.service.key, call.use.verb
+        rules = [r for r in self.overlays.rules if r.applies(service, verb)]
+        deps = _dependents(derived, self.catalog)
+        claimed: set[str] = set()
+        for rule in rules:
+            claimed |= {a.lower() for a in self.rule_actions(rule, call, deps)}
+        top_role = self.role_rule is not None and any(
+            self.role_rule.member(pv.property, None) and pv.value not in (None, "") for pv in call.values
+        )
+        for pv in call.values:
+            param = call.method.param(pv.property)
+            schema = param.schema if param is not None else None
+            found = members(pv.property, pv.value, schema, call.service.definitions, self.role_rule)
+            for member in found:
+                for rule in rules:
+                    if not rule.member(member.name, member.shape):
+                        continue
+                    if rule.role_scoped and (member.role_above or top_role):
+                        continue
+                    ok, known = value_matches(member.value, rule.match, self.resolve)
+                    if not ok or (not known and rule.value_driven):
+                        continue
+                    state = State.PROPERTY if known else State.MAYBE
+                    trigger = Trigger(rule.overlay, path_text(member.path), _span(pv, member.path), pv.key_span, pv.env)
+                    for action in self.rule_actions(rule, call, deps):
+                        for target in self.rule_targets(rule, member.value, action, mains):
+                            extra = {
+                                "trigger": trigger,
+                                "overlays": (rule.overlay,),
+                                "context": self.context(rule, call),
+                            }
+                            self.add(action, target, state, need, trigger.span, **extra)
+        return claimed
+
+    def rule_actions(self, rule: MemberRule, call: Call, deps: list[ActionInfo]) -> list[str]:
+        out: list[str] = []
+        obj = _VERB_RE.sub("", call.method.op)
+        for action in rule.actions:
+            info = self.catalog.action(action.replace("${Object}", obj))
+            if info is not None:
+                out.append(info.full_name)
+        if rule.dependents:
+            wanted = rule.dependents
+            for info in deps:
+                if (wanted.endswith(":") and info.full_name.lower().startswith(wanted.lower())) or any(
+                    level.strip() == wanted for level in info.access_level.split(",")
+                ):
+                    out.append(info.full_name)
+        return list(dict.fromkeys(out))
+
+    def rule_targets(self, rule: MemberRule, value, action: str, mains) -> list[tuple[Derived, bool]]:
+        if rule.resource == "self":
+            info = self.catalog.action(action)
+            if info is not None and not info.resource_types:
+                return [(Derived(arns.UNKNOWN), True)]
+            own = [t for _, t in mains if not t[1]]
+            return list(dict.fromkeys(own)) or [(Derived(arns.UNKNOWN, ("resource",)), False)]
+        rendered = arns.text_of(value, self.resolve)
+        if rule.resource == "kms-key":
+            return [(arns.kms_key(rendered, self.place), False)]
+        if rule.resource == "iam-role":
+            return [(arns.iam_role(rendered, self.place), False)]
+        found = None
+        if rendered is not None and rule.resource == "s3-object":
+            found = arns.s3_object(rendered, self.place.partition)
+        elif rendered is not None and rule.resource == "s3-bucket":
+            found = arns.s3_bucket(rendered, self.place.partition)
+        elif rendered is not None and rule.resource == "ecr-repository":
+            found = arns.ecr_repository(rendered)
+        return [(found or Derived(arns.UNKNOWN, ("resource",)), False)]
+
+    def context(self, rule: MemberRule, call: Call) -> tuple[tuple[str, str], ...]:
+        principal = self.overlays.principal(call.service.key, call.service.name)
+        values = {"ServicePrincipal": principal, "Region": self.place.region or arns.UNKNOWN}
+        return tuple(
+            (key, _VAR_RE.sub(lambda m: values.get(m.group(1), m.group()), text)) for key, text in rule.context
+        )
+
+    def unclaimed(self, derived: OperationActions, claimed: set[str], need: Need, call: Call) -> None:
+        """Dependent actions no rule claims, and rule actions the request does not trigger: listed, not needed."""
+        deps = _dependents(derived, self.catalog)
+        nowhere = (Derived(arns.UNKNOWN, ("resource",)), False)
+        for info in deps:
+            if info.full_name.lower() not in claimed:
+                note = (
+                    f"not needed here: a dependent action of {', '.join(derived.actions)} that only some requests "
+                    "need, and the statement does not show that this one does"
+                )
+                self.add(info.full_name, nowhere, State.ABSENT, need, call.use.span, note=note)
+        for rule in self.overlays.rules:
+            if not rule.applies(call.service.key, call.use.verb) or rule.value_driven:
+                continue
+            if not rule.dependents and not any(rule.member(name, None) for name in call.method.params):
+                continue  # the request has no member the rule looks for
+            for action in self.rule_actions(rule, call, deps):
+                note = f"not needed here: only when {rule.when} ({rule.id})"
+                self.add(action, nowhere, State.ABSENT, need, call.use.span, note=note, overlays=(rule.overlay,))
+
+    def result(self) -> list[Requirement]:
+        needed = {r.action.lower() for r in self.out.values() if r.state is not State.ABSENT}
+        kept = [r for r in self.out.values() if r.state is not State.ABSENT or r.action.lower() not in needed]
+        order = {State.BASE: 0, State.PROPERTY: 1, State.MAYBE: 2, State.ABSENT: 3}
+        return sorted(kept, key=lambda r: (order[r.state], r.action.lower(), r.arn))
+
+
+def _note(derived: OperationActions) -> str:
+    if derived.known:
+        return ""
+    return f"low confidence: {derived.note}; `{derived.operation}` may be authorised under another name"
+
+
+def _dependents(derived: OperationActions, catalog: ActionCatalog) -> list[ActionInfo]:
+    out: list[ActionInfo] = []
+    for action in derived.actions:
+        for name in dependent_actions(action):
+            info = catalog.action(name)
+            if info is not None and info not in out:
+                out.append(info)
+    return out
+
+
+def _names_param(rule: MemberRule, method: Method) -> bool:
+    return any(rule.member(name, None) for name in method.params)
+
+
+def _closest(info: ActionInfo, resource_name: str) -> list:
+    """With only optional resource types, the one the StackQL resource stands for (`model_packages`)."""
+    types = [rt for rt in info.resource_types if rt.arn]
+    if len(types) == 1:
+        return types
+    stem = resource_name.lower().replace("_", "-")
+    for candidate in (stem, stem.removesuffix("s"), stem.removesuffix("es")):
+        found = [rt for rt in types if rt.name.lower() == candidate]
+        if found:
+            return found
+    return []
+
+
+def _member_for(var: str, values: dict[str, Rendered]) -> Rendered | None:
+    """The member that fills an ARN template variable: `ModelPackageName`, `Bucket` for `BucketName`,
+    `GroupId` for `SecurityGroupId`, `RoleName` (and `Path`) for `RoleNameWithPath`."""
+    lowered = {k.lower(): v for k, v in values.items()}
+    name = var.lower()
+    if name.endswith("withpath"):
+        base = lowered.get(name[: -len("withpath")])
+        if base is None:
+            return None
+        path = lowered.get("path")
+        prefix = path.text.strip("/") + "/" if path is not None and path.text.strip("/") else ""
+        return Rendered(prefix + base.text, (*(path.unknown if path else ()), *base.unknown))
+    if name in lowered:
+        return lowered[name]
+    for suffix in ("name", "id"):
+        if name.endswith(suffix) and name[: -len(suffix)] in lowered:
+            return lowered[name[: -len(suffix)]]
+    for key, value in lowered.items():
+        if len(key) >= 6 and name.endswith(key):
+            return value
+    return None
+
+
+def _own_arn(template: str, rendered: Rendered) -> Derived | None:
+    """``rendered`` when it is an ARN of the template's service and resource type."""
+    parsed, wanted = arns.parse_arn(rendered.text), arns.parse_arn(template)
+    if parsed is None or wanted is None or parsed.service != wanted.service:
+        return None
+    kind = _kind(wanted.resource)
+    if not parsed.resource.startswith(kind + "/") and not parsed.resource.startswith(kind + ":"):
+        return None
+    return Derived(rendered.text, rendered.unknown)
+
+
+def _same_kind(template: str, other: str) -> bool:
+    a, b = arns.parse_arn(template), arns.parse_arn(other)
+    return bool(a and b and a.service == b.service and _kind(a.resource) == _kind(b.resource))
+
+
+def _kind(resource: str) -> str:
+    return re.split(r"[/:$]", resource, maxsplit=1)[0]
+
+
+def _span(pv: PropertyValue, path: tuple):
+    rel = tuple(path[1:])
+    if not rel:
+        return pv.node.span
+    try:
+        return find(pv.node, rel)[0].span
+    except (KeyError, IndexError, TypeError, AttributeError):
+        return pv.node.span
+
+
+# ---------------------------------------------------------------------------
+# Entry point
+
+
+def native_resource_needs(
+    binding: Binding,
+    manifest: Manifest,
+    query: QueryFile,
+    commands: tuple[str, ...],
+    account: str | None,
+    envs: tuple[str, ...] = (),
+    catalog: ActionCatalog | None = None,
+    native: NativeCatalog | None = None,
+) -> ResourceNeeds:
+    """Everything a resource whose statements call the native provider needs for the given commands."""
+    native = native or default_native_catalog()
+    resolve = arns.scope_resolver(query_scope(manifest, binding.resource))
+    builder_place = find_place(binding, manifest, resolve, None, account)
+    calls = list(_calls(binding.resource, query, manifest, commands, native, envs))
+    region = _region(calls, resolve) or builder_place.region
+    place = Place(arns.partition_of(region) if region else builder_place.partition, region, builder_place.account)
+    builder = _NativeBuilder(binding, place, resolve, catalog or get_catalog(), load_native_overlays(), native)
+    for command, call in calls:
+        builder.call(command, call)
+    return ResourceNeeds(binding, "native", place, builder.result())
+
+
+def _calls(resource, query, manifest, commands, native, envs) -> Iterator[tuple[str, Call]]:
+    provider_pins = pins(manifest)
+    for command in COMMANDS:
+        if command not in commands:
+            continue
+        for anchor in command_anchors(resource, query, command):
+            for use in anchor_uses(query, anchor):
+                if flavour(use.table, provider_pins) is not Flavour.AWS_NATIVE:
+                    continue
+                routed = route(use, native)
+                if routed is None:
+                    continue
+                target, method = routed
+                yield command, Call(use, target, method, call_values(use, method, manifest, resource, envs))
+
+
+def _region(calls: list[tuple[str, Call]], resolve: Resolver) -> str | None:
+    for _, call in calls:
+        if call.service.is_global:
+            continue
+        for arg in [*call.use.args, *call.use.where]:
+            if arg.name.text == REGION:
+                rendered = arns.render(arg.value.text.strip().strip("'\""), resolve)
+                if rendered.text and arns.UNKNOWN not in rendered.text:
+                    return rendered.text
+    return None
