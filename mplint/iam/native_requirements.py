@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from mplint.catalog.actions import ActionCatalog, ActionInfo, get_catalog
 from mplint.catalog.dependent import dependent_actions
+from mplint.catalog.validator import Opaque
 from mplint.catalog.native import Method, NativeCatalog, Service, default_native_catalog, pascal
 from mplint.catalog.native import Resource as NativeResource
 from mplint.iam import arns
@@ -149,6 +150,7 @@ class _NativeBuilder:
         self.overlays = overlays
         self.native = native
         self.out: dict[tuple, Requirement] = {}
+        self.created: list[tuple[str, dict[str, Rendered]]] = []  # (service, what an INSERT in the stack says)
         self.role_rule = next((r for r in overlays.rules if r.id == "pass-role"), None)
 
     def add(self, action: str, target: tuple[Derived, bool], state: State, need: Need, span, **extra) -> Requirement:
@@ -175,12 +177,13 @@ class _NativeBuilder:
             self.catalog,
             call.method.http[0] if call.method.http else None,
         )
-        mains: list[tuple[str, tuple[Derived, bool]]] = []
+        mains: list[tuple[str, tuple[Derived, bool]]] = []  # each action's own resource: what tags go on
         for action in derived.actions:
             info = self.catalog.action(action)
-            for target in self.targets(info, call):
+            targets = self.targets(info, call)
+            for target in targets:
                 self.add(action, target, State.BASE, need, call.use.span, note=_note(derived))
-                mains.append((action, target))
+            mains.append((action, targets[0]))
         claimed = self.members(command, call, need, mains, derived)
         self.unclaimed(derived, claimed, need, call)
 
@@ -193,19 +196,39 @@ class _NativeBuilder:
         required = [rt for rt in info.resource_types if rt.required and rt.arn]
         if not required and info.access_level == "List":
             return [(Derived(arns.UNKNOWN), True)]
-        chosen = required or _closest(info, call.resource.name)
+        values = self.texts(call)
+        chosen = list(required or _closest(info, call.resource.name))
+        chosen += [rt for rt in info.resource_types if rt not in chosen and rt.arn and _named(rt.arn, values)]
         if not chosen:
             return [(Derived(arns.UNKNOWN, ("resource",)), False)]
-        values = self.texts(call)
         return [(self.fill(rt.arn, values, call.resource.id), False) for rt in chosen if rt.arn]
 
     def texts(self, call: Call) -> dict[str, Rendered]:
+        """Member -> its text. Members the call does not pass come from the INSERT in the stack that created the
+        same resource (same service, same value of a member the method requires): a role's `Path`, which
+        GetRole and AttachRolePolicy do not take, is part of its ARN."""
+        out = self.own_texts(call)
+        for service, created in self.created:
+            keys = [k for k in call.method.required if k in out and k in created]
+            if service == call.service.key and keys and all(created[k].text == out[k].text for k in keys):
+                return {**created, **out}
+        return out
+
+    def own_texts(self, call: Call) -> dict[str, Rendered]:
         out: dict[str, Rendered] = {}
         for pv in call.values:
-            rendered = arns.text_of(pv.value, self.resolve)
+            rendered = arns.text_of(_unquoted(pv.value), self.resolve)
             if rendered is not None and pv.property not in out:
                 out[pv.property] = rendered
         return out
+
+    def remember(self, calls: list[Call]) -> None:
+        """What the stack's INSERTs tell of the resources they create."""
+        for call in calls:
+            if call.use.verb == "insert":
+                created = self.own_texts(call)
+                created.setdefault("Path", Rendered("/"))  # what AWS gives a role or user created without one
+                self.created.append((call.service.key, created))
 
     def fill(self, template: str, values: dict[str, Rendered], resource_id: str = "") -> Derived:
         for rendered in values.values():  # a member holding this resource's own ARN names it best
@@ -350,6 +373,13 @@ class _NativeBuilder:
         return sorted(kept, key=lambda r: (order[r.state], r.action.lower(), r.arn))
 
 
+def _unquoted(value):
+    """A template kept with its SQL quotes (`'{{ export }}'`) stands for the text between them."""
+    if isinstance(value, Opaque) and len(value) >= 2 and value[0] == value[-1] == "'":
+        return Opaque(value[1:-1])
+    return value
+
+
 def _note(derived: OperationActions) -> str:
     if derived.known:
         return ""
@@ -383,6 +413,15 @@ def _closest(info: ActionInfo, resource_name: str) -> list:
     return []
 
 
+def _named(template: str, values: dict[str, Rendered]) -> bool:
+    """Does the request name a resource of this type (every variable of its ARN but the place)?
+
+    IAM authorises a request against every resource it names: `ec2:CreateSecurityGroup` with a `VpcId` acts on
+    the VPC too, though the reference marks that resource type optional."""
+    names = [v for v in _VAR_RE.findall(template) if v not in ("Partition", "Region", "Account")]
+    return bool(names) and all(_member_for(v, values) is not None for v in names)
+
+
 def _member_for(var: str, values: dict[str, Rendered]) -> Rendered | None:
     """The member that fills an ARN template variable: `ModelPackageName`, `Bucket` for `BucketName`,
     `GroupId` for `SecurityGroupId`, `RoleName` (and `Path`) for `RoleNameWithPath`."""
@@ -393,8 +432,10 @@ def _member_for(var: str, values: dict[str, Rendered]) -> Rendered | None:
         if base is None:
             return None
         path = lowered.get("path")
-        prefix = path.text.strip("/") + "/" if path is not None and path.text.strip("/") else ""
-        return Rendered(prefix + base.text, (*(path.unknown if path else ()), *base.unknown))
+        if path is None:  # not created here with a known path: it may have any
+            return Rendered(arns.UNKNOWN + base.text, (*base.unknown, "path"))
+        prefix = path.text.strip("/") + "/" if path.text.strip("/") else ""
+        return Rendered(prefix + base.text, (*path.unknown, *base.unknown))
     if name in lowered:
         return lowered[name]
     for suffix in ("name", "id"):
@@ -449,18 +490,66 @@ def native_resource_needs(
     envs: tuple[str, ...] = (),
     catalog: ActionCatalog | None = None,
     native: NativeCatalog | None = None,
+    created: list[Call] | None = None,
 ) -> ResourceNeeds:
-    """Everything a resource whose statements call the native provider needs for the given commands."""
+    """Everything a resource whose statements call the native provider needs for the given commands.
+
+    ``created`` are the INSERT calls of the whole stack (``stack_inserts``): what they tell of a resource
+    (its path, its name) fills the ARNs of the calls of other resources that act on it."""
     native = native or default_native_catalog()
-    resolve = arns.scope_resolver(query_scope(manifest, binding.resource))
+    resolve = _resolver(manifest, binding.resource)
     builder_place = find_place(binding, manifest, resolve, None, account)
     calls = list(_calls(binding.resource, query, manifest, commands, native, envs))
     region = _region(calls, resolve) or builder_place.region
     place = Place(arns.partition_of(region) if region else builder_place.partition, region, builder_place.account)
     builder = _NativeBuilder(binding, place, resolve, catalog or get_catalog(), load_native_overlays(), native)
+    builder.remember([call for _, call in calls] + list(created or ()))
     for command, call in calls:
         builder.call(command, call)
-    return ResourceNeeds(binding, "native", place, builder.result())
+    tables = tuple(dict.fromkeys(call.resource.id for _, call in calls))
+    return ResourceNeeds(binding, "native", place, builder.result(), tables)
+
+
+def stack_inserts(
+    bindings: list[Binding], manifest: Manifest, queries: dict, envs: tuple[str, ...] = (), native=None
+) -> list[Call]:
+    """Every INSERT of the stack that calls the native provider, routed to its method."""
+    native = native or default_native_catalog()
+    out: list[Call] = []
+    for binding in bindings:
+        query = queries.get(binding.resource.index)
+        if query is None:
+            continue
+        for command, call in _calls(binding.resource, query, manifest, ("build",), native, envs):
+            if command == "build" and call.use.verb == "insert":
+                out.append(call)
+    return out
+
+
+def _resolver(manifest: Manifest, resource: Resource) -> Resolver:
+    """Templates filled from the manifest; `stack_name` is the manifest's `name`, as stackql-deploy sets it."""
+    scope = query_scope(manifest, resource)
+    base = arns.scope_resolver(scope)
+    exporters = {name: r for r in manifest.resources if r.index < resource.index for name, _ in r.exports}
+
+    def resolve(name: str, depth: int) -> Rendered | None:
+        if name == "stack_name" and manifest.name:
+            return Rendered(manifest.name)
+        found = base(name, depth)
+        definition = scope.get(name)
+        if found is None and definition is not None and definition.kind == "export" and name in exporters:
+            return _exported_prop(manifest, exporters[name], name, depth)
+        return found
+
+    return resolve
+
+
+def _exported_prop(manifest: Manifest, exporter: Resource, name: str, depth: int) -> Rendered | None:
+    """An export named like a prop of the resource that exports it (`bucket_name`) is taken to be that prop:
+    stackql-deploy's idiom is an exports query that selects the resource by that very prop."""
+    if exporter.prop(name) is None or depth > 4:
+        return None
+    return arns.scope_resolver(query_scope(manifest, exporter))(name, depth + 1)
 
 
 def _calls(resource, query, manifest, commands, native, envs) -> Iterator[tuple[str, Call]]:

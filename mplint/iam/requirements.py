@@ -102,6 +102,7 @@ class ResourceNeeds:
     flavour: str  # "cloud-control" | "native"
     place: Place
     requirements: list[Requirement]
+    tables: tuple[str, ...] = ()  # the native provider's tables the resource's statements call
 
     @property
     def resource(self) -> Resource:
@@ -586,13 +587,15 @@ def stack_needs(
     envs: tuple[str, ...] = (),
 ) -> list[ResourceNeeds]:
     """The needs of every resource whose type is known or whose statements call the native provider."""
-    from mplint.iam.native_requirements import native_resource_needs, uses_native
+    from mplint.iam.native_requirements import native_resource_needs, stack_inserts, uses_native
 
     out: list[ResourceNeeds] = []
+    created = None
     for b in bindings:
         query = queries.get(b.resource.index)
         if query is not None and uses_native(b.resource, query, manifest):
-            out.append(native_resource_needs(b, manifest, query, commands, account, envs))
+            created = stack_inserts(bindings, manifest, queries, envs) if created is None else created
+            out.append(native_resource_needs(b, manifest, query, commands, account, envs, created=created))
         elif b.cfn_type is not None:
             out.append(resource_needs(b, manifest, query, schema_of(b.cfn_type), commands, account))
     return out

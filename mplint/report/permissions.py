@@ -33,18 +33,27 @@ def _level(ctx: Context, assessment: Assessment) -> Level | None:
 
 def why(req: Requirement) -> str:
     """The reason column: what makes the action necessary (or not)."""
+    if req.note:
+        return req.note + _context(req)
     if req.state is State.ABSENT:
         conditions = join_and([f"`{' or '.join(o.when)}`" for o in req.overlays[:2]])
         return f"not needed: only when {conditions} is set"
     if req.trigger is not None:
         where = f"{short_name(req.trigger.span.path)}:{req.trigger.span.line}"
         verb = "may call for it" if req.state is State.MAYBE else "is set"
-        return f"{req.trigger.path} {verb} ({where})"
+        return f"{req.trigger.path} {verb} ({where}){_context(req)}"
     if Origin.CLOUD_CONTROL in req.origins:
         return "the Cloud Control API request"
     if Origin.NATIVE in req.origins:
         return "the service API call of the provider method"
     return "listed by the handler, always needed"
+
+
+def _context(req: Requirement) -> str:
+    """The request context the call carries, as the generated policy's condition uses it."""
+    if not req.context:
+        return ""
+    return " [" + ", ".join(f"{key}={value}" for key, value in req.context) + "]"
 
 
 def verdict_text(ctx: Context, assessment: Assessment | None) -> str:
@@ -79,9 +88,8 @@ def report_text(ctx: Context, reports: list[ResourceReport]) -> str:
     for report in reports:
         needs = report.needs
         binding, place = needs.binding, needs.place
-        lines.append(
-            f"{report.stack}: {needs.resource.name} ({binding.cfn_type} via {binding.stackql_name}, {needs.flavour})"
-        )
+        what = ", ".join(needs.tables) if needs.tables else f"{binding.cfn_type} via {binding.stackql_name}"
+        lines.append(f"{report.stack}: {needs.resource.name} ({what}, {needs.flavour})")
         lines.append(
             f"  partition {place.partition}, region {place.region or 'unknown'}, account {place.account or 'unknown'}"
         )
@@ -118,8 +126,8 @@ def _resource_json(ctx: Context, report: ResourceReport) -> dict:
     place = needs.place
     out = {
         "name": needs.resource.name,
-        "type": needs.binding.cfn_type,
-        "stackql": needs.binding.stackql_name,
+        "type": None if needs.tables else needs.binding.cfn_type,
+        "stackql": ", ".join(needs.tables) if needs.tables else needs.binding.stackql_name,
         "flavour": needs.flavour,
         "place": {"partition": place.partition, "region": place.region, "account": place.account},
         "identity": report.identity.name if report.identity and report.assessments else None,
@@ -140,6 +148,7 @@ def _requirement_json(ctx: Context, req: Requirement, assessment: Assessment | N
         "wildcard_only": req.wildcard_only,
         "unknown": list(req.unknown),
         "state": req.state.value,
+        "context": dict(req.context),
         "commands": by_command(req),
         "origins": sorted(o.value for o in req.origins),
         "why": why(req),
