@@ -8,13 +8,13 @@ from dataclasses import dataclass, field
 
 from mplint.catalog.schemas import covers, pointer_path, pointer_paths, read_only
 from mplint.context import Context
-from mplint.findings import Finding, Span
+from mplint.findings import Finding, Level, Span
 from mplint.model.query import Anchor, Param, QueryFile, Ref, SelectBlock, Statement, parse_insert
 from mplint.project import Stack
 from mplint.registry import owns
 from mplint.stackql.columns import alternate_name, column_name, columns
 from mplint.stackql.provider import Flavour, Params, params
-from mplint.stackql.templates import facts
+from mplint.stackql.templates import analyse, facts, is_template
 from mplint.suggest import closest
 
 R = owns(__name__, "MPL130", "MPL131", "MPL132", "MPL133", "MPL134", "MPL135", "MPL136", "MPL137")
@@ -171,10 +171,11 @@ class _Checker:
     def select(self, anchor: Anchor, block: SelectBlock, table: Table) -> Iterator[Finding]:
         where = {p.name.name.rsplit(".", 1)[-1] for p in block.where}
         yield from self.flavour_names(block.where, table)
-        if "region" not in where:
+        if "region" not in where and not _global_service(table.name):
             yield R.MPL133(
-                f"the SELECT from `{table.name}` has no `region` in its WHERE clause: StackQL requires it for AWS, "
-                "and without it the query returns nothing (an `exists` never finds the resource)",
+                f"the SELECT from `{table.name}` has no `region` in its WHERE clause: StackQL then asks us-east-1, "
+                "the provider's default, so the query does not see a resource in the region the stack deploys to "
+                "(an `exists` never finds it there)",
                 block.tables[0].span,
             )
         if table.flavour is Flavour.AWSCC and table.view == "main" and not where & {"Identifier", "data__Identifier"}:
@@ -203,6 +204,15 @@ class _Checker:
                 f"{table.cfn_type}'s properties, so the query fails",
                 ref.span,
             )
+
+
+def _global_service(table: str) -> bool:
+    """IAM, CloudFront, Route 53...: one endpoint for every region, so the default region sees every resource."""
+    from mplint.catalog.native import default_native_catalog
+
+    parts = table.lower().split(".")
+    service = default_native_catalog().service(parts[1]) if len(parts) >= 2 else None
+    return service is not None and service.is_global
 
 
 def _other(param: str) -> str:
@@ -255,8 +265,11 @@ def _patch_document(query: QueryFile, param: Param, table: Table) -> Iterator[Fi
     """Patched places (generate_patch_document keys, RFC 6902 paths) that a create-only or read-only
     pointer names, at any depth (`/properties/Rules/*/Arn` names `/Rules/0/Arn`)."""
     text = param.value
-    paths = [(key,) for key in (facts(text).patch_keys if "{" in text else ())]
-    paths += [pointer_path("/properties" + found) for found in PATCH_PATH_RE.findall(text)]
+    found = facts(text) if "{" in text else None
+    names = dict(found.patch_names) if found else {}
+    created = _insert_names(query)
+    paths = [(key,) for key in (found.patch_keys if found else ())]
+    paths += [pointer_path("/properties" + hit) for hit in PATCH_PATH_RE.findall(text)]
     blocked = [(p, "create-only") for p in pointer_paths(table.schema, "createOnlyProperties")]
     blocked += [(p, "read-only") for p in pointer_paths(table.schema, "readOnlyProperties")]
     for path in dict.fromkeys(paths):
@@ -267,11 +280,36 @@ def _patch_document(query: QueryFile, param: Param, table: Table) -> Iterator[Fi
         at, width = _find_key(text, path[0] if len(path) == 1 else "/" + shown)
         start = param.value_start + at
         span = query.source.offset_span(start, start + width)
+        key = path[0] if len(path) == 1 else None
+        if what == "create-only" and key is not None and key in names and names[key] == created.get(key):
+            yield R.MPL135(
+                f"the patch document sets `{key}`, which is create-only in {table.cfn_type}, from "
+                f"`{names[key]}`, the value the INSERT created it with: Cloud Control accepts that while the value "
+                f"is unchanged, but once `{names[key]}` changes the update fails instead of replacing the resource",
+                span,
+                level=Level.NOTE,
+            )
+            continue
         yield R.MPL135(
             f"the patch document changes `{shown}`, which is {what} in {table.cfn_type}: "
             "Cloud Control rejects the update",
             span,
         )
+
+
+def _insert_names(query: QueryFile) -> dict[str, str]:
+    """INSERT column -> the name whose value it is given (`'{{ path }}'` -> `path`)."""
+    insert = query.insert()
+    out: dict[str, str] = {}
+    if insert is None:
+        return out
+    for column, item in zip(insert.columns, insert.values, strict=False):
+        text = item.text.strip()
+        inner = text[1:-1] if len(text) >= 2 and text[0] == text[-1] == "'" else text
+        name = analyse(inner).simple_name if is_template(inner) else None
+        if name:
+            out[column.text.strip("`\"'")] = name
+    return out
 
 
 def _find_key(text: str, key: str) -> tuple[int, int]:

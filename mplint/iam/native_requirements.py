@@ -16,9 +16,9 @@ from dataclasses import dataclass
 
 from mplint.catalog.actions import ActionCatalog, ActionInfo, get_catalog
 from mplint.catalog.dependent import dependent_actions
-from mplint.catalog.validator import Opaque
 from mplint.catalog.native import Method, NativeCatalog, Service, default_native_catalog, pascal
 from mplint.catalog.native import Resource as NativeResource
+from mplint.catalog.validator import Opaque
 from mplint.iam import arns
 from mplint.iam.arns import Derived, Place, Rendered, Resolver
 from mplint.iam.native_actions import OperationActions, operation_actions

@@ -111,6 +111,7 @@ class Facts:
     filters: frozenset[str]
     calls: frozenset[str]  # global functions called: uuid(), file(), ...
     patch_keys: tuple[str, ...]  # literal keys of a dict piped to generate_patch_document
+    patch_names: tuple[tuple[str, str], ...] = ()  # (key, name) where the key's value is a bare `name`
 
 
 @lru_cache(maxsize=65536)
@@ -133,6 +134,13 @@ def facts(text: str) -> Facts:
         for pair in f.node.items
         if isinstance(pair.key, nodes.Const) and isinstance(pair.key.value, str)
     )
+    patch_names = tuple(
+        (pair.key.value, pair.value.name)
+        for f in filters
+        if f.name == PATCH_FILTER and isinstance(f.node, nodes.Dict)
+        for pair in f.node.items
+        if isinstance(pair.key, nodes.Const) and isinstance(pair.key.value, str) and isinstance(pair.value, nodes.Name)
+    )
     return Facts(
         None,
         0,
@@ -141,6 +149,7 @@ def facts(text: str) -> Facts:
         frozenset(f.name for f in filters),
         frozenset(calls),
         patch_keys,
+        patch_names,
     )
 
 
