@@ -156,6 +156,7 @@ class Context:
                 config.commands,
                 config.account,
                 self.envs or config.envs,
+                self.schemas.cfn_type,
             ),
         )
 

@@ -585,9 +585,12 @@ def stack_needs(
     commands: tuple[str, ...],
     account: str | None,
     envs: tuple[str, ...] = (),
+    type_of=None,
 ) -> list[ResourceNeeds]:
-    """The needs of every resource whose type is known or whose statements call the native provider."""
+    """The needs of every resource whose type is known, whose statements call the native provider, or whose
+    queries read other tables (a `type: query` resource)."""
     from mplint.iam.native_requirements import native_resource_needs, stack_inserts, uses_native
+    from mplint.iam.table_reads import table_reads
 
     out: list[ResourceNeeds] = []
     created = None
@@ -596,8 +599,19 @@ def stack_needs(
         if query is not None and uses_native(b.resource, query, manifest):
             created = stack_inserts(bindings, manifest, queries, envs) if created is None else created
             out.append(native_resource_needs(b, manifest, query, commands, account, envs, created=created))
-        elif b.cfn_type is not None:
-            out.append(resource_needs(b, manifest, query, schema_of(b.cfn_type), commands, account))
+            continue
+        needs = resource_needs(b, manifest, query, schema_of(b.cfn_type), commands, account) if b.cfn_type else None
+        own = b.stackql_name.lower() if b.stackql_name and "::" not in b.stackql_name else None
+        reads, tables = ([], ())
+        if query is not None and type_of is not None:
+            reads, tables = table_reads(b.resource, manifest, query, commands, own, type_of, schema_of)
+        if needs is None and reads:
+            resolve = arns.scope_resolver(query_scope(manifest, b.resource))
+            needs = ResourceNeeds(b, "cloud-control", find_place(b, manifest, resolve, None, account), [], tables)
+        if needs is not None:
+            known = {(r.action.lower(), r.arn, r.wildcard_only, r.state) for r in needs.requirements}
+            needs.requirements += [r for r in reads if (r.action.lower(), r.arn, r.wildcard_only, r.state) not in known]
+            out.append(needs)
     return out
 
 
