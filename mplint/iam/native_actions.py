@@ -108,3 +108,23 @@ def _variants(operation: str) -> list[tuple[str, str]]:
 def _spelled(action: str, catalog: ActionCatalog) -> str:
     info = catalog.action(action)
     return info.full_name if info is not None else action
+
+
+def handler_action(action: str, table: IamExceptions, catalog: ActionCatalog) -> tuple[tuple[str, ...], str]:
+    """The actions a CloudFormation handler permission is authorised as, and a note when they differ.
+
+    Handler permission lists name some API operations rather than IAM actions (`s3:DeleteBucketCors`, which
+    IAM authorises as `s3:PutBucketCORS`): those are translated by the same rule as native operations. ()
+    when the permission is no action at all and no rule knows what it stands for.
+    """
+    if catalog.action(action) is not None:
+        return (action,), ""
+    prefix, _, name = action.partition(":")
+    derived = operation_actions(prefix, prefix, name, table, catalog)
+    if derived.known:
+        spelled = ", ".join(f"`{a}`" for a in derived.actions)
+        return derived.actions, f"listed by the handler as `{action}`, which IAM authorises as {spelled}"
+    return (
+        (),
+        f"listed by the handler as `{action}`, which is no IAM action: AWS authorises that call under a name mplint does not know",
+    )

@@ -378,7 +378,7 @@ class _Builder:
         need: Need,
         trigger: Trigger | None = None,
         claimed: tuple[Overlay, ...] = (),
-    ) -> None:
+    ) -> Requirement:
         derived, wildcard = target
         key = (action.lower(), derived.arn, wildcard, state)
         req = self.out.get(key)
@@ -389,6 +389,7 @@ class _Builder:
             )
         if need not in req.needs:
             req.needs.append(need)
+        return req
 
     def cloud_control(self, command: str, op: str, schema: dict) -> None:
         for action in CLOUD_CONTROL[op]:
@@ -410,11 +411,21 @@ class _Builder:
                             action, (target, wildcard), state, Need(command, op, Origin.NATIVE), trigger, (overlay,)
                         )
 
-    def permission(self, action: str, command: str, op: str, origin: Origin) -> None:
+    def permission(self, listed: str, command: str, op: str, origin: Origin) -> None:
+        from mplint.catalog.native import default_native_catalog
+        from mplint.iam.native_actions import handler_action
+
         need = Need(command, op, origin)
+        actions, note = handler_action(listed, default_native_catalog().iam, self.catalog)
+        if not actions:
+            self.add(listed, (Derived("*", ("resource",)), False), State.ABSENT, need).note = note
+        for action in actions:
+            self.handler_permission(action, need, op, note)
+
+    def handler_permission(self, action: str, need: Need, op: str, note: str) -> None:
         claiming = tuple(self.overlays.claiming(action, op))
         if not claiming:
-            self.add(action, self.base_target(action, op), State.BASE, need)
+            self.add(action, self.base_target(action, op), State.BASE, need).note = note
             return
         hits = [hit for overlay in claiming for hit in self.hits(overlay, op)]
         for target, wildcard, state, trigger in hits:
