@@ -126,5 +126,6 @@ def handler_action(action: str, table: IamExceptions, catalog: ActionCatalog) ->
         return derived.actions, f"listed by the handler as `{action}`, which IAM authorises as {spelled}"
     return (
         (),
-        f"listed by the handler as `{action}`, which is no IAM action: AWS authorises that call under a name mplint does not know",
+        f"listed by the handler as `{action}`, which is no IAM action: "
+        "AWS authorises that call under a name mplint does not know",
     )
