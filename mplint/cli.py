@@ -113,6 +113,7 @@ def _data_versions() -> str:
     """Where the bundled data comes from: a few small reads, no heavy imports."""
     from mplint.catalog import values
     from mplint.catalog.actions import catalog_meta
+    from mplint.catalog.dependent import dependent_meta
     from mplint.catalog.native import default_native_catalog
     from mplint.catalog.schemas import default_catalog
 
@@ -129,8 +130,11 @@ def _data_versions() -> str:
             f"{native['repo']} {native['commit'][:8]} ({native['commit_date'][:10]}, {native['services']} services, "
             f"{native['resources']} resources, {native['methods']} methods)"
         )
+        deps = dependent_meta()
+        dependents = f"{deps['package']} {deps['version']} ({deps['actions']} actions with dependents)"
         lines = [f"resource schemas: {schemas.source_version} ({types} types)", f"IAM actions: {iam}"]
-        return "\n".join([*lines, f"value data: {value_data}", f"native aws provider: {provider}"])
+        lines += [f"value data: {value_data}", f"native aws provider: {provider}"]
+        return "\n".join([*lines, f"IAM dependent actions: {dependents}"])
     except Exception as exc:  # a damaged install still prints its version
         return f"bundled data unreadable: {exc}"
 

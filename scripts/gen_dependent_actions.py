@@ -132,6 +132,9 @@ def main(argv: list[str] | None = None) -> int:
         return int(stale)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_bytes(data)
+    meta = json.loads(gzip.decompress(data))["source"]
+    meta_path = args.output.with_name(args.output.name.replace(".json.gz", ".meta.json"))
+    meta_path.write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")  # read by `mplint --version`
     print(f"wrote {args.output} ({len(data):,} bytes, {PACKAGE}=={PACKAGE_VERSION})")
     return 0
 

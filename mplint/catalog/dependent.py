@@ -23,6 +23,11 @@ def _table(path: Path = DEFAULT_PATH) -> dict[str, tuple[str, ...]]:
     return {action.lower(): tuple(deps) for action, deps in raw["actions"].items()}
 
 
+def dependent_meta(path: Path = DEFAULT_PATH) -> dict:
+    """The table's provenance from its small sidecar file (package, version, wheel sha256, count)."""
+    return json.loads(path.with_name(path.name.replace(".json.gz", ".meta.json")).read_text(encoding="utf-8"))
+
+
 def dependent_actions(action: str) -> tuple[str, ...]:
     """`lambda:CreateFunction` -> (`iam:PassRole`, `lambda:PassCapacityProvider`); () when it has none."""
     return _table().get(action.strip().lower(), ())
