@@ -22,7 +22,14 @@ from mplint.catalog.validator import Opaque
 from mplint.iam import arns
 from mplint.iam.arns import Derived, Place, Rendered, Resolver
 from mplint.iam.native_actions import OperationActions, operation_actions
-from mplint.iam.native_overlays import MemberRule, NativeOverlays, load_native_overlays, members, value_matches
+from mplint.iam.native_overlays import (
+    Member,
+    MemberRule,
+    NativeOverlays,
+    load_native_overlays,
+    members,
+    value_matches,
+)
 from mplint.iam.requirements import (
     COMMANDS,
     Need,
@@ -268,39 +275,42 @@ class _NativeBuilder:
 
     def members(self, command, call: Call, need: Need, mains, derived: OperationActions) -> set[str]:
         """Add what the rules find in the request; return the actions the applicable rules claim."""
-        service, verb = call.service.key, call.use.verb
-        rules = [r for r in self.overlays.rules if r.applies(service, verb)]
+        rules = [r for r in self.overlays.rules if r.applies(call.service.key, call.use.verb)]
         deps = _dependents(derived, self.catalog)
-        claimed: set[str] = set()
-        for rule in rules:
-            claimed |= {a.lower() for a in self.rule_actions(rule, call, deps)}
+        claimed = {a.lower() for rule in rules for a in self.rule_actions(rule, call, deps)}
         top_role = self.role_rule is not None and any(
             self.role_rule.member(pv.property, None) and pv.value not in (None, "") for pv in call.values
         )
+        for pv, member in self.request_members(call):
+            for rule in rules:
+                state = self.matched(rule, member, top_role)
+                if state is None:
+                    continue
+                trigger = Trigger(rule.overlay, path_text(member.path), _span(pv, member.path), pv.key_span, pv.env)
+                extra = {"trigger": trigger, "overlays": (rule.overlay,), "context": self.context(rule, call)}
+                for action in self.rule_actions(rule, call, deps):
+                    for target in self.rule_targets(rule, member.value, action, mains):
+                        self.add(action, target, state, need, trigger.span, **extra)
+        return claimed
+
+    def request_members(self, call: Call) -> Iterator[tuple[PropertyValue, Member]]:
         for pv in call.values:
             param = call.method.param(pv.property)
             schema = param.schema if param is not None else None
-            found = members(pv.property, pv.value, schema, call.service.definitions, self.role_rule)
-            for member in found:
-                for rule in rules:
-                    if not rule.member(member.name, member.shape):
-                        continue
-                    if rule.role_scoped and (member.role_above or top_role):
-                        continue
-                    ok, known = value_matches(member.value, rule.match, self.resolve)
-                    if not ok or (not known and rule.value_driven):
-                        continue
-                    state = State.PROPERTY if known else State.MAYBE
-                    trigger = Trigger(rule.overlay, path_text(member.path), _span(pv, member.path), pv.key_span, pv.env)
-                    for action in self.rule_actions(rule, call, deps):
-                        for target in self.rule_targets(rule, member.value, action, mains):
-                            extra = {
-                                "trigger": trigger,
-                                "overlays": (rule.overlay,),
-                                "context": self.context(rule, call),
-                            }
-                            self.add(action, target, state, need, trigger.span, **extra)
-        return claimed
+            for member in members(pv.property, pv.value, schema, call.service.definitions, self.role_rule):
+                yield pv, member
+
+    def matched(self, rule: MemberRule, member: Member, top_role: bool) -> State | None:
+        """The state a rule gives the member's need: PROPERTY for a value that matches, MAYBE for a value not
+        known before deployment; None when the rule does not apply."""
+        if not rule.member(member.name, member.shape):
+            return None
+        if rule.role_scoped and (member.role_above or top_role):
+            return None  # a role passed beside it or around it does the work
+        ok, known = value_matches(member.value, rule.match, self.resolve)
+        if not ok or (not known and rule.value_driven):
+            return None
+        return State.PROPERTY if known else State.MAYBE
 
     def rule_actions(self, rule: MemberRule, call: Call, deps: list[ActionInfo]) -> list[str]:
         out: list[str] = []
