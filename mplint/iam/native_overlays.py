@@ -64,11 +64,7 @@ class MemberRule:
         return not self.services or service in self.services
 
     def member(self, name: str, shape: str | None) -> bool:
-        if any(p.fullmatch(name) for p in self.not_names):
-            return False
-        return any(p.fullmatch(name) for p in self.names) or bool(
-            shape and any(p.fullmatch(shape) for p in self.shapes)
-        )
+        return _member(self, name, shape)
 
     @property
     def overlay(self) -> Overlay:
@@ -76,6 +72,14 @@ class MemberRule:
         when = tuple(p.pattern for p in self.names) or ("*",)
         actions = self.actions or (f"{self.dependents}*",)
         return Overlay(self.id, actions, when, self.resource, self.why, self.source, (), self.match, (), self.precision)
+
+
+@lru_cache(maxsize=65536)
+def _member(rule: MemberRule, name: str, shape: str | None) -> bool:
+    """Does a member of this name and shape match the rule? (Asked for every member of every request.)"""
+    if any(p.fullmatch(name) for p in rule.not_names):
+        return False
+    return any(p.fullmatch(name) for p in rule.names) or bool(shape and any(p.fullmatch(shape) for p in rule.shapes))
 
 
 @dataclass(frozen=True, slots=True)

@@ -91,19 +91,6 @@ def command_anchors(resource: Resource, query: QueryFile, command: str) -> list[
     return [a for a in dict.fromkeys(anchors) if a is not None]
 
 
-def uses_native(resource: Resource, query: QueryFile | None, manifest: Manifest) -> bool:
-    """Does any statement of the resource call the native provider?"""
-    if query is None:
-        return False
-    provider_pins = pins(manifest)
-    return any(
-        flavour(use.table, provider_pins) is Flavour.AWS_NATIVE
-        for anchor in query.anchors
-        if not anchor.indented
-        for use in anchor_uses(query, anchor)
-    )
-
-
 # ---------------------------------------------------------------------------
 # Statements to calls
 
@@ -149,6 +136,7 @@ class _NativeBuilder:
         catalog: ActionCatalog,
         overlays: NativeOverlays,
         native: NativeCatalog,
+        created: Created,
     ) -> None:
         self.binding = binding
         self.place = place
@@ -157,7 +145,8 @@ class _NativeBuilder:
         self.overlays = overlays
         self.native = native
         self.out: dict[tuple, Requirement] = {}
-        self.created: list[tuple[str, dict[str, Rendered]]] = []  # (service, what an INSERT in the stack says)
+        self.created = created
+        self._texts: dict[int, dict[str, Rendered]] = {}
         self.role_rule = next((r for r in overlays.rules if r.id == "pass-role"), None)
 
     def add(self, action: str, target: tuple[Derived, bool], state: State, need: Need, span, **extra) -> Requirement:
@@ -214,28 +203,11 @@ class _NativeBuilder:
         """Member -> its text. Members the call does not pass come from the INSERT in the stack that created the
         same resource (same service, same value of a member the method requires): a role's `Path`, which
         GetRole and AttachRolePolicy do not take, is part of its ARN."""
-        out = self.own_texts(call)
-        for service, created in self.created:
-            keys = [k for k in call.method.required if k in out and k in created]
-            if service == call.service.key and keys and all(created[k].text == out[k].text for k in keys):
-                return {**created, **out}
-        return out
-
-    def own_texts(self, call: Call) -> dict[str, Rendered]:
-        out: dict[str, Rendered] = {}
-        for pv in call.values:
-            rendered = arns.text_of(_unquoted(pv.value), self.resolve)
-            if rendered is not None and pv.property not in out:
-                out[pv.property] = rendered
-        return out
-
-    def remember(self, calls: list[Call]) -> None:
-        """What the stack's INSERTs tell of the resources they create."""
-        for call in calls:
-            if call.use.verb == "insert":
-                created = self.own_texts(call)
-                created.setdefault("Path", Rendered("/"))  # what AWS gives a role or user created without one
-                self.created.append((call.service.key, created))
+        cached = self._texts.get(id(call))
+        if cached is None:
+            out = member_texts(call, self.resolve)
+            cached = self._texts[id(call)] = {**self.created.of(call, out), **out}
+        return cached
 
     def fill(self, template: str, values: dict[str, Rendered], resource_id: str = "") -> Derived:
         for rendered in values.values():  # a member holding this resource's own ARN names it best
@@ -494,45 +466,122 @@ def _span(pv: PropertyValue, path: tuple):
 def native_resource_needs(
     binding: Binding,
     manifest: Manifest,
-    query: QueryFile,
+    stack: NativeStack,
     commands: tuple[str, ...],
     account: str | None,
-    envs: tuple[str, ...] = (),
     catalog: ActionCatalog | None = None,
-    native: NativeCatalog | None = None,
-    created: list[Call] | None = None,
 ) -> ResourceNeeds:
-    """Everything a resource whose statements call the native provider needs for the given commands.
-
-    ``created`` are the INSERT calls of the whole stack (``stack_inserts``): what they tell of a resource
-    (its path, its name) fills the ARNs of the calls of other resources that act on it."""
-    native = native or default_native_catalog()
-    resolve = _resolver(manifest, binding.resource)
+    """Everything a resource whose statements call the native provider needs for the given commands."""
+    resolve = stack.resolver(binding.resource)
     builder_place = find_place(binding, manifest, resolve, None, account)
-    calls = list(_calls(binding.resource, query, manifest, commands, native, envs))
+    calls = [(c, call) for c, call in stack.calls(binding.resource) if c in commands]
     region = _region(calls, resolve) or builder_place.region
     place = Place(arns.partition_of(region) if region else builder_place.partition, region, builder_place.account)
-    builder = _NativeBuilder(binding, place, resolve, catalog or get_catalog(), load_native_overlays(), native)
-    builder.remember([call for _, call in calls] + list(created or ()))
+    overlays = load_native_overlays()
+    builder = _NativeBuilder(binding, place, resolve, catalog or get_catalog(), overlays, stack.native, stack.created)
     for command, call in calls:
         builder.call(command, call)
     tables = tuple(dict.fromkeys(call.resource.id for _, call in calls))
     return ResourceNeeds(binding, "native", place, builder.result(), tables)
 
 
-def stack_inserts(
-    bindings: list[Binding], manifest: Manifest, queries: dict, envs: tuple[str, ...] = (), native=None
-) -> list[Call]:
-    """Every INSERT of the stack that calls the native provider, routed to its method."""
-    native = native or default_native_catalog()
-    out: list[Call] = []
-    for binding in bindings:
-        query = queries.get(binding.resource.index)
-        if query is None:
-            continue
-        for command, call in _calls(binding.resource, query, manifest, ("build",), native, envs):
-            if command == "build" and call.use.verb == "insert":
-                out.append(call)
+class Created:
+    """What the stack's INSERTs tell of the resources they create, found by the value of an identifying member."""
+
+    def __init__(self) -> None:
+        self._by_member: dict[tuple[str, str, str], dict[str, Rendered]] = {}
+
+    def add(self, call: Call, texts: dict[str, Rendered]) -> None:
+        texts = {**texts}
+        texts.setdefault("Path", Rendered("/"))  # what AWS gives a role or user created without one
+        for member, rendered in texts.items():
+            self._by_member.setdefault((call.service.key, member, rendered.text), texts)
+
+    def of(self, call: Call, texts: dict[str, Rendered]) -> dict[str, Rendered]:
+        """The INSERT's members for the resource a call acts on: every member the method requires and the INSERT
+        also set has the same value."""
+        for member in call.method.required:
+            if member not in texts:
+                continue
+            found = self._by_member.get((call.service.key, member, texts[member].text))
+            shared = [k for k in call.method.required if found and k in texts and k in found]
+            if found is not None and all(found[k].text == texts[k].text for k in shared):
+                return found
+        return {}
+
+
+class NativeStack:
+    """The native calls of one stack, each statement routed once, for every command."""
+
+    def __init__(
+        self,
+        bindings: list[Binding],
+        manifest: Manifest,
+        queries: dict[int, QueryFile],
+        envs: tuple[str, ...] = (),
+        native: NativeCatalog | None = None,
+    ) -> None:
+        self.manifest, self.envs = manifest, envs
+        self.native = native or default_native_catalog()
+        self.pins = pins(manifest)
+        self._calls: dict[int, list[tuple[str, Call]]] = {}
+        self._resolvers: dict[int, Resolver] = {}
+        self.native_resources: set[int] = set()
+        self.created = Created()
+        for binding in bindings:
+            query = queries.get(binding.resource.index)
+            if query is not None:
+                self._scan(binding.resource, query)
+
+    def _scan(self, resource: Resource, query: QueryFile) -> None:
+        uses = {id(a): anchor_uses(query, a) for a in query.anchors if not a.indented}
+        if not any(flavour(u.table, self.pins) is Flavour.AWS_NATIVE for found in uses.values() for u in found):
+            return
+        self.native_resources.add(resource.index)
+        calls: list[tuple[str, Call]] = []
+        seen: dict[int, Call] = {}
+        for command in COMMANDS:
+            for anchor in command_anchors(resource, query, command):
+                for use in uses.get(id(anchor), ()):
+                    call = seen.get(id(use)) if id(use) in seen else self._call(resource, use)
+                    seen[id(use)] = call
+                    if call is not None:
+                        calls.append((command, call))
+        self._calls[resource.index] = calls
+        resolve = self.resolver(resource)
+        for call in dict.fromkeys(call for _, call in calls):
+            if call.use.verb == "insert":
+                self.created.add(call, member_texts(call, resolve))
+
+    def _call(self, resource: Resource, use: TableUse) -> Call | None:
+        if flavour(use.table, self.pins) is not Flavour.AWS_NATIVE:
+            return None
+        routed = route(use, self.native)
+        if routed is None:
+            return None
+        target, method = routed
+        return Call(use, target, method, call_values(use, method, self.manifest, resource, self.envs))
+
+    def uses_native(self, resource: Resource) -> bool:
+        return resource.index in self.native_resources
+
+    def calls(self, resource: Resource) -> list[tuple[str, Call]]:
+        return self._calls.get(resource.index, [])
+
+    def resolver(self, resource: Resource) -> Resolver:
+        if resource.index not in self._resolvers:
+            self._resolvers[resource.index] = _resolver(self.manifest, resource)
+        return self._resolvers[resource.index]
+
+
+def member_texts(call: Call, resolve: Resolver) -> dict[str, Rendered]:
+    """Each scalar member the call passes, as text with its templates filled where the manifest tells them."""
+    out: dict[str, Rendered] = {}
+    for pv in call.values:
+        if pv.property not in out:
+            rendered = arns.text_of(_unquoted(pv.value), resolve)
+            if rendered is not None:
+                out[pv.property] = rendered
     return out
 
 
@@ -560,22 +609,6 @@ def _exported_prop(manifest: Manifest, exporter: Resource, name: str, depth: int
     if exporter.prop(name) is None or depth > 4:
         return None
     return arns.scope_resolver(query_scope(manifest, exporter))(name, depth + 1)
-
-
-def _calls(resource, query, manifest, commands, native, envs) -> Iterator[tuple[str, Call]]:
-    provider_pins = pins(manifest)
-    for command in COMMANDS:
-        if command not in commands:
-            continue
-        for anchor in command_anchors(resource, query, command):
-            for use in anchor_uses(query, anchor):
-                if flavour(use.table, provider_pins) is not Flavour.AWS_NATIVE:
-                    continue
-                routed = route(use, native)
-                if routed is None:
-                    continue
-                target, method = routed
-                yield command, Call(use, target, method, call_values(use, method, manifest, resource, envs))
 
 
 def _region(calls: list[tuple[str, Call]], resolve: Resolver) -> str | None:

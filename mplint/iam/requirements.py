@@ -600,16 +600,15 @@ def stack_needs(
 ) -> list[ResourceNeeds]:
     """The needs of every resource whose type is known, whose statements call the native provider, or whose
     queries read other tables (a `type: query` resource)."""
-    from mplint.iam.native_requirements import native_resource_needs, stack_inserts, uses_native
+    from mplint.iam.native_requirements import NativeStack, native_resource_needs
     from mplint.iam.table_reads import table_reads
 
     out: list[ResourceNeeds] = []
-    created = None
+    native = NativeStack(bindings, manifest, queries, envs)
     for b in bindings:
         query = queries.get(b.resource.index)
-        if query is not None and uses_native(b.resource, query, manifest):
-            created = stack_inserts(bindings, manifest, queries, envs) if created is None else created
-            out.append(native_resource_needs(b, manifest, query, commands, account, envs, created=created))
+        if native.uses_native(b.resource):
+            out.append(native_resource_needs(b, manifest, native, commands, account))
             continue
         needs = resource_needs(b, manifest, query, schema_of(b.cfn_type), commands, account) if b.cfn_type else None
         own = b.stackql_name.lower() if b.stackql_name and "::" not in b.stackql_name else None

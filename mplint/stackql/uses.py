@@ -8,6 +8,7 @@ WHERE keys, the `@` arguments, each as (name, value text, where). No finding is 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -16,6 +17,7 @@ from mplint.model.query import JINJA, PUNCT, Anchor, Item, QueryFile, Statement,
 from mplint.source import SourceFile
 
 PROVIDERS = ("aws", "awscc")
+_HEAD_RE = re.compile(r"(?:\s|\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}|--[^\n]*|/\*.*?\*/)*([A-Za-z]+)", re.DOTALL)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,9 +69,9 @@ def anchor_uses(query: QueryFile, anchor: Anchor) -> list[TableUse]:
 
 
 def _head(source: SourceFile, statement: Statement, anchor: Anchor) -> str:
-    tokens = tokenize(source.text, statement.start, anchor.body_end)
-    word = next((t for t in tokens if t.kind != JINJA), None)
-    return word.upper if word is not None else ""
+    """The statement's first keyword (a Jinja block before it is skipped)."""
+    match = _HEAD_RE.match(source.text, statement.start, anchor.body_end)
+    return match.group(1).upper() if match else ""
 
 
 def _insert_uses(insert, anchor: Anchor) -> Iterator[TableUse]:
