@@ -21,7 +21,7 @@ VERSION = "2012-10-17"
 GRANTED_STATES = (State.BASE, State.PROPERTY, State.MAYBE)
 
 
-Condition = tuple[tuple[str, str], ...]  # (condition key, value), all StringEquals
+Condition = tuple[tuple[str, str], ...]  # (condition key, value): StringEquals, StringLike where a part is `*`
 
 
 def grants(
@@ -92,7 +92,9 @@ def _statement(actions: list[str], resources: tuple[str, ...], condition: Condit
     statement: dict = {"Sid": "", "Effect": "Allow", "Action": sorted(set(actions), key=str.lower)}
     statement["Resource"] = list(resources)
     if condition:
-        statement["Condition"] = {"StringEquals": dict(condition)}
+        exact = {k: v for k, v in condition if "*" not in v}
+        like = {k: v for k, v in condition if "*" in v}  # a part of the value the stack does not tell
+        statement["Condition"] = {op: keys for op, keys in (("StringEquals", exact), ("StringLike", like)) if keys}
     return statement
 
 

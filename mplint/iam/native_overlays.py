@@ -26,7 +26,7 @@ MATCHES = ("iam-role", "kms-key", "s3-uri", "ecr-image", "true")
 RESOURCES = ("iam-role", "kms-key", "s3-object", "s3-bucket", "ecr-repository", "self")
 RULE_KEYS = (
     "id", "when", "actions", "dependents", "names", "shapes", "not_names", "match", "verbs", "services", "not_services",
-    "resource", "context", "role_scoped", "why", "source", "precision",
+    "resource", "context", "called_by", "role_scoped", "why", "source", "precision",
 )  # fmt: skip
 FILE_KEYS = ("principals", "rules", "arns", "tables")
 _ROLE_ARN_RE = re.compile(r"^arn:[\w*-]+:iam::(\d{12}|\*):role/.+$")
@@ -51,6 +51,7 @@ class MemberRule:
     services: tuple[str, ...] = ()
     not_services: tuple[str, ...] = ()
     context: tuple[tuple[str, str], ...] = ()
+    called_by: str = "caller"  # "service": the service makes the calls with the caller's credentials
     role_scoped: bool = False
 
     @property
@@ -172,6 +173,9 @@ def _rule(item: Any, where: str) -> MemberRule:
     context = item.get("context") or {}
     if not isinstance(context, dict):
         raise OverlayError(f"{where}`context` maps condition keys to values")
+    called_by = str(item.get("called_by", "caller"))
+    if called_by not in ("caller", "service"):
+        raise OverlayError(f"{where}`called_by` must be caller or service")
     return MemberRule(
         id=item["id"],
         resource=item["resource"],
@@ -189,6 +193,7 @@ def _rule(item: Any, where: str) -> MemberRule:
         services=_strings(item.get("services"), "services", where),
         not_services=_strings(item.get("not_services"), "not_services", where),
         context=tuple(sorted((str(k), str(v)) for k, v in context.items())),
+        called_by=called_by,
         role_scoped=bool(item.get("role_scoped", False)),
     )
 

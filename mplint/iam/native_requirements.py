@@ -323,7 +323,11 @@ class _NativeBuilder:
 
     def context(self, rule: MemberRule, call: Call) -> tuple[tuple[str, str], ...]:
         principal = self.overlays.principal(call.service.key, call.service.name)
-        values = {"ServicePrincipal": principal, "Region": self.place.region or arns.UNKNOWN}
+        values = {
+            "ServicePrincipal": principal,
+            "Region": self.place.region or arns.UNKNOWN,
+            "Account": self.place.account or arns.UNKNOWN,
+        }
         return tuple(
             (key, _VAR_RE.sub(lambda m: values.get(m.group(1), m.group()), text)) for key, text in rule.context
         )
