@@ -411,7 +411,7 @@ def _named(template: str, values: dict[str, Rendered]) -> bool:
 def _member_for(var: str, values: dict[str, Rendered]) -> Rendered | None:
     """The member that fills an ARN template variable: `ModelPackageName`, `Bucket` for `BucketName`,
     `GroupId` for `SecurityGroupId`, `RoleName` (and `Path`) for `RoleNameWithPath`."""
-    lowered = {k.lower(): v for k, v in values.items()}
+    lowered = {_squash(k): v for k, v in values.items()}
     name = var.lower()
     if name.endswith("withpath"):
         base = lowered.get(name[: -len("withpath")])
@@ -431,6 +431,11 @@ def _member_for(var: str, values: dict[str, Rendered]) -> Rendered | None:
         if len(key) >= 6 and name.endswith(key):
             return value
     return None
+
+
+def _squash(name: str) -> str:
+    """`function_name`, `FunctionName` and `x-amz-bucket` compare as one name."""
+    return name.replace("_", "").replace("-", "").lower()
 
 
 def _own_arn(template: str, rendered: Rendered) -> Derived | None:
@@ -499,17 +504,19 @@ class Created:
         texts = {**texts}
         texts.setdefault("Path", Rendered("/"))  # what AWS gives a role or user created without one
         for member, rendered in texts.items():
-            self._by_member.setdefault((call.service.key, member, rendered.text), texts)
+            self._by_member.setdefault((call.service.key, _squash(member), rendered.text), texts)
 
     def of(self, call: Call, texts: dict[str, Rendered]) -> dict[str, Rendered]:
         """The INSERT's members for the resource a call acts on: every member the method requires and the INSERT
         also set has the same value."""
-        for member in call.method.required:
-            if member not in texts:
+        mine = {_squash(k): v for k, v in texts.items()}
+        for member in map(_squash, call.method.required):
+            if member not in mine:
                 continue
-            found = self._by_member.get((call.service.key, member, texts[member].text))
-            shared = [k for k in call.method.required if found and k in texts and k in found]
-            if found is not None and all(found[k].text == texts[k].text for k in shared):
+            found = self._by_member.get((call.service.key, member, mine[member].text))
+            theirs = {_squash(k): v for k, v in (found or {}).items()}
+            shared = [k for k in map(_squash, call.method.required) if k in mine and k in theirs]
+            if found is not None and all(theirs[k].text == mine[k].text for k in shared):
                 return found
         return {}
 
