@@ -290,3 +290,32 @@ def test_handler_permissions_that_name_api_operations_are_authorised_as_their_ac
     actions, note = handler_action("s3:DeleteBucketCors", table, catalog)
     assert actions == ("s3:PutBucketCORS",) and "s3:DeleteBucketCors" in note
     assert handler_action("s3:NoSuchThing", table, catalog)[0] == ()
+
+
+def test_a_lambda_function_passes_its_role_and_is_named_by_its_path_param(tmp_path: Path) -> None:
+    stack = tmp_path / "stack"
+    (stack / "resources").mkdir(parents=True)
+    (stack / "stackql_manifest.yml").write_text(
+        "version: 1\nname: fn\nproviders:\n  - aws::v26.08.00412\nglobals:\n  - name: region\n    value: us-east-1\n"
+        "resources:\n  - name: report\n    props:\n      - name: function_name\n        value: nightly-report\n"
+        "      - name: role_arn\n        value: arn:aws:iam::123456789012:role/service-role/reporting\n",
+        encoding="utf-8",
+    )
+    (stack / "resources" / "report.iql").write_text(
+        "/*+ exists */\nSELECT COUNT(*) as count FROM aws.lambda.functions\n"
+        "WHERE region = '{{ region }}' AND function_name = '{{ function_name }}';\n\n"
+        "/*+ create */\nINSERT INTO aws.lambda.functions (FunctionName, Role, Runtime, Handler, region)\n"
+        "SELECT '{{ function_name }}', '{{ role_arn }}', 'python3.12', 'report.handler', '{{ region }}';\n\n"
+        "/*+ delete */\nDELETE FROM aws.lambda.functions WHERE region = '{{ region }}' "
+        "AND function_name = '{{ function_name }}';\n",
+        encoding="utf-8",
+    )
+    (needs,) = stack_needs(stack)
+    function = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:nightly-report"
+    for action in ("lambda:CreateFunction", "lambda:GetFunction", "lambda:DeleteFunction"):
+        assert {r.arn for r in find(needs, action)} == {function}, action
+    (role,) = find(needs, "iam:PassRole")
+    assert role.arn == f"arn:aws:iam::{ACCOUNT}:role/service-role/reporting"
+    assert role.context == (("iam:PassedToService", "lambda.amazonaws.com"),)
+    (capacity,) = find(needs, "lambda:PassCapacityProvider")  # a dependent action nothing in the request calls for
+    assert capacity.state is State.ABSENT and "dependent action" in capacity.note
