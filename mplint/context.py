@@ -155,7 +155,9 @@ class Context:
                 self.schemas.schema,
                 config.commands,
                 config.account,
-                self.envs or config.envs,
+                self.flavours(stack),
+                self.calls(stack),
+                lambda: self.native,
                 self.schemas.cfn_type,
             ),
         )

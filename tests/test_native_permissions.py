@@ -285,7 +285,7 @@ def test_an_action_the_catalog_does_not_know_is_left_out_of_the_policy(tmp_path:
 def test_handler_permissions_that_name_api_operations_are_authorised_as_their_actions() -> None:
     from mplint.iam.native_actions import handler_action
 
-    table, catalog = default_native_catalog().iam, get_catalog()
+    table, catalog = (lambda: default_native_catalog().iam), get_catalog()
     assert handler_action("s3:GetObject", table, catalog) == (("s3:GetObject",), "")
     actions, note = handler_action("s3:DeleteBucketCors", table, catalog)
     assert actions == ("s3:PutBucketCORS",) and "s3:DeleteBucketCors" in note

@@ -11,6 +11,7 @@ when it is not an action there the answer says so (`known` false) instead of inv
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -110,17 +111,20 @@ def _spelled(action: str, catalog: ActionCatalog) -> str:
     return info.full_name if info is not None else action
 
 
-def handler_action(action: str, table: IamExceptions, catalog: ActionCatalog) -> tuple[tuple[str, ...], str]:
+def handler_action(
+    action: str, table: Callable[[], IamExceptions], catalog: ActionCatalog
+) -> tuple[tuple[str, ...], str]:
     """The actions a CloudFormation handler permission is authorised as, and a note when they differ.
 
     Handler permission lists name some API operations rather than IAM actions (`s3:DeleteBucketCors`, which
     IAM authorises as `s3:PutBucketCORS`): those are translated by the same rule as native operations. ()
-    when the permission is no action at all and no rule knows what it stands for.
+    when the permission is no action at all and no rule knows what it stands for. ``table`` gives the exceptions,
+    asked for only when the permission is not an action.
     """
     if catalog.action(action) is not None:
         return (action,), ""
     prefix, _, name = action.partition(":")
-    derived = operation_actions(prefix, prefix, name, table, catalog)
+    derived = operation_actions(prefix, prefix, name, table(), catalog)
     if derived.known:
         spelled = ", ".join(f"`{a}`" for a in derived.actions)
         return derived.actions, f"listed by the handler as `{action}`, which IAM authorises as {spelled}"

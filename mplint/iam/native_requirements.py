@@ -1,24 +1,24 @@
 """What a resource needs when its statements use the native `aws` provider: one API call per statement.
 
-Each statement an anchor runs (mplint.stackql.uses) is routed to the method StackQL calls (the EXEC's method, else
-the first method of the verb's bucket whose required params the statement supplies). The method's operation is
-authorised as its IAM action (mplint.iam.native_actions) on the resource the request names: the action's
-resource types from the IAM action catalog, their ARN templates filled from the request's members. The member
-values add what rules/overlays/native.yaml says (a passed role, a KMS key, S3 objects, tags), and the action's
-dependent actions that no rule claims are listed as not needed.
+Each statement is routed once, by mplint.stackql.calls (`Context.calls`); the commands run the calls of the anchors
+stackql-deploy runs for them. The method's operation is authorised as its IAM action (mplint.iam.native_actions)
+on the resource the request names: the action's resource types from the IAM action catalog, their ARN templates
+filled from the request's members. The member values add what rules/overlays/native.yaml says (a passed role, a
+KMS key, S3 objects, tags), and the action's dependent actions that no rule claims are listed as not needed.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from mplint.catalog.actions import ActionCatalog, ActionInfo, get_catalog
 from mplint.catalog.dependent import dependent_actions
-from mplint.catalog.native import Method, NativeCatalog, Service, default_native_catalog, pascal
+from mplint.catalog.native import Method, NativeCatalog, Service
 from mplint.catalog.native import Resource as NativeResource
 from mplint.catalog.validator import Opaque
+from mplint.findings import Span
 from mplint.iam import arns
 from mplint.iam.arns import Derived, Place, Rendered, Resolver
 from mplint.iam.native_actions import OperationActions, operation_actions
@@ -38,89 +38,58 @@ from mplint.iam.requirements import (
     ResourceNeeds,
     State,
     Trigger,
+    command_anchors,
     find_place,
     path_text,
 )
 from mplint.model.manifest import Manifest, Resource
-from mplint.model.query import Anchor, QueryFile
 from mplint.source import find
-from mplint.stackql.binding import Binding, PropertyValue, values_for
-from mplint.stackql.provider import Flavour, flavour, pins
+from mplint.stackql.binding import Binding, PropertyValue
+from mplint.stackql.calls import Call
 from mplint.stackql.scope import query_scope
-from mplint.stackql.uses import TableUse, anchor_uses
 
-REGION = "region"
 PLACE_PARTS = ("partition", "region", "account")
 _VAR_RE = re.compile(r"\$\{(\w+)\}")
 _VERB_RE = re.compile(r"^(Create|Put|Update|Delete|Add|Attach|Register|Start|Run|Tag)(?=[A-Z])")
 
 
 @dataclass(slots=True, eq=False)
-class Call:
-    """One statement routed to a native method."""
+class Invocation:
+    """One routed call as the permissions read it: each value named by the request member it reaches."""
 
-    use: TableUse
-    resource: NativeResource
-    method: Method
-    values: list[PropertyValue]  # every argument the statement passes, per environment
+    call: Call
+    method: Method  # the method StackQL runs
+    values: list[PropertyValue]  # every member value the statement passes, per environment
+
+    @property
+    def resource(self) -> NativeResource:
+        assert self.call.native is not None
+        return self.call.native
 
     @property
     def service(self) -> Service:
         return self.resource.service
 
+    @property
+    def verb(self) -> str:
+        return self.call.verb
 
-# ---------------------------------------------------------------------------
-# Commands to anchors
-
-
-def command_anchors(resource: Resource, query: QueryFile, command: str) -> list[Anchor]:
-    """The anchors a stackql-deploy command runs for the resource, in order (shared/domain/stackql-deploy.md)."""
-    keys: list[tuple[str, ...]] = []
-    if resource.type in ("resource", "multi"):
-        writes = [("createorupdate",)] if query.anchor("createorupdate") else [("create",), ("update",)]
-        keys = {
-            "build": [("exists", "preflight"), *writes, ("statecheck", "postdeploy"), ("exports",)],
-            "test": [("statecheck", "postdeploy"), ("exports",)],
-            "teardown": [("exports",), ("exists", "preflight"), ("delete",)],
-        }[command]
-    elif resource.type == "query":
-        keys = [("exports",)]
-    elif resource.type == "command" and command == "build":
-        keys = [("command",), ("exports",)]
-    anchors = [query.anchor(*k) for k in keys]
-    return [a for a in dict.fromkeys(anchors) if a is not None]
+    @property
+    def span(self) -> Span:
+        return self.call.table.span
 
 
-# ---------------------------------------------------------------------------
-# Statements to calls
-
-
-def route(use: TableUse, native: NativeCatalog) -> tuple[NativeResource, Method] | None:
-    resource = native.resource(use.table)
-    if resource is None:
+def invocation(call: Call) -> Invocation | None:
+    """The call with its values named by member; None when StackQL runs no method for it (the native checks say
+    why: an unknown resource or method, a required member missing)."""
+    if call.native is None or call.method is None:
         return None
-    if use.verb == "exec":
-        method = resource.method(use.method or "")
-    else:
-        supplied = {
-            n for name in use.supplied if name != REGION for n in (name, pascal(name) if name.islower() else name)
-        }
-        method = resource.route(use.verb, supplied)
-    return (resource, method) if method is not None else None
-
-
-def call_values(use: TableUse, method: Method, manifest: Manifest, resource: Resource, envs) -> list[PropertyValue]:
-    scope = query_scope(manifest, resource)
-    out: list[PropertyValue] = []
-    for arg in [*use.args, *use.where]:
-        if arg.name.text == REGION:
-            continue
-        param = method.param(arg.name.text)
-        for pv in values_for(arg.name, arg.value, scope, envs):
-            if param is not None:
-                pv.property = param.name
-            out.append(pv)
-    return out
+    values = [
+        pv if arg.member is None or pv.property == arg.member.name else replace(pv, property=arg.member.name)
+        for arg in call.args
+        for pv in arg.values
+    ]
+    return Invocation(call, call.method, values)
 
 
 # ---------------------------------------------------------------------------
@@ -163,7 +132,7 @@ class _NativeBuilder:
 
     # -- one call ----------------------------------------------------------------------------------
 
-    def call(self, command: str, call: Call) -> None:
+    def call(self, command: str, call: Invocation) -> None:
         need = Need(command, call.method.name, Origin.NATIVE)
         derived = operation_actions(
             call.service.key,
@@ -178,12 +147,12 @@ class _NativeBuilder:
             info = self.catalog.action(action)
             targets = self.targets(info, call)
             for target in targets:
-                self.add(action, target, State.BASE, need, call.use.span, note=_note(derived))
+                self.add(action, target, State.BASE, need, call.span, note=_note(derived))
             mains.append((action, targets[0]))
         claimed = self.members(command, call, need, mains, derived)
         self.unclaimed(derived, claimed, need, call)
 
-    def targets(self, info: ActionInfo | None, call: Call) -> list[tuple[Derived, bool]]:
+    def targets(self, info: ActionInfo | None, call: Invocation) -> list[tuple[Derived, bool]]:
         """The resources an action of the call acts on: its ARN templates filled from the request."""
         if info is None:
             return [(Derived(arns.UNKNOWN, ("resource",)), False)]
@@ -199,7 +168,7 @@ class _NativeBuilder:
             return [(Derived(arns.UNKNOWN, ("resource",)), False)]
         return [(self.fill(rt.arn, values, call.resource.id), False) for rt in chosen if rt.arn]
 
-    def texts(self, call: Call) -> dict[str, Rendered]:
+    def texts(self, call: Invocation) -> dict[str, Rendered]:
         """Member -> its text. Members the call does not pass come from the INSERT in the stack that created the
         same resource (same service, same value of a member the method requires): a role's `Path`, which
         GetRole and AttachRolePolicy do not take, is part of its ARN."""
@@ -245,9 +214,9 @@ class _NativeBuilder:
 
     # -- what the member values add ----------------------------------------------------------------
 
-    def members(self, command, call: Call, need: Need, mains, derived: OperationActions) -> set[str]:
+    def members(self, command, call: Invocation, need: Need, mains, derived: OperationActions) -> set[str]:
         """Add what the rules find in the request; return the actions the applicable rules claim."""
-        rules = [r for r in self.overlays.rules if r.applies(call.service.key, call.use.verb)]
+        rules = [r for r in self.overlays.rules if r.applies(call.service.key, call.verb)]
         deps = _dependents(derived, self.catalog)
         claimed = {a.lower() for rule in rules for a in self.rule_actions(rule, call, deps)}
         top_role = self.role_rule is not None and any(
@@ -265,7 +234,7 @@ class _NativeBuilder:
                         self.add(action, target, state, need, trigger.span, **extra)
         return claimed
 
-    def request_members(self, call: Call) -> Iterator[tuple[PropertyValue, Member]]:
+    def request_members(self, call: Invocation) -> Iterator[tuple[PropertyValue, Member]]:
         for pv in call.values:
             param = call.method.param(pv.property)
             schema = param.schema if param is not None else None
@@ -284,7 +253,7 @@ class _NativeBuilder:
             return None
         return State.PROPERTY if known else State.MAYBE
 
-    def rule_actions(self, rule: MemberRule, call: Call, deps: list[ActionInfo]) -> list[str]:
+    def rule_actions(self, rule: MemberRule, call: Invocation, deps: list[ActionInfo]) -> list[str]:
         out: list[str] = []
         obj = _VERB_RE.sub("", call.method.op)
         for action in rule.actions:
@@ -321,7 +290,7 @@ class _NativeBuilder:
             found = arns.ecr_repository(rendered)
         return [(found or Derived(arns.UNKNOWN, ("resource",)), False)]
 
-    def context(self, rule: MemberRule, call: Call) -> tuple[tuple[str, str], ...]:
+    def context(self, rule: MemberRule, call: Invocation) -> tuple[tuple[str, str], ...]:
         principal = self.overlays.principal(call.service.key, call.service.name)
         values = {
             "ServicePrincipal": principal,
@@ -332,7 +301,7 @@ class _NativeBuilder:
             (key, _VAR_RE.sub(lambda m: values.get(m.group(1), m.group()), text)) for key, text in rule.context
         )
 
-    def unclaimed(self, derived: OperationActions, claimed: set[str], need: Need, call: Call) -> None:
+    def unclaimed(self, derived: OperationActions, claimed: set[str], need: Need, call: Invocation) -> None:
         """Dependent actions no rule claims, and rule actions the request does not trigger: listed, not needed."""
         deps = _dependents(derived, self.catalog)
         nowhere = (Derived(arns.UNKNOWN, ("resource",)), False)
@@ -342,15 +311,15 @@ class _NativeBuilder:
                     f"not needed here: a dependent action of {', '.join(derived.actions)} that only some requests "
                     "need, and the statement does not show that this one does"
                 )
-                self.add(info.full_name, nowhere, State.ABSENT, need, call.use.span, note=note)
+                self.add(info.full_name, nowhere, State.ABSENT, need, call.span, note=note)
         for rule in self.overlays.rules:
-            if not rule.applies(call.service.key, call.use.verb) or rule.value_driven:
+            if not rule.applies(call.service.key, call.verb) or rule.value_driven:
                 continue
             if not rule.dependents and not any(rule.member(name, None) for name in call.method.params):
                 continue  # the request has no member the rule looks for
             for action in self.rule_actions(rule, call, deps):
                 note = f"not needed here: only when {rule.when} ({rule.id})"
-                self.add(action, nowhere, State.ABSENT, need, call.use.span, note=note, overlays=(rule.overlay,))
+                self.add(action, nowhere, State.ABSENT, need, call.span, note=note, overlays=(rule.overlay,))
 
     def result(self) -> list[Requirement]:
         needed = {r.action.lower() for r in self.out.values() if r.state is not State.ABSENT}
@@ -380,10 +349,6 @@ def _dependents(derived: OperationActions, catalog: ActionCatalog) -> list[Actio
             if info is not None and info not in out:
                 out.append(info)
     return out
-
-
-def _names_param(rule: MemberRule, method: Method) -> bool:
-    return any(rule.member(name, None) for name in method.params)
 
 
 def _closest(info: ActionInfo, resource_name: str) -> list:
@@ -500,13 +465,13 @@ class Created:
     def __init__(self) -> None:
         self._by_member: dict[tuple[str, str, str], dict[str, Rendered]] = {}
 
-    def add(self, call: Call, texts: dict[str, Rendered]) -> None:
+    def add(self, call: Invocation, texts: dict[str, Rendered]) -> None:
         texts = {**texts}
         texts.setdefault("Path", Rendered("/"))  # what AWS gives a role or user created without one
         for member, rendered in texts.items():
             self._by_member.setdefault((call.service.key, _squash(member), rendered.text), texts)
 
-    def of(self, call: Call, texts: dict[str, Rendered]) -> dict[str, Rendered]:
+    def of(self, call: Invocation, texts: dict[str, Rendered]) -> dict[str, Rendered]:
         """The INSERT's members for the resource a call acts on: every member the method requires and the INSERT
         also set has the same value."""
         mine = {_squash(k): v for k, v in texts.items()}
@@ -522,61 +487,42 @@ class Created:
 
 
 class NativeStack:
-    """The native calls of one stack, each statement routed once, for every command."""
+    """The stack's native calls (``Context.calls``), grouped by resource and by the commands that run them."""
 
-    def __init__(
-        self,
-        bindings: list[Binding],
-        manifest: Manifest,
-        queries: dict[int, QueryFile],
-        envs: tuple[str, ...] = (),
-        native: NativeCatalog | None = None,
-    ) -> None:
-        self.manifest, self.envs = manifest, envs
-        self.native = native or default_native_catalog()
-        self.pins = pins(manifest)
-        self._calls: dict[int, list[tuple[str, Call]]] = {}
+    def __init__(self, calls: list[Call], manifest: Manifest, native: NativeCatalog) -> None:
+        self.manifest, self.native = manifest, native
+        self._calls: dict[int, list[tuple[str, Invocation]]] = {}
         self._resolvers: dict[int, Resolver] = {}
-        self.native_resources: set[int] = set()
         self.created = Created()
-        for binding in bindings:
-            query = queries.get(binding.resource.index)
-            if query is not None:
-                self._scan(binding.resource, query)
+        by_resource: dict[int, list[Call]] = {}
+        for call in calls:
+            by_resource.setdefault(call.resource.index, []).append(call)
+        for found in by_resource.values():
+            self._commands(found)
 
-    def _scan(self, resource: Resource, query: QueryFile) -> None:
-        uses = {id(a): anchor_uses(query, a) for a in query.anchors if not a.indented}
-        if not any(flavour(u.table, self.pins) is Flavour.AWS_NATIVE for found in uses.values() for u in found):
-            return
-        self.native_resources.add(resource.index)
-        calls: list[tuple[str, Call]] = []
-        seen: dict[int, Call] = {}
-        for command in COMMANDS:
-            for anchor in command_anchors(resource, query, command):
-                for use in uses.get(id(anchor), ()):
-                    call = seen.get(id(use)) if id(use) in seen else self._call(resource, use)
-                    seen[id(use)] = call
-                    if call is not None:
-                        calls.append((command, call))
-        self._calls[resource.index] = calls
+    def _commands(self, calls: list[Call]) -> None:
+        resource, query = calls[0].resource, calls[0].query
+        by_anchor: dict[int, list[Invocation]] = {}
+        for call in calls:
+            routed = invocation(call)
+            if routed is not None:
+                by_anchor.setdefault(id(call.anchor), []).append(routed)
+        out = self._calls[resource.index] = [
+            (command, routed)
+            for command in COMMANDS
+            for anchor in command_anchors(resource, query, command)
+            for routed in by_anchor.get(id(anchor), ())
+        ]
         resolve = self.resolver(resource)
-        for call in dict.fromkeys(call for _, call in calls):
-            if call.use.verb == "insert":
-                self.created.add(call, member_texts(call, resolve))
-
-    def _call(self, resource: Resource, use: TableUse) -> Call | None:
-        if flavour(use.table, self.pins) is not Flavour.AWS_NATIVE:
-            return None
-        routed = route(use, self.native)
-        if routed is None:
-            return None
-        target, method = routed
-        return Call(use, target, method, call_values(use, method, self.manifest, resource, self.envs))
+        for routed in dict.fromkeys(routed for _, routed in out):
+            if routed.verb == "insert":
+                self.created.add(routed, member_texts(routed, resolve))
 
     def uses_native(self, resource: Resource) -> bool:
-        return resource.index in self.native_resources
+        """Does any statement of the resource's query file call the native provider?"""
+        return resource.index in self._calls
 
-    def calls(self, resource: Resource) -> list[tuple[str, Call]]:
+    def calls(self, resource: Resource) -> list[tuple[str, Invocation]]:
         return self._calls.get(resource.index, [])
 
     def resolver(self, resource: Resource) -> Resolver:
@@ -585,7 +531,7 @@ class NativeStack:
         return self._resolvers[resource.index]
 
 
-def member_texts(call: Call, resolve: Resolver) -> dict[str, Rendered]:
+def member_texts(call: Invocation, resolve: Resolver) -> dict[str, Rendered]:
     """Each scalar member the call passes, as text with its templates filled where the manifest tells them."""
     out: dict[str, Rendered] = {}
     for pv in call.values:
@@ -622,13 +568,14 @@ def _exported_prop(manifest: Manifest, exporter: Resource, name: str, depth: int
     return arns.scope_resolver(query_scope(manifest, exporter))(name, depth + 1)
 
 
-def _region(calls: list[tuple[str, Call]], resolve: Resolver) -> str | None:
-    for _, call in calls:
-        if call.service.is_global:
+def _region(calls: list[tuple[str, Invocation]], resolve: Resolver) -> str | None:
+    """The region the calls of a regional service go to, when the statements tell one (the same in every
+    environment)."""
+    for _, routed in calls:
+        region = routed.call.region
+        if routed.service.is_global or region is None:
             continue
-        for arg in [*call.use.args, *call.use.where]:
-            if arg.name.text == REGION:
-                rendered = arns.render(arg.value.text.strip().strip("'\""), resolve)
-                if rendered.text and arns.UNKNOWN not in rendered.text:
-                    return rendered.text
+        texts = {r.text if r else None for pv in region.values for r in (arns.text_of(_unquoted(pv.value), resolve),)}
+        if len(texts) == 1 and (text := texts.pop()) and arns.UNKNOWN not in text:
+            return text
     return None

@@ -9,10 +9,10 @@ service API call, plus what the set properties make necessary. See shared/domain
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mplint.catalog.actions import ActionCatalog, ActionInfo, get_catalog
 from mplint.catalog.schemas import handler_permissions
@@ -22,10 +22,16 @@ from mplint.iam.arns import Derived, Place, Rendered, Resolver
 from mplint.iam.evaluator import Request
 from mplint.iam.overlays import Overlay, TypeOverlays, load_overlays
 from mplint.model.manifest import Manifest, Resource
-from mplint.model.query import QueryFile
+from mplint.model.query import Anchor, QueryFile
 from mplint.source import find
 from mplint.stackql.binding import Binding, Opaque
 from mplint.stackql.scope import query_scope
+
+if TYPE_CHECKING:
+    from mplint.catalog.native import NativeCatalog
+    from mplint.iam.native_requirements import NativeStack
+    from mplint.stackql.calls import Call
+    from mplint.stackql.provider import Decision
 
 COMMANDS = ("build", "test", "teardown")
 CLOUD_CONTROL = {
@@ -126,6 +132,24 @@ def operations(
         if command in commands:
             out += [(command, op) for op in dict.fromkeys(_command_ops(command, resource, query, table))]
     return out
+
+
+def command_anchors(resource: Resource, query: QueryFile, command: str) -> list[Anchor]:
+    """The anchors a stackql-deploy command runs for the resource, in order (shared/domain/stackql-deploy.md)."""
+    keys: list[tuple[str, ...]] = []
+    if resource.type in ("resource", "multi"):
+        writes = [("createorupdate",)] if query.anchor("createorupdate") else [("create",), ("update",)]
+        keys = {
+            "build": [("exists", "preflight"), *writes, ("statecheck", "postdeploy"), ("exports",)],
+            "test": [("statecheck", "postdeploy"), ("exports",)],
+            "teardown": [("exports",), ("exists", "preflight"), ("delete",)],
+        }[command]
+    elif resource.type == "query":
+        keys = [("exports",)]
+    elif resource.type == "command" and command == "build":
+        keys = [("command",), ("exports",)]
+    anchors = [query.anchor(*k) for k in keys]
+    return [a for a in dict.fromkeys(anchors) if a is not None]
 
 
 def _command_ops(command: str, resource: Resource, query: QueryFile | None, table: str | None) -> list[str]:
@@ -416,7 +440,7 @@ class _Builder:
         from mplint.iam.native_actions import handler_action
 
         need = Need(command, op, origin)
-        actions, note = handler_action(listed, default_native_catalog().iam, self.catalog)
+        actions, note = handler_action(listed, lambda: default_native_catalog().iam, self.catalog)
         if not actions:
             self.add(listed, (Derived("*", ("resource",)), False), State.ABSENT, need).note = note
         for action in actions:
@@ -595,26 +619,30 @@ def stack_needs(
     schema_of,
     commands: tuple[str, ...],
     account: str | None,
-    envs: tuple[str, ...] = (),
+    decision: Decision,
+    calls: list[Call],
+    native: Callable[[], NativeCatalog],
     type_of=None,
 ) -> list[ResourceNeeds]:
-    """The needs of every resource whose type is known, whose statements call the native provider, or whose
-    queries read other tables (a `type: query` resource)."""
-    from mplint.iam.native_requirements import NativeStack, native_resource_needs
+    """The needs of every resource whose type is known, whose statements call the native provider (``calls``,
+    each routed once; ``native`` gives their catalog), or whose queries read other tables (a `type: query`
+    resource)."""
     from mplint.iam.table_reads import table_reads
 
     out: list[ResourceNeeds] = []
-    native = NativeStack(bindings, manifest, queries, envs)
+    stack = _native_stack(calls, manifest, native)
     for b in bindings:
         query = queries.get(b.resource.index)
-        if native.uses_native(b.resource):
-            out.append(native_resource_needs(b, manifest, native, commands, account))
+        if stack is not None and stack.uses_native(b.resource):
+            from mplint.iam.native_requirements import native_resource_needs
+
+            out.append(native_resource_needs(b, manifest, stack, commands, account))
             continue
         needs = resource_needs(b, manifest, query, schema_of(b.cfn_type), commands, account) if b.cfn_type else None
         own = b.stackql_name.lower() if b.stackql_name and "::" not in b.stackql_name else None
         reads, tables = ([], ())
         if query is not None and type_of is not None:
-            reads, tables = table_reads(b.resource, manifest, query, commands, own, type_of, schema_of)
+            reads, tables = table_reads(b.resource, decision, query, commands, own, type_of, schema_of)
         if needs is None and reads:
             resolve = arns.scope_resolver(query_scope(manifest, b.resource))
             needs = ResourceNeeds(b, "cloud-control", find_place(b, manifest, resolve, None, account), [], tables)
@@ -623,6 +651,15 @@ def stack_needs(
             needs.requirements += [r for r in reads if (r.action.lower(), r.arn, r.wildcard_only, r.state) not in known]
             out.append(needs)
     return out
+
+
+def _native_stack(calls: list[Call], manifest: Manifest, native: Callable[[], NativeCatalog]) -> NativeStack | None:
+    """The native calls grouped for the commands; None (and the native catalog never opened) without any."""
+    if not calls:
+        return None
+    from mplint.iam.native_requirements import NativeStack
+
+    return NativeStack(calls, manifest, native())
 
 
 def _service(overlays: TypeOverlays) -> str | None:

@@ -9,25 +9,43 @@ rules/overlays/native.yaml `tables`). A `type: query` resource has only such rea
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import NamedTuple
 
 from mplint.catalog.actions import ActionCatalog, get_catalog
 from mplint.catalog.schemas import handler_permissions
+from mplint.findings import Span
 from mplint.iam import arns
 from mplint.iam.arns import Derived
 from mplint.iam.native_overlays import load_native_overlays
-from mplint.iam.native_requirements import command_anchors
-from mplint.iam.requirements import CLOUD_CONTROL, COMMANDS, IDENTIFIER_PARAMS, Need, Origin, Requirement, State
-from mplint.model.manifest import Manifest, Resource
+from mplint.iam.requirements import (
+    CLOUD_CONTROL,
+    COMMANDS,
+    IDENTIFIER_PARAMS,
+    Need,
+    Origin,
+    Requirement,
+    State,
+    command_anchors,
+)
+from mplint.model.manifest import Resource
 from mplint.model.query import QueryFile
-from mplint.stackql.provider import Flavour, flavour, pins
-from mplint.stackql.uses import TableUse, anchor_uses
+from mplint.stackql.provider import Decision, Flavour
+from mplint.stackql.templates import facts
 
 LIST_SUFFIX = "_list_only"
 
 
+class Read(NamedTuple):
+    """One table a SELECT reads (a FROM or JOIN target, in a CTE or subquery too) and its WHERE keys."""
+
+    table: str  # lower case
+    keys: tuple[str, ...]
+    span: Span
+
+
 def table_reads(
     resource: Resource,
-    manifest: Manifest,
+    decision: Decision,
     query: QueryFile,
     commands: tuple[str, ...],
     own: str | None,
@@ -40,7 +58,7 @@ def table_reads(
     catalog = catalog or get_catalog()
     out: dict[tuple, Requirement] = {}
     tables: dict[str, None] = {}
-    for command, use in _reads(resource, manifest, query, commands, own):
+    for command, use in _reads(resource, decision, query, commands, own):
         for action, op, origin in _actions(use, type_of, schema_of):
             tables[use.table] = None
             info = catalog.action(action)
@@ -57,20 +75,30 @@ def table_reads(
     return list(out.values()), tuple(tables)
 
 
-def _reads(resource, manifest, query, commands, own) -> Iterator[tuple[str, TableUse]]:
-    provider_pins = pins(manifest)
+def _reads(resource, decision: Decision, query: QueryFile, commands, own) -> Iterator[tuple[str, Read]]:
     for command in COMMANDS:
         if command not in commands:
             continue
         for anchor in command_anchors(resource, query, command):
-            for use in anchor_uses(query, anchor):
-                if use.verb != "select" or use.table in (own, f"{own}{LIST_SUFFIX}"):
+            if anchor.indented or facts(anchor.statement).error:
+                continue  # a template that does not parse is MPL111; its SQL cannot be read reliably
+            for read in _selected(query, anchor):
+                if read.table in (own, f"{own}{LIST_SUFFIX}"):
                     continue
-                if flavour(use.table, provider_pins) in (Flavour.AWSCC, Flavour.AWS_CC):
-                    yield command, use
+                if decision.flavour(read.table) in (Flavour.AWSCC, Flavour.AWS_CC):
+                    yield command, read
 
 
-def _actions(use: TableUse, type_of, schema_of) -> list[tuple[str, str, Origin]]:
+def _selected(query: QueryFile, anchor) -> Iterator[Read]:
+    for statement in anchor.statements(query.source):
+        for block in statement.blocks:
+            keys = tuple(p.name.name.rsplit(".", 1)[-1] for p in block.where)
+            for table in block.tables:
+                if "." in table.name:  # not a CTE's name or an alias
+                    yield Read(table.name.lower(), keys, table.span)
+
+
+def _actions(use: Read, type_of, schema_of) -> list[tuple[str, str, Origin]]:
     listed = load_native_overlays().tables.get(use.table, {}).get("select")
     if listed:
         return [(action, f"select {use.table}", Origin.NATIVE) for action in listed]

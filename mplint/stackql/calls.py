@@ -54,7 +54,7 @@ class Call:
     routing: Routing | None = None
     method_name: str | None = None  # EXEC: the method as written
     args: list[Arg] = field(default_factory=list)  # request members (and names that are not members)
-    region: Arg | None = None
+    region: Arg | None = None  # the server variable, with its values (never a member)
     filters: list[Arg] = field(default_factory=list)  # SELECT WHERE keys that are not request members
     columns: list[Ref] = field(default_factory=list)  # columns read: the SELECT list, RETURNING
     block: SelectBlock | None = None
@@ -206,7 +206,7 @@ class _Binder:
         for i, column in enumerate(insert.columns):
             name = column.text.strip("`\"'")
             arg = Arg(name, column.span, "column")
-            if i < len(insert.values) and name.lower() != REGION:
+            if i < len(insert.values):  # the region's too: where the call goes
                 arg.values = paired.get(id(column)) or column_values(column, insert.values[i], self.scope, self.envs)
             args.append(arg)
         return args
@@ -214,7 +214,7 @@ class _Binder:
     def param_arg(self, param: Any, role: str) -> Arg:
         name = param.name.name.rsplit(".", 1)[-1]
         arg = Arg(name, param.name.span, role)
-        if param.value and name.lower() != REGION:
+        if param.value:
             arg.values = self.values(param.name, param.value, param.value_start)
         return arg
 
