@@ -33,7 +33,7 @@ _ROLE_ARN_RE = re.compile(r"^arn:[\w*-]+:iam::(\d{12}|\*):role/.+$")
 _KMS_RE = re.compile(r"^(arn:[\w*-]+:kms:[^:]*:[^:]*:(key|alias)/.+|alias/.+|[0-9a-f-]{36}|mrk-[0-9a-f]{32}|\*)$")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)  # hashed by identity: _member caches on it
 class MemberRule:
     id: str
     resource: str
