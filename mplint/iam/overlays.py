@@ -93,7 +93,7 @@ def parse_overlays(data: Any, path: Path, type_name: str) -> TypeOverlays:
     where = f"{path}: "
     if not isinstance(data, dict):
         raise OverlayError(f"{where}an overlay file must be a mapping")
-    _known(data, FILE_KEYS, where)
+    known_keys(data, FILE_KEYS, where)
     if data.get("type") != type_name:
         raise OverlayError(f"{where}`type` must be {type_name!r}, the type the file name stands for")
     overlays = tuple(_overlay(item, f"{where}overlays[{i}]: ") for i, item in enumerate(data.get("overlays") or []))
@@ -104,7 +104,7 @@ def parse_overlays(data: Any, path: Path, type_name: str) -> TypeOverlays:
         type=type_name,
         self_arns=tuple(_self_arn(item, where) for item in data.get("self") or []),
         native=_native(data.get("native"), where),
-        wildcard=frozenset(a.lower() for a in _strings(data.get("wildcard"), "wildcard", where)),
+        wildcard=frozenset(a.lower() for a in string_list(data.get("wildcard"), "wildcard", where)),
         overlays=overlays,
         path=path,
     )
@@ -113,7 +113,7 @@ def parse_overlays(data: Any, path: Path, type_name: str) -> TypeOverlays:
 def _overlay(item: Any, where: str) -> Overlay:
     if not isinstance(item, dict):
         raise OverlayError(f"{where}an overlay must be a mapping")
-    _known(item, OVERLAY_KEYS, where)
+    known_keys(item, OVERLAY_KEYS, where)
     for key in ("id", "resource", "why", "source"):
         if not isinstance(item.get(key), str) or not item[key].strip():
             raise OverlayError(f"{where}`{key}` is required and must be a non-empty string")
@@ -126,11 +126,11 @@ def _overlay(item: Any, where: str) -> Overlay:
     precision = item.get("precision", "high")
     if precision not in PRECISIONS:
         raise OverlayError(f"{where}`precision` must be one of {', '.join(PRECISIONS)}")
-    ops = _strings(item.get("ops"), "ops", where)
+    ops = string_list(item.get("ops"), "ops", where)
     if set(ops) - set(HANDLER_OPS):
         raise OverlayError(f"{where}`ops` must be among {', '.join(HANDLER_OPS)}")
-    actions = _strings(item.get("actions"), "actions", where)
-    when = _strings(item.get("when"), "when", where)
+    actions = string_list(item.get("actions"), "actions", where)
+    when = string_list(item.get("when"), "when", where)
     if not actions or not when:
         raise OverlayError(f"{where}`actions` and `when` must not be empty")
     return Overlay(
@@ -142,7 +142,7 @@ def _overlay(item: Any, where: str) -> Overlay:
         source=" ".join(item["source"].split()),
         ops=ops,
         match=str(match) if match is not None else None,
-        resource_from=_strings(item.get("resource_from"), "resource_from", where),
+        resource_from=string_list(item.get("resource_from"), "resource_from", where),
         precision=precision,
     )
 
@@ -159,16 +159,16 @@ def _native(value: Any, where: str) -> dict[str, tuple[str, ...]] | None:
         return None
     if not isinstance(value, dict) or set(value) - set(HANDLER_OPS):
         raise OverlayError(f"{where}`native` maps operations ({', '.join(HANDLER_OPS)}) to actions")
-    return {str(op): _strings(actions, f"native.{op}", where) for op, actions in value.items()}
+    return {str(op): string_list(actions, f"native.{op}", where) for op, actions in value.items()}
 
 
-def _known(data: dict, keys: tuple[str, ...], where: str) -> None:
+def known_keys(data: dict, keys: tuple[str, ...], where: str) -> None:
     unknown = sorted(set(map(str, data)) - set(keys))
     if unknown:
         raise OverlayError(f"{where}unknown key(s) {', '.join(unknown)} (known: {', '.join(keys)})")
 
 
-def _strings(value: Any, key: str, where: str) -> tuple[str, ...]:
+def string_list(value: Any, key: str, where: str) -> tuple[str, ...]:
     if value is None:
         return ()
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
