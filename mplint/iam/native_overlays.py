@@ -18,7 +18,7 @@ import yaml
 
 from mplint.catalog.validator import Opaque
 from mplint.iam import arns
-from mplint.iam.overlays import PRECISIONS, Overlay, OverlayError, known_keys, overlay_dir, string_list
+from mplint.iam.overlays import Overlay, OverlayError, known_keys, overlay_dir, rule_head, string_list
 
 WRITE_VERBS = ("insert", "update", "replace", "exec")
 VERBS = ("select", "insert", "update", "replace", "delete", "exec")
@@ -146,20 +146,9 @@ def _arns(value: Any, where: str) -> dict[str, tuple[tuple[str, str], ...]]:
 
 
 def _rule(item: Any, where: str) -> MemberRule:
-    if not isinstance(item, dict):
-        raise OverlayError(f"{where}a rule must be a mapping")
-    known_keys(item, RULE_KEYS, where)
-    for key in ("id", "resource", "why", "source"):
-        if not isinstance(item.get(key), str) or not item[key].strip():
-            raise OverlayError(f"{where}`{key}` is required and must be a non-empty string")
+    match, precision = rule_head(item, RULE_KEYS, MATCHES, where, "a rule")
     if item["resource"] not in RESOURCES:
         raise OverlayError(f"{where}`resource` must be one of {', '.join(RESOURCES)}")
-    match = item.get("match")
-    if match is not None and str(match) not in MATCHES:
-        raise OverlayError(f"{where}`match` must be one of {', '.join(MATCHES)}")
-    precision = item.get("precision", "high")
-    if precision not in PRECISIONS:
-        raise OverlayError(f"{where}`precision` must be one of {', '.join(PRECISIONS)}")
     verbs = string_list(item.get("verbs"), "verbs", where) or WRITE_VERBS
     if set(verbs) - set(VERBS):
         raise OverlayError(f"{where}`verbs` must be among {', '.join(VERBS)}")
@@ -188,7 +177,7 @@ def _rule(item: Any, where: str) -> MemberRule:
         names=names,
         shapes=shapes,
         not_names=_patterns(item, "not_names", where),
-        match=str(match) if match is not None else None,
+        match=match,
         verbs=verbs,
         services=string_list(item.get("services"), "services", where),
         not_services=string_list(item.get("not_services"), "not_services", where),

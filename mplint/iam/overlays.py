@@ -110,22 +110,31 @@ def parse_overlays(data: Any, path: Path, type_name: str) -> TypeOverlays:
     )
 
 
-def _overlay(item: Any, where: str) -> Overlay:
+def rule_head(
+    item: Any, keys: tuple[str, ...], matches: tuple[str, ...], where: str, what: str
+) -> tuple[str | None, str]:
+    """Check what every overlay rule has (a mapping of known keys; `id`, `resource`, `why`, `source`; `match`,
+    `precision`) and return its match and precision."""
     if not isinstance(item, dict):
-        raise OverlayError(f"{where}an overlay must be a mapping")
-    known_keys(item, OVERLAY_KEYS, where)
+        raise OverlayError(f"{where}{what} must be a mapping")
+    known_keys(item, keys, where)
     for key in ("id", "resource", "why", "source"):
         if not isinstance(item.get(key), str) or not item[key].strip():
             raise OverlayError(f"{where}`{key}` is required and must be a non-empty string")
-    resource = item["resource"]
-    if resource not in RESOURCE_KINDS and not resource.startswith("arn:"):
-        raise OverlayError(f"{where}`resource` must be one of {', '.join(RESOURCE_KINDS)} or an ARN template")
     match = item.get("match")
-    if match is not None and str(match) not in MATCHES:
-        raise OverlayError(f"{where}`match` must be one of {', '.join(MATCHES)}")
+    if match is not None and str(match) not in matches:
+        raise OverlayError(f"{where}`match` must be one of {', '.join(matches)}")
     precision = item.get("precision", "high")
     if precision not in PRECISIONS:
         raise OverlayError(f"{where}`precision` must be one of {', '.join(PRECISIONS)}")
+    return (str(match) if match is not None else None), precision
+
+
+def _overlay(item: Any, where: str) -> Overlay:
+    match, precision = rule_head(item, OVERLAY_KEYS, MATCHES, where, "an overlay")
+    resource = item["resource"]
+    if resource not in RESOURCE_KINDS and not resource.startswith("arn:"):
+        raise OverlayError(f"{where}`resource` must be one of {', '.join(RESOURCE_KINDS)} or an ARN template")
     ops = string_list(item.get("ops"), "ops", where)
     if set(ops) - set(HANDLER_OPS):
         raise OverlayError(f"{where}`ops` must be among {', '.join(HANDLER_OPS)}")
@@ -141,7 +150,7 @@ def _overlay(item: Any, where: str) -> Overlay:
         why=item["why"].strip(),
         source=" ".join(item["source"].split()),
         ops=ops,
-        match=str(match) if match is not None else None,
+        match=match,
         resource_from=string_list(item.get("resource_from"), "resource_from", where),
         precision=precision,
     )
