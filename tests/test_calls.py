@@ -115,3 +115,27 @@ def test_snake_aliases_exec_arguments_and_json_bodies(tmp_path: Path) -> None:
 def test_cloud_control_stacks_have_no_native_calls() -> None:
     _, calls = calls_of(FIXTURES / "valid" / "model-package-stack")
     assert calls == []
+
+
+ROUTE_QUERY = """/*+ create */
+INSERT INTO aws.ec2.route_tables (VpcId, region)
+SELECT '{{ vpc_id }}', '{{ region }}';
+
+INSERT INTO aws.ec2.routes (RouteTableId, DestinationCidrBlock, GatewayId, region)
+SELECT 'rtb-0abc', '0.0.0.0/0', 'igw-0abc', '{{ region }}';
+"""
+
+
+def test_each_insert_of_an_anchor_passes_its_own_columns(tmp_path: Path) -> None:
+    (tmp_path / "resources").mkdir()
+    (tmp_path / "stackql_manifest.yml").write_text(MANIFEST.replace("web_sg", "web_routes"))
+    (tmp_path / "resources" / "web_routes.iql").write_text(ROUTE_QUERY)
+    _, (table, route) = calls_of(tmp_path)
+    assert (table.method.op, [a.name for a in table.args]) == ("CreateRouteTable", ["VpcId"])
+    assert table.args[0].values[0].value == "vpc-0abc"  # the props still reach the first INSERT
+    assert route.method.op == "CreateRoute"
+    assert [(a.name, a.values[0].value) for a in route.args] == [
+        ("RouteTableId", "rtb-0abc"),
+        ("DestinationCidrBlock", "0.0.0.0/0"),
+        ("GatewayId", "igw-0abc"),
+    ]

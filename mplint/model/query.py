@@ -120,19 +120,21 @@ def _anchor_body(source: SourceFile, start: int, body: str) -> tuple[str, dict[s
     return parts[0].strip(), options, spans
 
 
-def parse_insert(source: SourceFile, anchor: Anchor) -> Insert | None:
+def parse_insert(source: SourceFile, anchor: Anchor, statement: Statement | None = None) -> Insert | None:
+    """The first INSERT under the anchor, or the one ``statement`` is (an anchor may hold several)."""
     text = source.text
-    match = INSERT_RE.search(text, anchor.body_start, anchor.body_end)
+    start, stop = (statement.start, statement.end) if statement is not None else (anchor.body_start, anchor.body_end)
+    match = INSERT_RE.search(text, start, stop)
     if match is None:
         return None
     target = Item(
         match.group("target"), source.offset_span(match.start("target"), match.end("target")), match.start("target")
     )
-    columns, close = split_list(source, match.end(), anchor.body_end, closer=")")
+    columns, close = split_list(source, match.end(), stop, closer=")")
     select = SELECT_RE.match(text, close + 1) if close >= 0 else None
     values: list[Item] = []
     if select is not None:
-        end = _returning(source, select.end(), anchor.body_end)
+        end = _returning(source, select.end(), stop)
         values, _ = split_list(source, select.end(), end, closer=";")
     return Insert(anchor, target, columns, values)
 

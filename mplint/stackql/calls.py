@@ -144,7 +144,7 @@ class _Binder:
     def modify(self, anchor: Anchor, statement: Statement, table: Ref) -> Call:
         call = self.new(anchor, statement, statement.kind, table, table.name)
         if statement.kind == "insert":
-            call.args = self.insert_args(anchor)
+            call.args = self.insert_args(anchor, statement)
             call.columns = [r for r in statement.returning if r.name != "*"]
         else:
             sets = {id(p) for p in statement.sets}
@@ -193,9 +193,12 @@ class _Binder:
         call.args = [a for a in call.args if a is not call.region]
 
     # -- arguments --------------------------------------------------------------------------------------
-    def insert_args(self, anchor: Anchor) -> list[Arg]:
+    def insert_args(self, anchor: Anchor, statement: Statement) -> list[Arg]:
         shared = self.query.insert()
-        insert = shared if shared is not None and shared.anchor is anchor else parse_insert(self.query.source, anchor)
+        if shared is not None and shared.anchor is anchor and statement.start <= shared.target.start < statement.end:
+            insert = shared  # the INSERT the binding paired with the props
+        else:
+            insert = parse_insert(self.query.source, anchor, statement)
         if insert is None:
             return []
         paired: dict[int, list[PropertyValue]] = {}
