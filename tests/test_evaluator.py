@@ -280,6 +280,21 @@ def test_negated_and_if_exists_conditions_still_conditional_and_say_so() -> None
     assert [c.holds_when_key_absent for c in verdict.conditions] == [True, False]
 
 
+def test_a_condition_on_what_the_request_carries_holds_or_fails() -> None:
+    role = "arn:aws:iam::123456789012:role/*"
+    passed = {"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}}
+    policy = pol(allow("iam:PassRole", role, Condition=passed))
+    to_ec2 = Request("iam:PassRole", role, context=(("iam:PassedToService", "ec2.amazonaws.com"),))
+    to_lambda = Request("iam:PassRole", role, context=(("iam:PassedToService", "lambda.amazonaws.com"),))
+    assert evaluate(to_ec2, [policy]).decision is Decision.GRANTED
+    assert evaluate(to_lambda, [policy]).decision is Decision.NOT_GRANTED
+    assert evaluate(Request("iam:PassRole", role), [policy]).decision is Decision.CONDITIONAL  # nothing carried
+    like = pol(allow("iam:PassRole", role, Condition={"StringLike": {"iam:PassedToService": "*.amazonaws.com"}}))
+    assert evaluate(to_lambda, [like]).decision is Decision.GRANTED
+    other = pol(allow("iam:PassRole", role, Condition={**passed, "Bool": {"aws:SecureTransport": "true"}}))
+    assert evaluate(to_ec2, [other]).decision is Decision.CONDITIONAL  # a key the request does not say
+
+
 def test_ranking_allow_beats_conditional() -> None:
     policy = pol(allow("s3:*", Condition=COND), allow("s3:GetObject"))
     verdict = evaluate(Request("s3:GetObject", OBJECT), [policy])

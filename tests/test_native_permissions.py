@@ -251,9 +251,10 @@ def test_a_broken_native_overlay_file_is_named_with_its_problem(data, message) -
 
 
 NATIVE_STACKS = sorted([*(FIXTURES / "valid").glob("native-*"), *(FIXTURES / "permissions").glob("native-*")])
-# A hygiene finding a stack's own needs make unavoidable: a stack that writes a bucket policy needs
-# s3:PutBucketPolicy, with which the identity could grant itself the bucket's objects; no condition narrows it.
-INHERENT = {"MPL425": "`s3:PutBucketPolicy`"}
+# Hygiene findings a stack's own needs make unavoidable, true of every policy that deploys it: a stack that
+# writes a bucket policy needs s3:PutBucketPolicy, with which the identity could grant itself the bucket's
+# objects; one that launches an instance with a profile passes a role the profile does not name, to EC2.
+INHERENT = {"MPL425": "`s3:PutBucketPolicy`", "MPL423": "(iam:PassRole + ec2:RunInstances)"}
 
 
 @pytest.mark.parametrize("stack", NATIVE_STACKS, ids=lambda p: p.relative_to(FIXTURES).as_posix())
@@ -285,6 +286,10 @@ def test_pass_role_on_a_pattern_carries_the_service_it_is_passed_to(tmp_path: Pa
     (statement,) = [s for s in doc["Statement"] if "iam:PassRole" in s["Action"]]
     assert statement["Resource"] == f"arn:aws:iam::{ACCOUNT}:role/*"
     assert statement["Condition"] == {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}
+    path = tmp_path / "generated.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    outcome = lint_paths(LintOptions(paths=[stack], base=ROOT, policies=[path], account=ACCOUNT))
+    assert [f.message for f in outcome.result.findings if f.rule_id.startswith("MPL3")] == []  # the condition holds
 
 
 def test_an_action_the_catalog_does_not_know_is_left_out_of_the_policy(tmp_path: Path) -> None:
@@ -333,3 +338,21 @@ def test_a_lambda_function_passes_its_role_and_is_named_by_its_path_param(tmp_pa
     assert role.context == (("iam:PassedToService", "lambda.amazonaws.com"),)
     (capacity,) = find(needs, "lambda:PassCapacityProvider")  # a dependent action nothing in the request calls for
     assert capacity.state is State.ABSENT and "dependent action" in capacity.note
+
+
+def test_an_instance_needs_its_volume_its_role_and_tags_on_itself() -> None:
+    needs = {n.resource.name: n for n in stack_needs(FIXTURES / "valid" / "native-web-vpc")}
+    server = needs["web_server"]
+    place = f"arn:aws:ec2:us-east-1:{ACCOUNT}"
+    assert {r.arn for r in find(server, "ec2:RunInstances")} == {
+        *(f"{place}:{kind}/*" for kind in ("instance", "network-interface", "security-group", "subnet", "volume")),
+        "arn:aws:ec2:us-east-1::image/ami-0c02fb55956c7d316",
+    }
+    (tags,) = find(server, "ec2:CreateTags")
+    assert tags.arn == f"{place}:instance/*"  # what the TagSpecification tags, not the image
+    (role,) = find(server, "iam:PassRole")
+    assert role.arn == f"arn:aws:iam::{ACCOUNT}:role/*"
+    assert role.context == (("iam:PassedToService", "ec2.amazonaws.com"),)
+    # the request names the route table and the subnet only: not the gateway of a route made beside it
+    associate = find(needs["web_route_table"], "ec2:AssociateRouteTable")
+    assert {r.arn for r in associate} == {f"{place}:route-table/*", f"{place}:subnet/*"}

@@ -20,7 +20,10 @@ and each side's worst Deny the same way. The verdict:
 A statement's strength is the weaker of its resource part (exact match,
 match only through a policy variable → CONDITIONAL, overlap with a partly
 unknown resource → UNKNOWN) and its condition part (any Condition →
-CONDITIONAL: the request context is unknown at lint time).
+CONDITIONAL: the request context is unknown at lint time; except where the
+request says what it carries, a passed role's `iam:PassedToService`, and every
+condition is a plain StringEquals/StringLike on such a key: then it holds or
+the statement does not apply).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import Enum, IntEnum
+from fnmatch import fnmatchcase
 from functools import lru_cache
 
 from mplint.findings import Span
@@ -74,6 +78,7 @@ class Request:
     action: str
     resource: str = "*"
     wildcard_only: bool = False
+    context: tuple[tuple[str, str], ...] = ()  # request context keys the call is known to carry
 
     @property
     def service(self) -> str:
@@ -233,7 +238,11 @@ class CompiledPolicy:
             if strength is Strength.NONE:
                 continue
             if comp.conditional:
-                strength = min(strength, Strength.CONDITIONAL)
+                met = _conditions_met(comp.statement.conditions, target.context)
+                if met is False:
+                    continue
+                if met is None:
+                    strength = min(strength, Strength.CONDITIONAL)
             text = glob.text if glob is not None else None
             out.append(
                 StatementMatch(self.policy, comp.statement, strength, action_span, resource_span, variables, text)
@@ -253,16 +262,36 @@ class _Target:
     service: str
     text: str  # the resource
     pattern: Glob | None  # set when the resource has unknown parts
+    context: dict[str, str]  # condition key (lower case) -> the value the request carries
 
     @classmethod
     def of(cls, request: Request) -> _Target:
         action = request.action.lower()
         service = action.partition(":")[0]
+        context = {key.lower(): value for key, value in request.context}
         if request.wildcard_only:
-            return cls(action, service, "*", None)
+            return cls(action, service, "*", None, context)
         if "*" in request.resource:
-            return cls(action, service, request.resource, compile_request_arn(request.resource))
-        return cls(action, service, request.resource, None)
+            return cls(action, service, request.resource, compile_request_arn(request.resource), context)
+        return cls(action, service, request.resource, None, context)
+
+
+def _conditions_met(conditions: tuple[ConditionEntry, ...], context: dict[str, str]) -> bool | None:
+    """Whether a statement's conditions hold for a request that carries ``context``: True or False when every
+    condition is a plain StringEquals/StringLike on a key the request carries, else None (not known)."""
+    if not context:
+        return None
+    for entry in conditions:
+        value = context.get(entry.key.lower())
+        if value is None or entry.operator not in ("StringEquals", "StringLike"):
+            return None
+        if entry.operator == "StringEquals":
+            holds = value in entry.values
+        else:
+            holds = any(fnmatchcase(value, pattern) for pattern in entry.values)
+        if not holds:
+            return False
+    return True
 
 
 @lru_cache(maxsize=1024)

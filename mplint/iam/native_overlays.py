@@ -28,7 +28,7 @@ RULE_KEYS = (
     "id", "when", "actions", "dependents", "names", "shapes", "not_names", "match", "verbs", "services", "not_services",
     "resource", "context", "called_by", "role_scoped", "why", "source", "precision",
 )  # fmt: skip
-FILE_KEYS = ("principals", "rules", "arns", "tables")
+FILE_KEYS = ("principals", "rules", "arns", "implied", "tables")
 _ROLE_ARN_RE = re.compile(r"^arn:[\w*-]+:iam::(\d{12}|\*):role/.+$")
 _KMS_RE = re.compile(r"^(arn:[\w*-]+:kms:[^:]*:[^:]*:(key|alias)/.+|alias/.+|[0-9a-f-]{36}|mrk-[0-9a-f]{32}|\*)$")
 
@@ -89,6 +89,7 @@ class NativeOverlays:
     principals: dict[str, str] = field(default_factory=dict)  # service key -> service principal
     tables: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)  # table -> verb -> actions
     arns: dict[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)  # resource id -> (when, template)
+    implied: dict[str, tuple[str, ...]] = field(default_factory=dict)  # action (lower case) -> resource types
 
     def principal(self, service: str, signing_name: str) -> str:
         return self.principals.get(service) or f"{signing_name}.amazonaws.com"
@@ -127,7 +128,16 @@ def parse_native_overlays(data: Any, path: Path) -> NativeOverlays:
         {str(k): v for k, v in principals.items()},
         _tables(data.get("tables"), where),
         _arns(data.get("arns"), where),
+        _implied(data.get("implied"), where),
     )
+
+
+def _implied(value: Any, where: str) -> dict[str, tuple[str, ...]]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise OverlayError(f"{where}`implied` maps actions to resource types")
+    return {str(action).lower(): string_list(types, f"implied.{action}", where) for action, types in value.items()}
 
 
 def _arns(value: Any, where: str) -> dict[str, tuple[tuple[str, str], ...]]:

@@ -9,6 +9,7 @@ KMS key, S3 objects, tags), and the action's dependent actions that no rule clai
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -116,6 +117,7 @@ class _NativeBuilder:
         self.out: dict[tuple, Requirement] = {}
         self.created = created
         self._texts: dict[int, dict[str, Rendered]] = {}
+        self._own: dict[int, dict[str, Rendered]] = {}
         self.role_rule = next((r for r in overlays.rules if r.id == "pass-role"), None)
 
     def add(self, action: str, target: tuple[Derived, bool], state: State, need: Need, span, **extra) -> Requirement:
@@ -148,7 +150,7 @@ class _NativeBuilder:
             targets = self.targets(info, call)
             for target in targets:
                 self.add(action, target, State.BASE, need, call.span, note=_note(derived))
-            mains.append((action, targets[0]))
+            mains.append((action, self.main_target(info, call, targets)))
         claimed = self.members(command, call, need, mains, derived)
         self.unclaimed(derived, claimed, need, call)
 
@@ -161,12 +163,27 @@ class _NativeBuilder:
         required = [rt for rt in info.resource_types if rt.required and rt.arn]
         if not required and info.access_level == "List":
             return [(Derived(arns.UNKNOWN), True)]
-        values = self.texts(call)
+        values, own = self.texts(call), self.own_texts(call)
         chosen = list(required or _closest(info, call.resource.name))
-        chosen += [rt for rt in info.resource_types if rt not in chosen and rt.arn and _named(rt.arn, values)]
+        implied = self.overlays.implied.get(info.full_name.lower(), ())
+        chosen += [
+            rt
+            for rt in info.resource_types
+            if rt not in chosen and rt.arn and (rt.name in implied or _named(rt.arn, own))
+        ]
         if not chosen:
             return [(Derived(arns.UNKNOWN, ("resource",)), False)]
         return [(self.fill(rt.arn, values, call.resource.id), False) for rt in chosen if rt.arn]
+
+    def main_target(self, info: ActionInfo | None, call: Invocation, targets: list) -> tuple[Derived, bool]:
+        """The target the call's own resource is (RunInstances: the instance, not the image it starts from), for
+        the rules that act on `self` (tags set on create)."""
+        closest = _closest(info, call.resource.name) if info is not None else []
+        if closest and closest[0].arn:
+            own = (self.fill(closest[0].arn, self.texts(call), call.resource.id), False)
+            if own in targets:
+                return own
+        return targets[0]
 
     def texts(self, call: Invocation) -> dict[str, Rendered]:
         """Member -> its text. Members the call does not pass come from the INSERT in the stack that created the
@@ -174,8 +191,16 @@ class _NativeBuilder:
         GetRole and AttachRolePolicy do not take, is part of its ARN."""
         cached = self._texts.get(id(call))
         if cached is None:
-            out = member_texts(call, self.resolve)
+            out = self.own_texts(call)
             cached = self._texts[id(call)] = {**self.created.of(call, out), **out}
+        return cached
+
+    def own_texts(self, call: Invocation) -> dict[str, Rendered]:
+        """Member -> its text, of the members the call passes: the resources the request names (IAM authorises
+        it against each)."""
+        cached = self._own.get(id(call))
+        if cached is None:
+            cached = self._own[id(call)] = member_texts(call, self.resolve)
         return cached
 
     def fill(self, template: str, values: dict[str, Rendered], resource_id: str = "") -> Derived:
@@ -370,12 +395,14 @@ def _named(template: str, values: dict[str, Rendered]) -> bool:
     IAM authorises a request against every resource it names: `ec2:CreateSecurityGroup` with a `VpcId` acts on
     the VPC too, though the reference marks that resource type optional."""
     names = [v for v in _VAR_RE.findall(template) if v not in ("Partition", "Region", "Account")]
-    return bool(names) and all(_member_for(v, values) is not None for v in names)
+    return bool(names) and all(_member_for(v, values, loose=False) is not None for v in names)
 
 
-def _member_for(var: str, values: dict[str, Rendered]) -> Rendered | None:
+def _member_for(var: str, values: dict[str, Rendered], loose: bool = True) -> Rendered | None:
     """The member that fills an ARN template variable: `ModelPackageName`, `Bucket` for `BucketName`,
-    `GroupId` for `SecurityGroupId`, `RoleName` (and `Path`) for `RoleNameWithPath`."""
+    `GroupId` for `SecurityGroupId` (``loose``: a member whose name ends the variable's; not when deciding which
+    resources a request names, where `SubnetId` is no `SecondarySubnetId`), `RoleName` (and `Path`) for
+    `RoleNameWithPath`."""
     lowered = {_squash(k): v for k, v in values.items()}
     name = var.lower()
     if name.endswith("withpath"):
@@ -393,7 +420,7 @@ def _member_for(var: str, values: dict[str, Rendered]) -> Rendered | None:
         if name.endswith(suffix) and name[: -len(suffix)] in lowered:
             return lowered[name[: -len(suffix)]]
     for key, value in lowered.items():
-        if len(key) >= 6 and name.endswith(key):
+        if loose and len(key) >= 6 and name.endswith(key):
             return value
     return None
 
@@ -536,10 +563,26 @@ def member_texts(call: Invocation, resolve: Resolver) -> dict[str, Rendered]:
     out: dict[str, Rendered] = {}
     for pv in call.values:
         if pv.property not in out:
-            rendered = arns.text_of(_unquoted(pv.value), resolve)
+            rendered = arns.text_of(_single(_unquoted(pv.value)), resolve)
             if rendered is not None:
                 out[pv.property] = rendered
     return out
+
+
+def _single(value):
+    """A list member given one item (`["sg-0abc"]`, or the text `'["{{ sg_id }}"]'`) names that item; a list of
+    several names no one resource (None)."""
+    if isinstance(value, str) and value.startswith("[") and value.endswith("]"):
+        try:
+            parsed = json.loads(value)
+        except ValueError:
+            return None
+        if not isinstance(parsed, list):
+            return None
+        value = [Opaque(v) if isinstance(v, str) and "{{" in v else v for v in parsed]
+    if isinstance(value, list):
+        return value[0] if len(value) == 1 and not isinstance(value[0], (dict, list)) else None
+    return value
 
 
 def _resolver(manifest: Manifest, resource: Resource) -> Resolver:

@@ -93,7 +93,7 @@ class Requirement:
 
     @property
     def request(self) -> Request:
-        return Request(self.action, "*" if self.wildcard_only else self.arn, self.wildcard_only)
+        return Request(self.action, "*" if self.wildcard_only else self.arn, self.wildcard_only, self.context)
 
     @property
     def origins(self) -> set[Origin]:
