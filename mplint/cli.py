@@ -10,19 +10,82 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from typer.core import TyperGroup
 
 from mplint import __version__
 
+# click's base exception, as typer carries it (typer's own copy of click, or click itself in older typers)
+CLICK_ERROR: type[Exception] = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
+
+
+class OneLineErrors(TyperGroup):
+    """Usage errors (an unknown option, a bad value, a missing argument) as one line on stderr, exit 2, and in
+    GitHub Actions as an error annotation too."""
+
+    def main(self, *args: object, **kwargs: object) -> object:
+        if kwargs.get("standalone_mode", True) is False:
+            return super().main(*args, **kwargs)
+        kwargs["standalone_mode"] = False
+        try:
+            code = super().main(*args, **kwargs)
+        except CLICK_ERROR as exc:
+            if type(exc).__name__ == "NoArgsIsHelpError":  # `mplint` alone prints the help
+                exc.show()  # type: ignore[attr-defined]
+            else:
+                line = usage_line(exc)
+                typer.echo(line, err=True)
+                _annotate_error(line.removeprefix("mplint: error: "))
+            sys.exit(2)
+        except typer.Abort:
+            typer.echo("Aborted!", err=True)
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+def usage_line(exc: Exception) -> str:
+    """click's message for a usage error, on one line, with where to find help."""
+    message = " ".join(exc.format_message().split()).replace("Value error, ", "")  # type: ignore[attr-defined]
+    message = message[:1].lower() + message[1:]
+    ctx = getattr(exc, "ctx", None)
+    hint = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
+    return f"mplint: error: {message.rstrip('.')}{hint}"
+
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+def _examples(*lines: tuple[str, str]) -> str:
+    """An epilog of examples, each command and what it does, kept as written (`\\b`: no rewrapping)."""
+    width = max(len(command) for command, _ in lines) + 2
+    return "Examples:\n\n\b\n" + "\n".join(f"  {command:<{width}}{what}" for command, what in lines)
+
+
 app = typer.Typer(
     name="mplint",
+    cls=OneLineErrors,
     help="Lint stackql-deploy stacks before they deploy: manifests and query files against the resource schemas "
     "and stackql-deploy's rules, and IAM policies against what each command needs.",
+    epilog=_examples(
+        ("mplint lint", "lint every stack under the current folder"),
+        ("mplint lint stacks/ --policy deploy-role.json", "also judge the deploying identity's policy"),
+        ("mplint rules show MPL201", "one rule's documentation"),
+    ),
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
+    context_settings=CONTEXT,
 )
-rules_app = typer.Typer(help="List the rules, or show one rule's documentation.", invoke_without_command=True)
+rules_app = typer.Typer(
+    help="List every rule, show one rule's documentation, or test rules against their fixtures.",
+    epilog=_examples(
+        ("mplint rules", "id, level, default and summary of every rule"),
+        ("mplint rules show MPL424", "one rule's documentation"),
+        ("mplint rules test my-rules/", "test user rules against their fixtures"),
+    ),
+    invoke_without_command=True,
+    context_settings=CONTEXT,
+)
 app.add_typer(rules_app, name="rules")
 
 
@@ -54,41 +117,59 @@ class FailLevel(str, Enum):
 
 
 # The options of `mplint lint` and `mplint permissions`, named once so that the signatures stay readable.
-PATHS = typer.Argument(
-    help="Manifests, stack folders, or folders searched for stackql_manifest.yml. Default: .", show_default=False
-)
-OUTPUT = typer.Option("--output", "-o", help="Write the report to FILE instead of standard output.")
+# Every option has a plain label (PATH, ID, N, ...), never the Python type.
+PATHS = typer.Argument(metavar="PATH", show_default=False, hidden=True)  # described in the docstring
+OUTPUT = typer.Option("--output", "-o", metavar="FILE", help="Write the report to FILE instead of standard output.")
 FAIL_LEVEL = typer.Option(
-    "--fail-level", help="Exit 1 when a finding is at or above this level [default: warning, or the config's]."
+    "--fail-level",
+    metavar="LEVEL",
+    help="Exit 1 when a finding is at or above LEVEL: error, warning, note or never [default: warning, or the "
+    "config's].",
 )
-SELECT = typer.Option("--select", help="Only these rules (ids or prefixes such as MPL2; comma-separated).")
-IGNORE = typer.Option("--ignore", help="Skip these rules (ids or prefixes; comma-separated).")
-CONFIG = typer.Option("--config", help="Configuration file (.mplint.yaml or pyproject.toml).")
-ENV = typer.Option("--env", help="Stack environment(s) to check `values` for. Default: all named.")
+SELECT = typer.Option(
+    "--select",
+    metavar="ID",
+    help="Only these rules: ids or prefixes such as MPL2, comma-separated or repeated. Opt-in rules only by full id.",
+)
+IGNORE = typer.Option("--ignore", metavar="ID", help="Skip these rules (ids or prefixes; comma-separated).")
+CONFIG = typer.Option(
+    "--config", metavar="FILE", help="Configuration file (.mplint.yaml or pyproject.toml) [default: the nearest]."
+)
+ENV = typer.Option("--env", metavar="NAME", help="Stack environment(s) to check `values` for [default: all named].")
 ENGINE = typer.Option(
-    "--engine", min=1, max=2, help="stackql-deploy major version to check for (1 or 2) [default: the stack's, else 2]."
+    "--engine", metavar="N", help="stackql-deploy major version to check for: 1 or 2 [default: the stack's, else 2]."
 )
-POLICY = typer.Option("--policy", help="IAM policy (JSON or YAML) of the deploying identity; repeatable.")
-BOUNDARY = typer.Option("--boundary", help="Permissions boundary of the deploying identity.")
-SCP = typer.Option("--scp", help="Service control policy over the account; repeatable.")
+POLICY = typer.Option(
+    "--policy", metavar="FILE", help="IAM policy (JSON or YAML) of the deploying identity; repeatable."
+)
+BOUNDARY = typer.Option("--boundary", metavar="FILE", help="Permissions boundary of the deploying identity.")
+SCP = typer.Option("--scp", metavar="FILE", help="Service control policy over the account; repeatable.")
 COMMAND = typer.Option(
-    "--command", help="stackql-deploy command(s) to check permissions for: build, test, teardown [default: all]."
+    "--command",
+    metavar="COMMAND",
+    help="stackql-deploy command(s) to check permissions for: build, test, teardown [default: all].",
 )
-ACCOUNT = typer.Option("--account", help="AWS account id, to derive the ARNs the manifest does not spell out.")
-COLOUR = typer.Option("--color/--no-color", help="Colour text output [default: on a terminal].")
+ACCOUNT = typer.Option(
+    "--account", metavar="ID", help="12-digit AWS account id, to derive the ARNs the manifest does not spell out."
+)
+COLOUR = typer.Option(
+    "--color/--no-color", help="Colour text output [default: on a terminal, unless NO_COLOR; FORCE_COLOR forces it]."
+)
 SHOW_SUPPRESSED = typer.Option("--show-suppressed", help="List suppressed findings in text output.")
-CATEGORY = typer.Option("--category", help="SARIF automationDetails.id (only when asked).")
+CATEGORY = typer.Option("--category", metavar="ID", help="SARIF automationDetails.id (only when asked).")
 FORMAT_HELP = (
     "Output format: text; json; sarif (code scanning, editors); github (workflow annotations, at most 10 per "
     "level); gitlab (Code Quality); junit (CI test tabs); rdjson (reviewdog)."
 )
 SARIF_SUPPRESSED = typer.Option(
     "--sarif-suppressed",
+    metavar="WHICH",
     help="Suppressed findings in SARIF: omit (for uploads to code scanning) or include, marked as suppressed "
     "(for editors and archives).",
 )
 SUMMARY = typer.Option(
     "--summary",
+    metavar="FILE",
     help="Append a markdown job summary to FILE [default: $GITHUB_STEP_SUMMARY when set, as in GitHub Actions].",
 )
 CHANGED = typer.Option(
@@ -96,7 +177,7 @@ CHANGED = typer.Option(
     help="The paths are changed files (as pre-commit passes them): lint the stacks they belong to and the stacks "
     "whose identity policies (config `policies`, `identities`) changed; leave other files out.",
 )
-RULES_DIR = typer.Option("--rules-dir", help="A folder of user rules (MPL900-MPL999); repeatable.")
+RULES_DIR = typer.Option("--rules-dir", metavar="DIR", help="A folder of user rules (MPL900-MPL999); repeatable.")
 FIX = typer.Option("--fix", help="Apply the safe fixes to the files, then report what remains.")
 UNSAFE_FIXES = typer.Option("--unsafe-fixes", help="With --fix or --diff, also the fixes that may change behaviour.")
 DIFF = typer.Option("--diff", help="Print the fixes as a unified diff instead of writing them; exit 1 if any.")
@@ -164,17 +245,24 @@ def _annotate_error(message: str) -> None:
         sys.stdout.write(command("error", {"title": "mplint"}, message) + "\n")
 
 
-@app.command()
+@app.command(
+    epilog=_examples(
+        ("mplint lint", "every stack under the current folder"),
+        ("mplint lint stacks/ --policy deploy-role.json", "with the deploying identity's policy"),
+        ("mplint lint . -f sarif -o mplint.sarif", "SARIF for code scanning"),
+        ("mplint lint policies/*.json --select MPL4", "IAM policies alone: their hygiene"),
+    )
+)
 def lint(
     paths: Annotated[Optional[list[Path]], PATHS] = None,  # noqa: UP045 - typer reads the annotation
-    output_format: Annotated[Format, typer.Option("--format", "-f", help=FORMAT_HELP)] = Format.text,
+    output_format: Annotated[Format, typer.Option("--format", "-f", metavar="FORMAT", help=FORMAT_HELP)] = Format.text,
     output: Annotated[Optional[Path], OUTPUT] = None,  # noqa: UP045
     fail_level: Annotated[Optional[FailLevel], FAIL_LEVEL] = None,  # noqa: UP045
     select: Annotated[list[str], SELECT] = [],  # noqa: B006
     ignore: Annotated[list[str], IGNORE] = [],  # noqa: B006
     config: Annotated[Optional[Path], CONFIG] = None,  # noqa: UP045
     env: Annotated[list[str], ENV] = [],  # noqa: B006
-    engine: Annotated[Optional[int], ENGINE] = None,  # noqa: UP045
+    engine: Annotated[Optional[str], ENGINE] = None,  # noqa: UP045
     policy: Annotated[list[Path], POLICY] = [],  # noqa: B006
     boundary: Annotated[Optional[Path], BOUNDARY] = None,  # noqa: UP045
     scp: Annotated[list[Path], SCP] = [],  # noqa: B006
@@ -191,8 +279,14 @@ def lint(
     summary: Annotated[Optional[Path], SUMMARY] = None,  # noqa: UP045
     changed: Annotated[bool, CHANGED] = False,
 ) -> None:
-    """Lint stacks. Exit 0: nothing at or above --fail-level; 1: findings at or above it; 2: usage or tool error.
-    With --fix, the findings that remain after fixing decide; with --diff, exit 1 when there is a fix to apply."""
+    """Lint stacks, their query files and IAM policies.
+
+    PATH: a manifest, a stack folder, a folder searched for stackql_manifest.yml, or an IAM policy file
+    [default: .].
+
+    Exit status: 0 nothing at or above --fail-level; 1 findings at or above it; 2 usage or tool error. With
+    --fix, the findings that remain after fixing decide; with --diff, 1 when there is a fix to apply.
+    """
     import gc
 
     from mplint import ci_env
@@ -208,7 +302,7 @@ def lint(
         config=config,
         envs=tuple(_split(env)),
         fail_level=fail_level.value if fail_level else None,
-        engine=engine,
+        engine=_engine(engine),
         policies=policy,
         boundary=boundary,
         scps=scp,
@@ -237,7 +331,7 @@ def lint(
         report = outcome.render(
             output_format.value,
             {
-                "colour": colour if colour is not None else (output is None and sys.stdout.isatty()),
+                "colour": use_colour(colour, output is None and sys.stdout.isatty()),
                 "show_suppressed": show_suppressed,
                 "category": category,
                 "sarif_suppressed": sarif_suppressed.value,
@@ -284,6 +378,23 @@ def _append_summary(outcome, path: Path | None, commands: list[str]) -> None:
         raise _fail(f"cannot write the job summary {path}: {exc.strerror or exc}") from None
 
 
+def _engine(value: str | None) -> int | None:
+    if value is not None and value.strip() not in ("1", "2"):
+        raise _fail(f"--engine must be 1 or 2 (the stackql-deploy major version), not {value!r}")
+    return int(value) if value is not None else None
+
+
+def use_colour(flag: bool | None, terminal: bool, env: dict[str, str] | None = None) -> bool:
+    """--color/--no-color, else NO_COLOR (no-color.org), else FORCE_COLOR (force-color.org), else a terminal.
+    Each variable counts when set to anything but the empty string."""
+    env = os.environ if env is None else env
+    if flag is not None:
+        return flag
+    if env.get("NO_COLOR"):
+        return False
+    return bool(env.get("FORCE_COLOR")) or terminal
+
+
 def _write(report: str, output: Path | None) -> None:
     if output is None:
         sys.stdout.write(report)
@@ -313,7 +424,7 @@ def _rules(dirs: list[Path]) -> dict:
 def rules_list(
     ctx: typer.Context,
     rules_dir: Annotated[
-        list[Path], typer.Option("--rules-dir", help="Also the user rules in this folder; repeatable.")
+        list[Path], typer.Option("--rules-dir", metavar="DIR", help="Also the user rules in DIR; repeatable.")
     ] = [],  # noqa: B006
 ) -> None:
     """List every rule: id, level, name and summary."""
@@ -324,9 +435,17 @@ def rules_list(
         typer.echo(f"{rule.id}  {rule.level.value:<7}  {rule.name:<32}  {rule.summary}")
 
 
-@rules_app.command("show")
-def rules_show(ctx: typer.Context, rule_id: Annotated[str, typer.Argument(help="A rule id, such as MPL201.")]) -> None:
-    """Print one rule's documentation."""
+@rules_app.command(
+    "show",
+    epilog=_examples(
+        ("mplint rules show MPL201", "the rule's level, summary and help"),
+        ("mplint rules --rules-dir my-rules show MPL901", "a user rule"),
+    ),
+)
+def rules_show(ctx: typer.Context, rule_id: Annotated[str, typer.Argument(metavar="ID", hidden=True)]) -> None:
+    """Print one rule's documentation.
+
+    ID: a rule id, such as MPL201 (any case)."""
     rule = _rules(ctx.obj or []).get(rule_id.upper())
     if rule is None:
         raise _fail(f"no rule {rule_id!r}; `mplint rules` lists them")
@@ -334,19 +453,28 @@ def rules_show(ctx: typer.Context, rule_id: Annotated[str, typer.Argument(help="
     typer.echo(f"{rule.id} {rule.name}\nlevel: {rule.level.value}   tags: {tags}\n\n{rule.summary}\n\n{rule.help}")
 
 
-@rules_app.command("test")
+@rules_app.command(
+    "test",
+    epilog=_examples(
+        ("mplint rules test", "the built-in rules against the fixtures mplint ships"),
+        ("mplint rules test my-rules/", "user rules against my-rules/fixtures"),
+        ("mplint rules test my-rules/ --fixtures tests/stacks", "against fixtures kept elsewhere"),
+    ),
+)
 def rules_test(
-    folder: Annotated[
-        Optional[Path],  # noqa: UP045
-        typer.Argument(help="A folder of user rules [default: the built-in rules].", show_default=False),
-    ] = None,
+    folder: Annotated[Optional[Path], typer.Argument(metavar="DIR", show_default=False, hidden=True)] = None,  # noqa: UP045
     fixtures: Annotated[
         Optional[Path],  # noqa: UP045
-        typer.Option("--fixtures", help="Folder of fixture stacks [default: FOLDER/fixtures, or mplint's fixtures/]."),
+        typer.Option(
+            "--fixtures", metavar="DIR", help="Folder of fixture stacks [default: DIR/fixtures, or mplint's own]."
+        ),
     ] = None,
 ) -> None:
-    """Lint the rules' fixtures: each rule must report exactly at the lines marked `# expect: ID`.
-    Exit 0: every rule passes; 1: a rule fails; 2: usage or tool error."""
+    """Test rules against fixture stacks: each must report exactly at the lines marked `# expect: ID`.
+
+    DIR: a folder of user rules [default: the built-in rules].
+
+    Exit status: 0 every rule passes; 1 a rule fails; 2 usage or tool error."""
     from mplint import ruletest
     from mplint.registry import RuleFileError, builtin_rules, builtin_rules_dir, load_rules
 
@@ -367,14 +495,20 @@ def rules_test(
     raise typer.Exit(0 if report.passed else 1)
 
 
-@app.command()
+@app.command(
+    epilog=_examples(
+        ("mplint server", "what an editor's LSP client starts"),
+        ("mplint server --stdio", "the same, for clients that pass the transport"),
+    )
+)
 def server(
     stdio: Annotated[
         bool, typer.Option("--stdio", help="Speak over stdin/stdout (the only transport; accepted for clients).")
     ] = True,
 ) -> None:
-    """Run the language server over stdin/stdout, for editors (needs `pip install 'mplint[lsp]'`).
-    See docs/editors.md for VS Code, Neovim, Helix and JetBrains."""
+    """Run the language server over stdin/stdout, for editors.
+
+    Needs `pip install 'mplint[lsp]'`. See docs/editors.md for VS Code, Neovim, Helix and JetBrains."""
     try:
         from mplint.lsp.server import main as serve
     except ImportError as exc:
@@ -387,7 +521,8 @@ def main() -> None:
     """Run the command line, then exit without tearing the heap down object by object: for a large run
     that takes a fifth of the run's time, and nothing is left to clean up (reports are written and closed)."""
     try:
-        code = _run()
+        app()
+        code = 0
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 2
         if isinstance(exc.code, str):
@@ -398,27 +533,18 @@ def main() -> None:
     os._exit(code)
 
 
-def _run() -> int:
-    """The app, with usage errors (bad options, exit 2) shown as the command line shows them, and annotated."""
-    try:
-        code = app(standalone_mode=False)
-    except typer.Abort:
-        sys.stderr.write("Aborted!\n")
-        return 1
-    except typer.TyperException as exc:  # the command line's usage errors
-        show = getattr(exc, "show", None)
-        if show is None:
-            raise
-        show()
-        _annotate_error(exc.format_message())
-        return int(getattr(exc, "exit_code", 2))
-    return code if isinstance(code, int) else 0
-
-
-@app.command()
+@app.command(
+    epilog=_examples(
+        ("mplint permissions stacks/churn", "what each resource needs per command, and why"),
+        ("mplint permissions . --policy deploy-role.json", "the verdict on each action for that policy"),
+        ("mplint permissions . --generate -o deploy-role.json", "a least-privilege policy"),
+    )
+)
 def permissions(
     paths: Annotated[Optional[list[Path]], PATHS] = None,  # noqa: UP045 - typer reads the annotation
-    output_format: Annotated[TableFormat, typer.Option("--format", "-f", help="Output format.")] = TableFormat.text,
+    output_format: Annotated[
+        TableFormat, typer.Option("--format", "-f", metavar="FORMAT", help="Output format: text or json.")
+    ] = TableFormat.text,
     output: Annotated[Optional[Path], OUTPUT] = None,  # noqa: UP045
     config: Annotated[Optional[Path], CONFIG] = None,  # noqa: UP045
     env: Annotated[list[str], ENV] = [],  # noqa: B006
@@ -432,8 +558,12 @@ def permissions(
         bool, typer.Option("--generate", help="Print a least-privilege policy for what the stacks need.")
     ] = False,
 ) -> None:
-    """What each resource needs per command, and why; with --policy, the verdict on each action; with --generate, a
-    least-privilege policy. Exit 0: no permission finding at or above --fail-level; 1: some; 2: usage or tool error."""
+    """Show the IAM permissions each stack needs, per command and resource.
+
+    With --policy, the verdict on each action; with --generate, a least-privilege policy. PATH as for `lint`
+    [default: .].
+
+    Exit status: 0 no permission finding at or above --fail-level; 1 some; 2 usage or tool error."""
     from mplint.app import LintOptions, UsageError, lint_paths
     from mplint.config import ConfigError
     from mplint.iam.generate import left_out, policy_json

@@ -122,7 +122,7 @@ def load_config(path: Path | None, name: str | None = None) -> Config:
     try:
         source = read_source(path, name)
     except LoadError as exc:
-        raise ConfigError(f"{name}: cannot read configuration: {exc.message}") from None
+        raise ConfigError(f"{_where(exc.span)}: cannot read configuration: {exc.message}") from None
     if path.name == "pyproject.toml":
         root = _toml_tree(source.text, name)
     else:
@@ -139,13 +139,29 @@ def _toml_tree(text: str, name: str) -> Node | None:
     try:
         data = tomllib.loads(text).get("tool", {}).get("mplint")
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(
-            f"{name}:{getattr(exc, 'lineno', 1)}:{getattr(exc, 'colno', 1)}: invalid TOML: {exc}"
-        ) from None
+        line, col, problem = _toml_position(exc, text)
+        raise ConfigError(f"{name}:{line}:{col}: invalid TOML: {problem}") from None
     if data is None:
         return None
     lines = text.splitlines()
     return _as_node(data, name, lines, Span.point(name, _table_line(lines)))
+
+
+_TOML_AT = re.compile(r"\s*\(at (?:line (\d+), column (\d+)|end of document)\)$")
+
+
+def _toml_position(exc: Exception, text: str) -> tuple[int, int, str]:
+    """Line, column and problem of a TOML error: tomllib gives them as attributes only from Python 3.14,
+    before that inside the message (`Invalid value (at line 2, column 5)`)."""
+    message = str(exc)
+    match = _TOML_AT.search(message)
+    problem = message[: match.start()] if match else message
+    if getattr(exc, "lineno", None):
+        return exc.lineno, exc.colno, getattr(exc, "msg", problem)  # type: ignore[attr-defined]
+    if match and match.group(1):
+        return int(match.group(1)), int(match.group(2)), problem
+    lines = text.split("\n")  # at the end of the document
+    return len(lines), len(lines[-1]) + 1, problem
 
 
 def _table_line(lines: list[str]) -> int:
@@ -187,11 +203,15 @@ def parse_config(root: Node, path: Path | None = None) -> Config:
         raise _error(root, "a configuration must be a mapping of keys to settings")
     base = path.parent if path else Path(".")
     seen: dict[str, Node] = {}
+    first: dict[str, Node] = {}
     for key, value in root.items:
         name = str(key.value)
         if name not in KEYS:
             raise _error(key, f"unknown configuration key `{name}`{did_you_mean(name, KEYS)}")
-        seen[name] = value
+        if name in first:
+            at = first[name].span
+            raise _error(key, f"`{name}` is set twice (first at line {at.line}, column {at.col})")
+        seen[name], first[name] = value, key
     return Config(
         path=path,
         select=_ids(seen.get("select"), "select"),
