@@ -427,12 +427,13 @@ def rules_list(
         list[Path], typer.Option("--rules-dir", metavar="DIR", help="Also the user rules in DIR; repeatable.")
     ] = [],  # noqa: B006
 ) -> None:
-    """List every rule: id, level, name and summary."""
+    """List every rule: id, level, default or opt-in, name and summary."""
     ctx.obj = rules_dir
     if ctx.invoked_subcommand is not None:
         return
     for rule in _rules(rules_dir).values():
-        typer.echo(f"{rule.id}  {rule.level.value:<7}  {rule.name:<32}  {rule.summary}")
+        enabled = "default" if rule.default else "opt-in"
+        typer.echo(f"{rule.id}  {rule.level.value:<7}  {enabled:<7}  {rule.name:<32}  {rule.summary}")
 
 
 @rules_app.command(
@@ -450,7 +451,9 @@ def rules_show(ctx: typer.Context, rule_id: Annotated[str, typer.Argument(metava
     if rule is None:
         raise _fail(f"no rule {rule_id!r}; `mplint rules` lists them")
     tags = ", ".join(rule.tags) or "-"
-    typer.echo(f"{rule.id} {rule.name}\nlevel: {rule.level.value}   tags: {tags}\n\n{rule.summary}\n\n{rule.help}")
+    enabled = "on by default" if rule.default else f"opt-in (`--select {rule.id}` turns it on)"
+    head = f"{rule.id} {rule.name}\nlevel: {rule.level.value}   {enabled}   tags: {tags}"
+    typer.echo(f"{head}\n\n{rule.summary}\n\n{rule.help}")
 
 
 @rules_app.command(

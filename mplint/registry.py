@@ -24,9 +24,13 @@ USER_RULE_ID_RE = re.compile(r"^MPL9\d{2}$")  # MPL900-MPL999: user rules
 REQUIRED = ("id", "name", "level", "summary", "help")
 DECLARATIVE_KEYS = ("resources", "identities", "when", "assert", "message")  # see mplint/declarative/spec.py
 KNOWN = (
-    *REQUIRED, "tags", "check", "precision", "security_severity", "examples", "overlay", "parliament",
+    *REQUIRED, "tags", "check", "precision", "security_severity", "examples", "overlay", "parliament", "default",
     *DECLARATIVE_KEYS,
 )  # fmt: skip
+# `default: off` makes a rule opt-in: it runs only when `select` names it by its full id (prefixes and ALL do
+# not), so a rule that fires on most well-made inputs stays out of the default run, and adding an opt-in rule
+# never changes what an existing configuration reports.
+DEFAULTS = {True: True, False: False, "on": True, "off": False}
 
 
 class RuleFileError(Exception):
@@ -49,6 +53,7 @@ class Rule:
     precision: str = "high"
     security_severity: str | None = None
     path: Path | None = None
+    default: bool = True  # False: opt-in (`default: off`), run only when selected by its full id
     extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
 
@@ -97,6 +102,9 @@ def load_rule_file(path: Path, user: bool = False) -> Rule:
     tags = data.get("tags") or []
     if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
         raise RuleFileError(path, lines.get("tags", 1), "`tags` must be a list of strings")
+    default = data.get("default", True)
+    if not isinstance(default, (bool, str)) or default not in DEFAULTS:
+        raise RuleFileError(path, lines.get("default", 1), f"`default` must be on or off, not {default!r}")
     extra: dict[str, Any] = {k: data[k] for k in ("examples", "overlay", "parliament") if k in data}
     if any(key in data for key in DECLARATIVE_KEYS):
         extra["declarative"] = _declarative(path, data, node)
@@ -112,6 +120,7 @@ def load_rule_file(path: Path, user: bool = False) -> Rule:
         precision=data.get("precision", "high"),
         security_severity=str(sev) if sev is not None else None,
         path=path,
+        default=DEFAULTS[default],
         extra=extra,
     )
 
@@ -272,14 +281,28 @@ def select(
     ignored: tuple[Written, ...] = (),
     levels: dict[Written, Level] | None = None,
 ) -> Selection:
-    """Resolve ids and prefixes as written against the rules; an unknown one raises UnknownId (with where)."""
-    enabled = set(_expand_all(chosen, rules)) if chosen else set(rules)
+    """Resolve ids and prefixes as written against the rules; an unknown one raises UnknownId (with where).
+    Without `select`, the rules that are on by default; an opt-in rule only when `select` names its full id."""
+    enabled = _chosen(chosen, rules) if chosen else {i for i, rule in rules.items() if rule.default}
     enabled -= set(_expand_all(ignored, rules))
     resolved: dict[str, Level] = {}
     for written, level in sorted((levels or {}).items(), key=lambda item: len(item[0].text)):
         for rule_id in _expand_all((written,), rules):  # the longest prefix wins: applied last
             resolved[rule_id] = level
     return Selection(frozenset(enabled), resolved)
+
+
+def _chosen(chosen: tuple[Written, ...], rules: dict[str, Rule]) -> set[str]:
+    out: set[str] = set()
+    for item in chosen:
+        ids = _expand_all((item,), rules)
+        named = item.text.strip().upper()
+        picked = [i for i in ids if rules[i].default or i == named]
+        if not picked:  # a prefix of opt-in rules only would select nothing: green by mistake
+            message = f"`{item.text.strip()}` names only opt-in rules ({', '.join(ids)}): select them by full id"
+            raise UnknownId(message, item)
+        out.update(picked)
+    return out
 
 
 def _expand_all(written: tuple[Written, ...], rules: dict[str, Rule]) -> list[str]:

@@ -148,30 +148,46 @@ def render_rule(rule: Rule, bad: Example | None, good: Example | None) -> str:
         HEADER.format(source=rule.path.name if rule.path else f"{rule.id}.yaml"),
         f"# {rule.id} {rule.name}\n",
         f"{rule.summary}\n",
-        "| level | tags | precision | security severity |\n|---|---|---|---|\n"
-        f"| {rule.level.value} | {_cell(tags)} | {rule.precision} | {severity} |\n",
+        "| level | default | tags | precision | security severity |\n|---|---|---|---|---|\n"
+        f"| {rule.level.value} | {'on' if rule.default else 'off (opt-in)'} | {_cell(tags)} | {rule.precision} "
+        f"| {severity} |\n",
         f"{rule.help}\n",
         "## Bad\n",
         _example_block(bad, "an example of this finding"),
         "## Good\n",
         _example_block(good, "a matching clean example"),
         "## Configure\n",
-        f"Change the rule's level or turn it off in `.mplint.yaml`:\n\n"
-        f"```yaml\nlevels:\n  {rule.id}: warning\nignore: [{rule.id}]\n```\n\n"
-        f"or suppress one finding with a comment on its line: `# mplint: disable={rule.id} reason`.\n",
+        _configure(rule),
     ]
     return "\n".join(parts)
 
 
+def _configure(rule: Rule) -> str:
+    if not rule.default:
+        return (
+            f"This rule is opt-in: it runs only when `select` names it by its full id (a prefix such as "
+            f"`{rule.id[:4]}` or `ALL` leaves it off). Turn it on beside the default rules in `.mplint.yaml`:\n\n"
+            f"```yaml\nselect: [ALL, {rule.id}]\nlevels:\n  {rule.id}: warning\n```\n\n"
+            f"or for one run: `mplint lint --select ALL,{rule.id}`.\n"
+        )
+    return (
+        f"Change the rule's level or turn it off in `.mplint.yaml`:\n\n"
+        f"```yaml\nlevels:\n  {rule.id}: warning\nignore: [{rule.id}]\n```\n\n"
+        f"or suppress one finding with a comment on its line: `# mplint: disable={rule.id} reason`.\n"
+    )
+
+
 def render_index(rules: dict[str, Rule]) -> str:
     rows = "\n".join(
-        f"| [{r.id}]({r.id}.md) | {r.name} | {r.level.value} | {_cell(r.summary)} |" for r in rules.values()
+        f"| [{r.id}]({r.id}.md) | {r.name} | {r.level.value}{'' if r.default else ' (opt-in)'} | {_cell(r.summary)} |"
+        for r in rules.values()
     )
     return (
         HEADER.format(source="*.yaml")
         + "\n# mplint rules\n\n"
         + "Every finding comes from one of these rules; each page shows the rule's help, a bad example from the\n"
-        + "test fixtures and a good one. `mplint rules show ID` prints the same help.\n\n"
+        + "test fixtures and a good one. `mplint rules show ID` prints the same help. Opt-in rules run only\n"
+        + "when `select` names them by full id (`select: [ALL, MPL424]`).\n\n"
         + "| id | name | level | summary |\n|---|---|---|---|\n"
         + rows
         + "\n\n## User rules\n\n"

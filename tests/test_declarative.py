@@ -107,7 +107,7 @@ def test_env_filter_and_the_env_option() -> None:
 
 def test_rules_listing_and_show_with_a_rules_dir() -> None:
     listing = runner.invoke(app, ["rules", "--rules-dir", "examples/rules"])
-    assert listing.exit_code == 0 and "MPL902  error    no-approval-in-dev" in listing.stdout
+    assert listing.exit_code == 0 and "MPL902  error    default  no-approval-in-dev" in listing.stdout
     assert "MPL901" not in runner.invoke(app, ["rules"]).stdout
     shown = runner.invoke(app, ["rules", "--rules-dir", "examples/rules", "show", "MPL903"])
     assert shown.exit_code == 0 and "deploy-role-no-iam-admin" in shown.stdout
