@@ -31,3 +31,21 @@ def clear_match(name: str, candidates: Iterable[str], cutoff: float = 0.6) -> st
     lowered = {c.lower(): c for c in pool}
     matches = difflib.get_close_matches(name.lower(), list(lowered), n=2, cutoff=cutoff)
     return lowered[matches[0]] if len(matches) == 1 else None
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance: the fewest one-character insertions, deletions and substitutions from a to b."""
+    previous = list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        current = [i]
+        for j, y in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x != y)))
+        previous = current
+    return previous[-1]
+
+
+def is_typo_of(typed: str, name: str) -> bool:
+    """Close enough to be a slip of the keyboard (case aside): at most two edits, or one in six characters.
+    Above that a suggestion is a guess (`deepcomposer` is not a misspelt `qdeveloper`)."""
+    a, b = typed.lower(), name.lower()
+    return edit_distance(a, b) <= max(2, len(a) // 6)

@@ -30,6 +30,7 @@ from mplint.iam.wildcard import match_action
 from mplint.model.policy import PolicyDocument, PolicyFile, Statement, policy_node
 from mplint.registry import owns, parliament_types
 from mplint.source import Document, Mapping, Node, Scalar, Sequence
+from mplint.wording import fit, plural
 
 R = owns(
     __name__,
@@ -341,20 +342,21 @@ class _Mapper:
             if f"`{entry['required_format']}`" not in formats:
                 formats.append(f"`{entry['required_format']}`")
         if needs:
-            shown = _listing([f"`{a}` needs {' and '.join(formats)}" for a, formats in needs.items()], 3)
             verb = "needs" if len(needs) == 1 else "need"
-            message = f"{_count(len(needs), 'action')} of this statement {verb} a resource no Resource matches: {shown}"
+            head = f"{plural(len(needs), 'action')} of this statement {verb} a resource no Resource matches: "
+            if len(needs) == 1:
+                ((action, formats),) = needs.items()
+                message = fit(f"{head}`{action}` needs ", formats, sep=" and ")
+            else:
+                message = fit(head, [_needing(a, f) for a, f in needs.items()], most=3)
             yield self.finding(rule, issue, message, span)
 
     def _resource_star(self, issue: ParliamentIssue, rule: str, place: Place | None, span: Span) -> Iterator[Finding]:
         stmt = self.statement(place)
         star = [p for p in (stmt.resources or ()) if set(p.value) <= {"*"}] if stmt else []
         actions = [str(a) for a in issue.detail] if isinstance(issue.detail, list) else []
-        message = (
-            f"Resource `*` for {_count(len(actions), 'action')} that can be limited to specific resources: "
-            f"{_listing(actions, 4)}"
-        )
-        yield self.finding(rule, issue, message, star[0].span if star else span)
+        head = f"Resource `*` for {plural(len(actions), 'action')} that can be limited to specific resources: "
+        yield self.finding(rule, issue, fit(head, actions, most=4), star[0].span if star else span)
 
     def _resource_effectively_star(
         self, issue: ParliamentIssue, rule: str, place: Place | None, span: Span
@@ -384,18 +386,14 @@ class _Mapper:
         """The findings gathered over all issues: one per condition key and statement, one per bucket."""
         rule = RULES["UNKNOWN_CONDITION_FOR_ACTION"]
         for (span, key), actions in self._conditions.items():
-            message = (
-                f"condition key `{key}` is not documented for {len(actions)} of the statement's actions "
-                f"({_listing([f'`{a}`' for a in actions], 3)}): for those the key is absent, so the condition "
-                "does not test what it seems to"
-            )
+            head = f"condition key `{key}` is undocumented for {len(actions)} of the statement's actions ("
+            message = fit(head, [f"`{a}`" for a in actions], "): for those it is absent", most=3)
             yield R.emit(rule, message, span, properties={"parliament": "UNKNOWN_CONDITION_FOR_ACTION"})
         self._conditions.clear()
         for (span, allowed, bucket), missing in self._buckets.items():
-            message = (
-                f"`{allowed}` on `{bucket}` but not {' or '.join(f'`{m}`' for m in sorted(missing))} on its objects: "
-                "by changing the bucket's policy the identity can grant itself that access"
-            )
+            head = f"`{allowed}` on `{bucket}` but not "
+            tail = " on its objects: by rewriting the bucket's policy it can grant itself that access"
+            message = fit(head, [f"`{m}`" for m in sorted(missing)], tail, sep=" or ")
             properties = {"parliament": "RESOURCE_POLICY_PRIVILEGE_ESCALATION"}
             yield R.emit(RULES["RESOURCE_POLICY_PRIVILEGE_ESCALATION"], message, span, properties=properties)
         self._buckets.clear()
@@ -438,7 +436,7 @@ class _Mapper:
         head = issue.title.rstrip(".") + (f" ({kind})" if kind else "")
         tail = f" on `{resource}`" if resource else ""
         where = self.granting(actions, resource if resource != "*" else None) if actions else span
-        yield self.finding(rule, issue, f"{head}: {_listing(actions, 6)}{tail}", where)
+        yield self.finding(rule, issue, fit(f"{head}: ", actions, tail, most=6), where)
 
     _permissions_management_actions = _by_actions
     _credentials_exposure = _by_actions
@@ -480,10 +478,8 @@ def _describe(issue: ParliamentIssue) -> str:
     return text if " " in text else f"{title}: {text}"  # a sentence stands alone; a bare name needs the title
 
 
-def _listing(items: list[str], most: int) -> str:
-    shown = ", ".join(items[:most])
-    return f"{shown} and {len(items) - most} more" if len(items) > most else shown
-
-
-def _count(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
+def _needing(action: str, formats: list[str]) -> str:
+    """`s3:GetObject` needs `arn:*:s3:::*/*`; with several resource types, the first and how many more."""
+    if len(formats) == 1:
+        return f"`{action}` needs {formats[0]}"
+    return f"`{action}` needs {formats[0]} and {plural(len(formats) - 1, 'other type')}"

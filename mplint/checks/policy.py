@@ -36,6 +36,7 @@ from mplint.iam.analysis import (
 from mplint.iam.wildcard import compile_arn, compile_request_arn, match_action
 from mplint.model.policy import PolicyDocument, PolicyFile, PolicyKind, Statement
 from mplint.registry import owns
+from mplint.wording import MAX_MESSAGE, fit
 
 R = owns(
     __name__,
@@ -174,7 +175,11 @@ def _mismatch_message(pattern: str) -> str:
     head = f"`{pattern}` does not apply"
     if len(names) > 1:
         head = f"none of the {len(names)} actions of `{pattern}` applies"
-    return f"{head} to the Resource of this statement (it takes {takes}): the grant does nothing"
+    message = f"{head} to the Resource of this statement (it takes {takes}): the grant does nothing"
+    if len(message) >= MAX_MESSAGE and applies.types:  # a long ARN template: its resource type says enough
+        takes = f"a resource of type {' or '.join(applies.types[:2])}" + (" ..." if len(applies.types) > 2 else "")
+        message = f"{head} to the Resource of this statement (it takes {takes}): the grant does nothing"
+    return message
 
 
 # ---------------------------------------------------------------------------
@@ -262,17 +267,23 @@ def _wildcard_message(pattern: str, names: tuple[str, ...], needed: frozenset[st
         return None
     if not used:
         return f"{head}, none of which the stacks need"
-    shown = ", ".join(used[:5]) + (" ..." if len(used) > 5 else "")
-    return f"{head}; the stacks need {len(used)} of them: {shown}"
+    return fit(f"{head}; the stacks need {len(used)} of them: ", used, most=5)
 
 
 @lru_cache(maxsize=8192)
 def _levels(pattern: str) -> str:
     """The actions of a pattern counted by access level: `3 List, 12 Read`."""
     cat = catalog()
-    counts = Counter(info.access_level for n in expand(pattern) if (info := cat.action(n)) is not None)
+    counts = Counter(access_level(info.access_level) for n in expand(pattern) if (info := cat.action(n)) is not None)
     order = [level for level in ACCESS_ORDER if level in counts] + sorted(set(counts) - set(ACCESS_ORDER))
     return ", ".join(f"{counts[level]} {level}" for level in order)
+
+
+def access_level(listed: str) -> str:
+    """One access level for an action: the reference lists some under two (`Tagging, Write`, `Permissions
+    management, Write`); the narrower one, later in ACCESS_ORDER, is what the action is for."""
+    levels = [part.strip() for part in listed.split(",") if part.strip()]
+    return max(levels, key=lambda level: ACCESS_ORDER.index(level) if level in ACCESS_ORDER else -1, default=listed)
 
 
 class _StackNeeds:
@@ -324,8 +335,10 @@ def escalation_findings(policy: PolicyFile) -> dict[str, Finding]:
 
 
 def _escalation_finding(anchor: Span, methods: list[tuple[str, list[Span]]]) -> Finding:
-    described = "; ".join(f"{name} ({' + '.join(ESCALATIONS[name])})" for name, _ in methods)
-    message = f"allows privilege escalation: {described}"
+    described = [f"{name} ({' + '.join(ESCALATIONS[name])})" for name, _ in methods]
+    message = fit("allows privilege escalation: ", described, sep="; ")
+    if len(message) >= MAX_MESSAGE:  # the methods by name: their actions are the related locations
+        message = fit("allows privilege escalation: ", [name for name, _ in methods])
     seen = {anchor}
     related = []
     for _, spans in methods:

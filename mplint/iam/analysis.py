@@ -9,9 +9,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from mplint.catalog.actions import ActionCatalog, get_catalog, has_wildcard
+from mplint.catalog.retired import retired_service
 from mplint.findings import Span
 from mplint.iam.wildcard import ANY, LIT, SEG, Glob, compile_arn
 from mplint.model.policy import Pattern, PolicyDocument, PolicyFile, Statement
+from mplint.suggest import is_typo_of
 
 PARTITIONS = frozenset({"aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b", "aws-iso-e", "aws-iso-f", "aws-eusc"})
 
@@ -116,16 +118,27 @@ def unknown_action(value: str) -> str | None:
         return None
     prefix = text.partition(":")[0].lower()
     if not has_wildcard(prefix) and cat.service(prefix) is None:
-        return f"unknown service prefix `{prefix}` in `{text}`{_hint(cat.closest(text))}"
+        gone = retired_service(prefix)
+        if gone is not None:
+            last = f"last in AWS's IAM reference on {gone.last_listed}"
+            return f"`{text}` grants nothing: {gone.name} is a retired service, {last}"
+        return f"unknown service prefix `{prefix}` in `{text}`{_hint(text, cat.closest(text))}"
     if has_wildcard(text):
         return f"`{text}` matches no action of the IAM action catalog"
-    return f"unknown action `{text}`{_hint(cat.closest(text))}"
+    return f"unknown action `{text}`{_hint(text, cat.closest(text))}"
 
 
-def _hint(names: list[str]) -> str:
+def _hint(typed: str, names: list[str]) -> str:
+    """A "did you mean" for the closest name, when it is close enough to be what was meant."""
     if not names:
         return ""
-    return f" (did you mean `{names[0]}`?)"
+    prefix, _, action = typed.partition(":")
+    best_prefix, _, best_action = names[0].partition(":")
+    if prefix.lower() == best_prefix.lower():
+        near = is_typo_of(action, best_action)
+    else:
+        near = is_typo_of(prefix, best_prefix) and (not best_action or action.lower() == best_action.lower())
+    return f" (did you mean `{names[0]}`?)" if near else ""
 
 
 @lru_cache(maxsize=8192)
