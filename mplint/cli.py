@@ -45,7 +45,6 @@ class OneLineErrors(TyperGroup):
 def usage_line(exc: Exception) -> str:
     """click's message for a usage error, on one line, with where to find help."""
     message = " ".join(exc.format_message().split()).replace("Value error, ", "")  # type: ignore[attr-defined]
-    message = message[:1].lower() + message[1:]
     ctx = getattr(exc, "ctx", None)
     hint = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
     return f"mplint: error: {message.rstrip('.')}{hint}"
@@ -77,7 +76,7 @@ app = typer.Typer(
     context_settings=CONTEXT,
 )
 rules_app = typer.Typer(
-    help="List every rule, show one rule's documentation, or test rules against their fixtures.",
+    help="List the rules, show one rule's documentation, test rules.",
     epilog=_examples(
         ("mplint rules", "id, level, default and summary of every rule"),
         ("mplint rules show MPL424", "one rule's documentation"),
@@ -473,9 +472,9 @@ def rules_test(
         ),
     ] = None,
 ) -> None:
-    """Test rules against fixture stacks: each must report exactly at the lines marked `# expect: ID`.
+    """Test rules against fixture stacks.
 
-    DIR: a folder of user rules [default: the built-in rules].
+    Each rule must report exactly at the lines marked `# expect: ID` in the fixtures. DIR: a folder of user rules [default: the built-in rules].
 
     Exit status: 0 every rule passes; 1 a rule fails; 2 usage or tool error."""
     from mplint import ruletest
@@ -561,7 +560,7 @@ def permissions(
         bool, typer.Option("--generate", help="Print a least-privilege policy for what the stacks need.")
     ] = False,
 ) -> None:
-    """Show the IAM permissions each stack needs, per command and resource.
+    """Show the IAM permissions each stack needs, per command.
 
     With --policy, the verdict on each action; with --generate, a least-privilege policy. PATH as for `lint`
     [default: .].

@@ -121,8 +121,9 @@ def load_config(path: Path | None, name: str | None = None) -> Config:
     name = name or path.as_posix()
     try:
         source = read_source(path, name)
-    except LoadError as exc:
-        raise ConfigError(f"{_where(exc.span)}: cannot read configuration: {exc.message}") from None
+    except LoadError as exc:  # where in the file, when the file is there but its content is not text
+        where = _where(exc.span) if path.is_file() and exc.span.line else name
+        raise ConfigError(f"{where}: cannot read configuration: {exc.message}") from None
     if path.name == "pyproject.toml":
         root = _toml_tree(source.text, name)
     else:

@@ -17,7 +17,7 @@ from tests.conftest import FIXTURES, ROOT
 runner = CliRunner()
 VALID = FIXTURES / "valid"
 SEED = FIXTURES / "seed"
-COMMANDS = [[], ["lint"], ["permissions"], ["rules"], ["rules", "show"], ["rules", "test"]]
+COMMANDS = [[], ["lint"], ["permissions"], ["rules"], ["rules", "show"], ["rules", "test"], ["server"]]
 TYPE_LABEL = re.compile(r"<(list\[|int|str|path|float|bool)|\brange\b|\d<=x<=\d")
 ANSI = "\x1b["
 
@@ -52,7 +52,8 @@ def test_help_has_a_summary_plain_labels_and_examples(command: list[str]) -> Non
 def test_each_command_is_listed_with_a_one_line_summary() -> None:
     text = run("--help").stdout
     listed = text.split("Commands:", 1)[1].split("\n\n", 1)[0].strip().split("\n")
-    assert [line.split()[0] for line in listed] == ["lint", "permissions", "rules"]
+    assert sorted(line.split()[0] for line in listed) == ["lint", "permissions", "rules", "server"]
+    assert all(line.endswith(".") and not line.endswith("...") for line in listed), listed  # not cut short
 
 
 def test_option_labels_name_what_to_write() -> None:
@@ -66,13 +67,13 @@ def test_option_labels_name_what_to_write() -> None:
 
 
 USAGE_ERRORS = [
-    (["lint", "--bogus"], "no such option: --bogus (see `mplint lint --help`)"),
+    (["lint", "--bogus"], "No such option: --bogus (see `mplint lint --help`)"),
     (["lint", "-f", "xml"], "'xml' is not one of 'text', 'json'"),
     (["lint", "--fail-level", "loud"], "'loud' is not one of 'error', 'warning', 'note', 'never'"),
     (["lint", "--engine", "3", str(VALID)], "--engine must be 1 or 2 (the stackql-deploy major version), not '3'"),
     (["lint", "--engine", "x", str(VALID)], "--engine must be 1 or 2"),
-    (["rules", "show"], "missing argument 'ID' (see `mplint rules show --help`)"),
-    (["lnit"], "no such command 'lnit'"),
+    (["rules", "show"], "Missing argument 'ID' (see `mplint rules show --help`)"),
+    (["lnit"], "No such command 'lnit'"),
     (["permissions", "-f", "sarif"], "'sarif' is not one of 'text', 'json'"),
     (["lint", "--account", "1234", str(VALID)], "--account must be a 12-digit AWS account id, not '1234'"),
     (["permissions", "--account", "12345678901x", str(VALID)], "--account must be a 12-digit AWS account id"),

@@ -26,17 +26,22 @@ def repo(tmp_path: Path) -> Path:
     return root
 
 
+PARLIAMENT_ONLY = (
+    '{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::acme/*", '
+    '"Condition": {"StringEquals": {"s3:prefix": "x"}}}'
+)
+
+
 def test_the_fast_pass_leaves_parliament_to_the_full_one(repo: Path) -> None:
     policy = repo / "kms" / "deploy-policy.json"
-    text = policy.read_text(encoding="utf-8").replace(
-        '"Statement": [', '"Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"},', 1
-    )
+    added = PARLIAMENT_ONLY  # a finding only parliament makes (MPL415), so only the full pass has it
+    text = policy.read_text(encoding="utf-8").replace('"Statement": [', '"Statement": [' + added + ",", 1)
     buffers = Buffers({policy: text})
     manifest = (repo / "kms" / "stackql_manifest.yml").resolve()
     fast, full = (lint_unit(manifest, repo, buffers, full) for full in (False, True))
     rules = {"fast": sorted(f.rule_id for fs in fast.findings.values() for f in fs),
              "full": sorted(f.rule_id for fs in full.findings.values() for f in fs)}  # fmt: skip
-    assert rules == {"fast": ["MPL160", "MPL306"], "full": ["MPL160", "MPL306", "MPL414"]}  # MPL160: unpinned aws
+    assert rules == {"fast": ["MPL160", "MPL306"], "full": ["MPL160", "MPL306", "MPL415"]}  # MPL160: unpinned aws
     assert fast.has_policies and policy.resolve() in fast.read
     assert policy.read_text(encoding="utf-8") != text  # the buffer was linted, the file left alone
 

@@ -214,12 +214,13 @@ async def test_editing_a_policy_relints_the_stack_it_is_the_identity_for(
     policy = stack / "deploy-policy.json"
     uri = open_doc(client, policy, "json")
     text = policy.read_text(encoding="utf-8")
-    granted = text.replace('"kms:Decrypt",', '"kms:CreateGrant", "kms:Decrypt",', 1).replace(
-        '"Statement": [', '"Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"},', 1
-    )
-    assert granted.count("kms:CreateGrant") == 1 and granted.count('"Resource": "*"}') == 1
+    added = '{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::acme/*", '
+    added += '"Condition": {"StringEquals": {"s3:prefix": "x"}}},'  # MPL415, which only parliament reports
+    granted = text.replace('"kms:Decrypt",', '"kms:CreateGrant", "kms:Decrypt",', 1)
+    granted = granted.replace('"Statement": [', '"Statement": [' + added, 1)
+    assert granted.count("kms:CreateGrant") == 1 and granted.count('"s3:prefix"') == 1
     change(client, uri, 2, granted)
     after = await diagnostics(client, manifest, lambda d: not any(x.code == "MPL306" for x in d))
     assert found(after) == [x for x in found(before) if x[1] != "MPL306"]
     # parliament's findings on the policy come after the fast checks, in the same run
-    await diagnostics(client, uri, lambda d: any(x.code == "MPL414" for x in d))
+    await diagnostics(client, uri, lambda d: any(x.code == "MPL415" for x in d))
