@@ -474,7 +474,8 @@ def rules_test(
 ) -> None:
     """Test rules against fixture stacks.
 
-    Each rule must report exactly at the lines marked `# expect: ID` in the fixtures. DIR: a folder of user rules [default: the built-in rules].
+    Each rule must report exactly at the lines marked `# expect: ID` in the fixtures. DIR: a folder of user
+    rules [default: the built-in rules].
 
     Exit status: 0 every rule passes; 1 a rule fails; 2 usage or tool error."""
     from mplint import ruletest
