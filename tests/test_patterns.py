@@ -162,10 +162,10 @@ def test_pathological_match_times_out_to_none() -> None:
 
 
 # -- every pattern in the bundled schemas -------------------------------------------------------------
-# Distinct `pattern` values and patternProperties keys over the 1,854 us-east-1 types. SOURCES.md counts
-# 3,077 over all 1,898 schema files in the wheel; the failures with plain `re` are the same 102.
+# Distinct `pattern` values and patternProperties keys over the 1,854 us-east-1 types (SOURCES.md counts
+# 3,077 over all 1,898 schema files in the wheel). How many of them Python's own `re` rejects differs by
+# Python version (102 on 3.11 and 3.13, 96 on 3.10): what matters is that mplint's engine compiles them all.
 TOTAL_DISTINCT = 3035
-PLAIN_RE_FAILURES = 102
 # Patterns compile_pattern cannot support, with why. None today: every bundled pattern translates.
 EXPECTED_UNSUPPORTED: dict[str, str] = {}
 
@@ -204,6 +204,9 @@ def _plain_re_fails(pattern: str) -> bool:
 
 def test_all_bundled_patterns(bundled_patterns: set[str]) -> None:
     assert len(bundled_patterns) == TOTAL_DISTINCT
-    assert sum(map(_plain_re_fails, bundled_patterns)) == PLAIN_RE_FAILURES
     unsupported = {p: pattern_problems(p) for p in bundled_patterns if compile_pattern(p) is None}
     assert set(unsupported) == set(EXPECTED_UNSUPPORTED), unsupported
+    # Unicode property escapes, which no Python's `re` reads, are among them: the translation is what reads them
+    properties = [p for p in bundled_patterns if "\\p{" in p]
+    assert properties and all(_plain_re_fails(p) for p in properties)
+    assert all(pattern_search(p, "\u00e9") is not None for p in properties)  # compiled, and it runs
