@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import sys
 from enum import Enum
 from pathlib import Path
@@ -394,6 +395,16 @@ def use_colour(flag: bool | None, terminal: bool, env: dict[str, str] | None = N
     return bool(env.get("FORCE_COLOR")) or terminal
 
 
+def _table_width(output: Path | None) -> int | None:
+    """The width a table must fit: $COLUMNS, else the terminal's; None (no limit) for a file or a pipe."""
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    if output is None and sys.stdout.isatty():
+        return shutil.get_terminal_size().columns
+    return None
+
+
 def _write(report: str, output: Path | None) -> None:
     if output is None:
         sys.stdout.write(report)
@@ -479,7 +490,7 @@ def rules_test(
 
     Exit status: 0 every rule passes; 1 a rule fails; 2 usage or tool error."""
     from mplint import ruletest
-    from mplint.registry import RuleFileError, builtin_rules, builtin_rules_dir, load_rules
+    from mplint.registry import RuleFileError, builtin_rules, load_rules
 
     if folder is not None and not folder.is_dir():
         raise _fail(f"no such rules folder: {folder}")
@@ -487,7 +498,9 @@ def rules_test(
         rules = builtin_rules() if folder is None else load_rules((folder,), user=True)
     except RuleFileError as exc:
         raise _fail(str(exc)) from None
-    where = fixtures or (folder / "fixtures" if folder else builtin_rules_dir().parent / "fixtures")
+    where = fixtures or (folder / "fixtures" if folder else ruletest.builtin_fixtures())
+    if where is None:
+        raise _fail("this install has no fixtures for the built-in rules: give a folder of them with --fixtures")
     if not where.is_dir():
         raise _fail(f"no fixtures folder {where}: give one with --fixtures")
     stacks = ruletest.find_stacks(where)
@@ -596,7 +609,7 @@ def permissions(
         elif output_format is TableFormat.json:
             report = permissions_json(contexts)
         else:
-            report = permissions_text(contexts)
+            report = permissions_text(contexts, _table_width(output))
     except (ConfigError, RuleFileError, UsageError) as exc:
         raise _fail(str(exc)) from None
     except Exception as exc:  # the one-line cause, never a bare traceback

@@ -31,6 +31,16 @@ Expectation = tuple[str, int, str]  # (path as mplint shows it, line, rule id)
 SNAPSHOT = "expected.json"
 
 
+def builtin_fixtures() -> Path | None:
+    """The fixtures of the built-in rules: `fixtures/` beside the package in a checkout, `mplint/_fixtures` in an
+    installed wheel (pyproject.toml's force-include); None when neither is there."""
+    package = Path(__file__).resolve().parent
+    for folder in (package / "_fixtures", package.parent / "fixtures"):
+        if folder.is_dir():
+            return folder
+    return None
+
+
 def find_stacks(fixtures: Path) -> list[Path]:
     return sorted(p.parent for p in fixtures.rglob(MANIFEST))
 

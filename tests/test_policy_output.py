@@ -170,3 +170,39 @@ def test_edit_distance() -> None:
     assert edit_distance("kitten", "sitting") == 3
     assert edit_distance("", "abc") == 3 and edit_distance("same", "same") == 0
     assert is_typo_of("sagemkr", "sagemaker") and not is_typo_of("deepcomposer", "qdeveloper")
+
+
+# -- the permissions table ------------------------------------------------------------------------------------
+
+KMS = ROOT / "fixtures" / "permissions" / "kms-grant-missing"
+
+
+def permissions(*args: str, columns: str = "") -> str:
+    result = runner.invoke(app, ["permissions", str(KMS), "--policy", str(KMS / "deploy-policy.json"), *args],
+                           env={"COLUMNS": columns})  # fmt: skip
+    assert result.exit_code in (0, 1), result.stderr
+    return result.stdout
+
+
+@pytest.mark.parametrize("columns", [60, 80, 100, 140, 200])
+def test_the_permissions_table_fits_the_terminal(columns: int) -> None:
+    text = permissions(columns=str(columns))
+    assert max(len(line) for line in text.split("\n")) <= columns
+    for requirement in _requirements():  # every action is there, whole, and its verdict
+        assert any(line.strip().startswith(requirement["action"]) for line in text.split("\n"))
+    if columns >= 200:
+        assert "  ACTION " in text and "WHY" in next(line for line in text.split("\n") if "  ACTION " in line)
+    elif columns <= 100:  # too narrow for five columns: a block per action
+        assert "      resource  " in text and "      why       " in text
+
+
+def test_without_a_terminal_the_table_is_not_wrapped_and_json_has_every_text_whole() -> None:
+    text = permissions()
+    for requirement in _requirements():
+        rows = [line for line in text.split("\n") if line.strip().startswith(requirement["action"] + " ")]
+        assert any(requirement["resource"] in row and requirement["why"] in row for row in rows), requirement
+
+
+def _requirements() -> list[dict]:
+    doc = json.loads(permissions("-f", "json", columns="60"))
+    return [r for stack in doc["stacks"] for res in stack["resources"] for r in res["requirements"]]

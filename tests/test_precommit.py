@@ -21,7 +21,7 @@ from identify import identify
 
 from tests.conftest import FIXTURES, ROOT, shared_path
 
-HOOK_FILES = ("pyproject.toml", "README.md", ".pre-commit-hooks.yaml", "mplint", "rules")
+HOOK_FILES = ("pyproject.toml", "README.md", "LICENSE", ".pre-commit-hooks.yaml", "mplint", "rules", "fixtures")
 VALID = FIXTURES / "valid" / "model-package-stack"
 KMS = FIXTURES / "permissions" / "kms-grant-missing"
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from mplint.cli import app
+from mplint.config import tomllib
 from mplint.ruletest import display, expected_findings
 from tests.conftest import FIXTURES, ROOT
 
@@ -97,3 +101,53 @@ def test_expectations_are_read_as_the_tests_read_them() -> None:
     stack = FIXTURES / "core" / "read-only"
     assert ("fixtures/core/read-only/stackql_manifest.yml", 18, "MPL207") in expected_findings(stack, ROOT)
     assert ("fixtures/core/read-only/resources/churn_model_package.iql", 21, "MPL202") in expected_findings(stack, ROOT)
+
+
+# -- in an installed wheel ------------------------------------------------------------------------------
+
+
+def _packaged(tmp_path: Path, with_fixtures: bool = True) -> Path:
+    """The wheel's layout (pyproject.toml's force-include): rules/ as mplint/_rules, fixtures/ as
+    mplint/_fixtures, inside a site folder of its own, away from this checkout."""
+    site = tmp_path / "site"
+    skip = shutil.ignore_patterns("__pycache__")
+    shutil.copytree(ROOT / "mplint", site / "mplint", ignore=skip)
+    shutil.copytree(ROOT / "rules", site / "mplint" / "_rules")
+    if with_fixtures:
+        shutil.copytree(ROOT / "fixtures", site / "mplint" / "_fixtures")
+    return site
+
+
+def _run_packaged(site: Path, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(site)}
+    return subprocess.run(
+        [sys.executable, "-m", "mplint", "rules", "test", *args], cwd=cwd, env=env, capture_output=True, text=True
+    )
+
+
+def test_the_wheel_ships_the_fixtures_of_the_built_in_rules() -> None:
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    shipped = config["tool"]["hatch"]["build"]["targets"]["wheel"]["force-include"]
+    assert shipped["rules"] == "mplint/_rules" and shipped["fixtures"] == "mplint/_fixtures"
+
+
+def test_rules_test_in_an_installed_package_uses_the_shipped_fixtures(tmp_path: Path) -> None:
+    project = tmp_path / "project"  # a user's repository, with a configuration that must not reach the fixtures
+    site = _packaged(project / ".venv")  # installed in the repository's virtualenv, below that configuration
+    (project / ".mplint.yaml").write_text("select: [MPL1]\nfail-level: never\n", encoding="utf-8")
+    result = _run_packaged(site, project)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr
+    last = result.stdout.strip().split("\n")[-1]
+    assert last.startswith("passed: ") and last.endswith(" rules tested, 0 failing"), last
+    tested = int(last.split()[1])
+    assert tested == int(rules_test().stdout.strip().split("\n")[-1].split()[1])  # as many as in the checkout
+    assert "pass  MPL201 " in result.stdout and "MPL901" not in result.stdout
+
+
+def test_rules_test_says_in_one_line_what_it_needs_without_fixtures(tmp_path: Path) -> None:
+    site = _packaged(tmp_path, with_fixtures=False)
+    result = _run_packaged(site, tmp_path)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr == (
+        "mplint: error: this install has no fixtures for the built-in rules: give a folder of them with --fixtures\n"
+    )

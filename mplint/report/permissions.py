@@ -1,7 +1,12 @@
 """The `mplint permissions` report: every requirement of each resource with its reasons and, given
-policies, its verdict; as a table for people or JSON for scripts."""
+policies, its verdict; as a table for people or JSON for scripts.
+
+The table fits a given width (the terminal's): the ACTION and VERDICT columns keep theirs, RESOURCE,
+COMMANDS and WHY wrap; the JSON has every text whole."""
 
 from __future__ import annotations
+
+import textwrap
 
 from mplint.context import Context
 from mplint.findings import Level
@@ -13,9 +18,10 @@ def build_report(ctx: Context) -> list[ResourceReport]:
     return [report for stack in ctx.project.stacks for report in ctx.permission_reports(stack)]
 
 
-def permissions_text(contexts: list[Context]) -> str:
-    """The table for every part of the run (parts differ in configuration)."""
-    text = "".join(report_text(ctx, reports) for ctx in contexts if (reports := build_report(ctx)))
+def permissions_text(contexts: list[Context], width: int | None = None) -> str:
+    """The table for every part of the run (parts differ in configuration), within ``width`` columns (None:
+    lines as long as their cells)."""
+    text = "".join(report_text(ctx, reports, width) for ctx in contexts if (reports := build_report(ctx)))
     return text or "no resource of a known type\n"
 
 
@@ -83,35 +89,95 @@ def _commands(req: Requirement) -> str:
     return " ".join(f"{c}:{','.join(ops)}" for c, ops in by_command(req).items())
 
 
-def report_text(ctx: Context, reports: list[ResourceReport]) -> str:
+def report_text(ctx: Context, reports: list[ResourceReport], width: int | None = None) -> str:
     lines: list[str] = []
     for report in reports:
         needs = report.needs
         binding, place = needs.binding, needs.place
         what = ", ".join(needs.tables) if needs.tables else f"{binding.cfn_type} via {binding.stackql_name}"
-        lines.append(f"{report.stack}: {needs.resource.name} ({what}, {needs.flavour})")
-        lines.append(
-            f"  partition {place.partition}, region {place.region or 'unknown'}, account {place.account or 'unknown'}"
-        )
+        head = [
+            f"{report.stack}: {needs.resource.name} ({what}, {needs.flavour})",
+            f"  partition {place.partition}, region {place.region or 'unknown'}, account {place.account or 'unknown'}",
+        ]
         if report.unchecked is not None:
-            lines.append(f"  not checked: {report.unchecked.message}")
+            head.append(f"  not checked: {report.unchecked.message}")
         elif report.identity is not None and report.assessments:
-            lines.append(f"  identity {report.identity.name}: {policy_names(report.identity)}")
+            head.append(f"  identity {report.identity.name}: {policy_names(report.identity)}")
+        lines += [part for line in head for part in _wrap_line(line, width)]
         rows = [("ACTION", "RESOURCE", "COMMANDS", "VERDICT", "WHY")]
         for i, req in enumerate(needs.requirements):
             assessment = report.assessments[i] if report.assessments else None
             rows.append((req.action, req.arn, _commands(req), verdict_text(ctx, assessment) or "-", why(req)))
-        lines += _table(rows, indent="  ")
+        lines += _table(rows, indent="  ", width=width)
         lines.append("")
     return "\n".join(lines) + ("\n" if lines else "")
 
 
-def _table(rows: list[tuple[str, ...]], indent: str) -> list[str]:
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
-    return [
-        indent + "  ".join(cell.ljust(w) for cell, w in zip(row[:-1], widths, strict=True)) + "  " + row[-1]
-        for row in rows
-    ]
+GAP = "  "
+WRAPPING = (1, 2, 4)  # RESOURCE, COMMANDS and WHY wrap; ACTION and VERDICT are read whole
+NARROWEST = 20  # narrower than this, a wrapping column is hard to read: one block per action instead
+
+
+def _table(rows: list[tuple[str, ...]], indent: str, width: int | None = None) -> list[str]:
+    widths = _widths(rows, None if width is None else width - len(indent))
+    if widths is None:
+        return _blocks(rows, indent, width or 0)
+    out = []
+    for row in rows:
+        cells = [_wrap_cell(cell, w) for cell, w in zip(row, widths, strict=True)]
+        for n in range(max(len(c) for c in cells)):
+            parts = [(c[n] if n < len(c) else "").ljust(w) for c, w in zip(cells, widths, strict=True)]
+            out.append((indent + GAP.join(parts)).rstrip())
+    return out
+
+
+def _widths(rows: list[tuple[str, ...]], room: int | None) -> list[int] | None:
+    """Each column's width: its longest cell, the widest wrapping column narrowed until the rows fit;
+    None when they fit only with a wrapping column narrower than NARROWEST."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    if room is None:
+        return widths
+    while sum(widths) + len(GAP) * (len(widths) - 1) > room:
+        widest = max(WRAPPING, key=lambda i: widths[i])
+        if widths[widest] <= NARROWEST:
+            return None
+        widths[widest] -= 1
+    return widths
+
+
+def _blocks(rows: list[tuple[str, ...]], indent: str, width: int) -> list[str]:
+    """For a narrow terminal: each action on a line with its verdict, then its resource, commands and why."""
+    out: list[str] = []
+    names = [name.lower() for name in rows[0]]
+    label = max(len(names[i]) for i in WRAPPING) + 2
+    room = max(NARROWEST, width - len(indent) - 4 - label)
+    for row in rows[1:]:
+        out += _wrap_line(f"{indent}{row[0]}: {row[3]}", width)
+        for i in WRAPPING:
+            lines = _wrap_cell(row[i], room)
+            out.append(f"{indent}    {names[i]:<{label}}{lines[0]}")
+            out += [f"{indent}    {'':<{label}}{line}" for line in lines[1:]]
+    return out
+
+
+def _wrap_cell(text: str, width: int) -> list[str]:
+    """A cell as lines of at most ``width``: broken after a space, `/`, `:` or `,` where one is near the end,
+    else at the width (an ARN has no spaces)."""
+    lines: list[str] = []
+    while len(text) > width:
+        cut = max((text.rfind(c, 0, width) for c in " /:,"), default=-1) + 1
+        if cut < width // 2:
+            cut = width
+        lines.append(text[:cut].rstrip())
+        text = text[cut:].lstrip()
+    return [*lines, text]
+
+
+def _wrap_line(line: str, width: int | None) -> list[str]:
+    if width is None or len(line) <= width:
+        return [line]
+    indent = " " * (len(line) - len(line.lstrip()) + 4)
+    return textwrap.wrap(line, width, subsequent_indent=indent, break_on_hyphens=False) or [line]
 
 
 def report_json(ctx: Context, reports: list[ResourceReport], commands: tuple[str, ...]) -> dict:
