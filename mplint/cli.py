@@ -153,7 +153,8 @@ ACCOUNT = typer.Option(
     "--account", metavar="ID", help="12-digit AWS account id, to derive the ARNs the manifest does not spell out."
 )
 COLOUR = typer.Option(
-    "--color/--no-color", help="Colour text output [default: on a terminal, unless NO_COLOR; FORCE_COLOR forces it]."
+    "--color/--no-color",
+    help="Colour text output [default: on a terminal, unless NO_COLOR; FORCE_COLOR forces it, but not into -o FILE].",
 )
 SHOW_SUPPRESSED = typer.Option("--show-suppressed", help="List suppressed findings in text output.")
 CATEGORY = typer.Option("--category", metavar="ID", help="SARIF automationDetails.id (only when asked).")
@@ -331,7 +332,7 @@ def lint(
         report = outcome.render(
             output_format.value,
             {
-                "colour": use_colour(colour, output is None and sys.stdout.isatty()),
+                "colour": use_colour(colour, sys.stdout.isatty()) if output is None else bool(colour),
                 "show_suppressed": show_suppressed,
                 "category": category,
                 "sarif_suppressed": sarif_suppressed.value,

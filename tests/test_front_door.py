@@ -165,3 +165,11 @@ def test_colour_in_text_output_follows_the_environment() -> None:
     assert ANSI not in run("lint", str(SEED), env={"NO_COLOR": "1", "FORCE_COLOR": "1"}).stdout
     assert ANSI in run("lint", str(SEED), "--color", env={**plain, "NO_COLOR": "1"}).stdout
     assert ANSI not in run("lint", str(SEED), "-f", "json", env={**plain, "FORCE_COLOR": "1"}).stdout
+
+
+def test_a_report_file_has_colour_only_when_asked(tmp_path: Path) -> None:
+    forced = {"NO_COLOR": "", "FORCE_COLOR": "1"}  # FORCE_COLOR is for the console, not a report file
+    run("lint", str(SEED), "-o", str(tmp_path / "plain.txt"), env=forced)
+    run("lint", str(SEED), "-o", str(tmp_path / "coloured.txt"), "--color", env=forced)
+    assert ANSI not in (tmp_path / "plain.txt").read_text(encoding="utf-8")
+    assert ANSI in (tmp_path / "coloured.txt").read_text(encoding="utf-8")
