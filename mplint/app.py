@@ -102,7 +102,7 @@ def lint_paths(options: LintOptions, buffers: Buffers | None = None) -> Outcome:
     ]
     if not parts:  # only missing paths: their MPL001 findings under the default configuration
         parts = [_lint_part(options, _configure(options, Config()), [], base, problems)]
-    level = options.fail_level or (parts[0].config.fail_level or Level.WARNING).value
+    level = options.fail_level or parts[0].config.fail_level or Level.WARNING.value
     outcome = Outcome(parts, _merge([p.result for p in parts]), any(p.failed for p in parts), level)
     if not outcome.stacks and not outcome.policies and not _reported(outcome):
         raise UsageError(_nothing_to_lint(options.paths))
@@ -201,7 +201,7 @@ def _lint_part(
     suppressions.expand(rules)
     ctx = Context(project, options.envs, options.engine or config.engine, rules, suppressions, selection)
     result = run(ctx, rules, options.skip_checks)
-    level = options.fail_level or (config.fail_level or Level.WARNING).value
+    level = options.fail_level or config.fail_level or Level.WARNING.value
     failed = level != "never" and fails(result, Level(level))
     return Part(config, rules, ctx, result, failed)
 

@@ -79,7 +79,7 @@ class Config:
     ignore: tuple[Written, ...] = ()
     levels: dict[Written, Level] = field(default_factory=dict)  # by rule id or prefix
     resources: dict[str, ResourceMapping] = field(default_factory=dict)  # by manifest resource name
-    fail_level: Level | None = None  # None: warning
+    fail_level: str | None = None  # error, warning, note or never (as on the command line); None: warning
     account: str | None = None
     envs: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
@@ -219,7 +219,7 @@ def parse_config(root: Node, path: Path | None = None) -> Config:
         ignore=_ids(seen.get("ignore"), "ignore"),
         levels=_levels(seen.get("levels")),
         resources={str(k.value): _mapping(v, str(k.value)) for k, v in _items(seen.get("resources"), "resources")},
-        fail_level=_level(seen["fail-level"], "fail-level") if "fail-level" in seen else None,
+        fail_level=_fail_level(seen["fail-level"]) if "fail-level" in seen else None,
         account=_account(seen.get("account")),
         envs=_strings(seen.get("envs"), "envs"),
         exclude=_strings(seen.get("exclude"), "exclude"),
@@ -283,6 +283,15 @@ def _level(node: Node, key: str) -> Level:
     if not isinstance(value, str) or value not in LEVELS:
         raise _error(node, f"`{key}` must be one of {', '.join(LEVELS)}, not {_show(node)}")
     return Level(value)
+
+
+def _fail_level(node: Node) -> str:
+    value = node.value if isinstance(node, Scalar) else None
+    if value == "never":
+        return value
+    if not isinstance(value, str) or value not in LEVELS:
+        raise _error(node, f"`fail-level` must be one of {', '.join(LEVELS)} or never, not {_show(node)}")
+    return value
 
 
 def _levels(node: Node | None) -> dict[Written, Level]:

@@ -27,6 +27,7 @@ import pytest
 import yaml
 
 from mplint import HOMEPAGE
+from mplint.config import tomllib  # tomli on Python 3.10
 from tests.conftest import FIXTURES, ROOT
 
 try:

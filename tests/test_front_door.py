@@ -136,6 +136,14 @@ def test_a_malformed_configuration_is_one_line_at_its_position(
     assert result.stderr.startswith(f"mplint: error: {config.as_posix()}:{problem}"), result.stderr
 
 
+@pytest.mark.parametrize("name", [".mplint.yaml", "pyproject.toml"])
+def test_the_configuration_takes_every_fail_level_the_command_line_does(tmp_path: Path, name: str) -> None:
+    text = "fail-level: never\n" if name == ".mplint.yaml" else '[tool.mplint]\nfail-level = "never"\n'
+    (tmp_path / name).write_text(text, encoding="utf-8")
+    assert run("lint", str(SEED)).exit_code == 1  # the seed has errors
+    assert run("lint", str(SEED), "--config", str(tmp_path / name)).exit_code == 0
+
+
 # -- colour ---------------------------------------------------------------------------------------------
 
 
