@@ -129,8 +129,8 @@ def test_a_retired_service_is_named_as_retired() -> None:
     message = unknown_action("deepcomposer:GetComposition")
     assert message is not None and "qdeveloper" not in message
     assert message == (
-        "`deepcomposer:GetComposition` grants nothing: AWS DeepComposer is a retired service, last in AWS's IAM "
-        "reference on 2025-12-06"
+        "`deepcomposer:GetComposition` grants nothing: AWS DeepComposer was retired from AWS's IAM reference "
+        "(last listed on 2025-12-06)"
     )
     assert "iot1click" in retired_services() and "deeplens" in retired_services()
 

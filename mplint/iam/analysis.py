@@ -120,8 +120,9 @@ def unknown_action(value: str) -> str | None:
     if not has_wildcard(prefix) and cat.service(prefix) is None:
         gone = retired_service(prefix)
         if gone is not None:
-            last = f"last in AWS's IAM reference on {gone.last_listed}"
-            return f"`{text}` grants nothing: {gone.name} is a retired service, {last}"
+            # "retired from the reference": what the data shows (a discontinued service, now and then a renamed one)
+            when = f"last listed on {gone.last_listed}"
+            return f"`{text}` grants nothing: {gone.name} was retired from AWS's IAM reference ({when})"
         return f"unknown service prefix `{prefix}` in `{text}`{_hint(text, cat.closest(text))}"
     if has_wildcard(text):
         return f"`{text}` matches no action of the IAM action catalog"
