@@ -338,6 +338,8 @@ class _Mapper:
         ]  # fmt: skip
         needs: dict[str, list[str]] = {}
         for entry in entries:
+            if self._granted(str(entry["action"]), str(entry["required_format"])):
+                continue
             formats = needs.setdefault(str(entry["action"]), [])
             if f"`{entry['required_format']}`" not in formats:
                 formats.append(f"`{entry['required_format']}`")
@@ -350,6 +352,13 @@ class _Mapper:
             else:
                 message = fit(head, [_needing(a, f) for a, f in needs.items()], most=3)
             yield self.finding(rule, issue, message, span)
+
+    def _granted(self, action: str, required: str) -> bool:
+        """Does an Allow of the policy grant the action on resources of the required format? AWS's own
+        policies split an action's resources over statements (`ec2:CreateNetworkInterface`: the interface
+        under a condition, the subnet and security group without)."""
+        wildcard_only = required.strip() == "*"  # an action without resource types: Resource must match `*`
+        return self.grants.span(action, required, wildcard_only) is not None
 
     def _resource_star(self, issue: ParliamentIssue, rule: str, place: Place | None, span: Span) -> Iterator[Finding]:
         stmt = self.statement(place)

@@ -297,22 +297,23 @@ class Grants:
         self._spans: dict[str, Span | None] = {}
         self._services = allowed_services(policy)
 
-    def span(self, action: str, resource: str | None = None) -> Span | None:
+    def span(self, action: str, resource: str | None = None, wildcard_only: bool = False) -> Span | None:
         """The action pattern (or statement) of the first Allow that grants the action, on the resource when
-        one is given (an ARN pattern: `*` marks unknown parts), else on some resource. None: not granted."""
-        key = f"{action.lower()} {resource}"
+        one is given (an ARN pattern: `*` marks unknown parts; with ``wildcard_only``, `*` is every resource,
+        as for an action without resource types), else on some resource. None: not granted."""
+        key = f"{action.lower()} {resource} {wildcard_only}"
         if key not in self._spans:
-            self._spans[key] = self._find(action, resource)
+            self._spans[key] = self._find(action, resource, wildcard_only)
         return self._spans[key]
 
-    def _find(self, action: str, resource: str | None) -> Span | None:
+    def _find(self, action: str, resource: str | None, wildcard_only: bool = False) -> Span | None:
         from mplint.iam.evaluator import Decision, Request
 
         info = catalog().action(action)
         if info is None or (self._services is not None and info.service not in self._services):
             return None
         if resource is not None:
-            requests = [Request(info.full_name, VARIABLE.sub("*", resource))]
+            requests = [Request(info.full_name, VARIABLE.sub("*", resource), wildcard_only)]
         else:
             requests = [Request(info.full_name, VARIABLE.sub("*", rt.arn)) for rt in info.resource_types if rt.arn]
         for request in requests or [Request(info.full_name, "*", wildcard_only=True)]:
