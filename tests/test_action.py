@@ -30,11 +30,6 @@ from mplint import HOMEPAGE
 from mplint.config import tomllib  # tomli on Python 3.10
 from tests.conftest import FIXTURES, ROOT
 
-try:
-    import tomllib
-except ModuleNotFoundError:  # Python 3.10
-    import tomli as tomllib
-
 ACTION = ROOT / "action.yml"
 PINS = ROOT / "action" / "pins.yaml"
 EXPR_RE = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
