@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mplint.files import read_bytes
 from mplint.findings import Level, Span
+from mplint.limits import DEFAULT, Limits
 from mplint.source import LoadError, Mapping, Node, Scalar, Sequence, load_yaml, read_source
 from mplint.suggest import did_you_mean
 
@@ -27,7 +29,7 @@ CONFIG_NAMES = (".mplint.yaml", ".mplint.yml")
 KEYS = (
     "select", "ignore", "levels", "resources", "fail-level", "account", "envs", "exclude", "engine",
     "policies", "boundary", "scps", "commands", "identities", "resource-identities", "parliament",
-    "rules-dirs", "suppressions", "as-of",
+    "rules-dirs", "suppressions", "as-of", "limits",
 )  # fmt: skip
 COMMANDS = ("build", "test", "teardown")
 LEVELS = ("error", "warning", "note")
@@ -93,6 +95,7 @@ class Config:
     suppressions: list[Any] | str | None = None  # entries, or the path of a suppressions file (mplint.suppress)
     suppressions_node: Node | None = None  # the `suppressions:` entries as written, with positions
     as_of: datetime.date | None = None  # the date deprecation dates are judged against; None: today
+    limits: Limits = DEFAULT  # mplint.limits, raised by `limits:`
 
     @property
     def folder(self) -> Path | None:
@@ -107,11 +110,18 @@ def find_config(start: Path) -> Path | None:
             if (folder / name).is_file():
                 return folder / name
         pyproject = folder / "pyproject.toml"
-        if pyproject.is_file() and "[tool.mplint" in pyproject.read_text(encoding="utf-8", errors="replace"):
+        if pyproject.is_file() and b"[tool.mplint" in _bytes(pyproject):
             return pyproject
         if (folder / ".git").exists():
             return None
     return None
+
+
+def _bytes(path: Path) -> bytes:
+    try:
+        return read_bytes(path, DEFAULT.file_bytes, Span.point(path.as_posix()))
+    except LoadError:
+        return b""  # reported if it is read as the configuration
 
 
 def load_config(path: Path | None, name: str | None = None) -> Config:
@@ -120,7 +130,7 @@ def load_config(path: Path | None, name: str | None = None) -> Config:
         return Config()
     name = name or path.as_posix()
     try:
-        source = read_source(path, name)
+        source = read_source(path, name, any_bom=True)
     except LoadError as exc:  # where in the file, when the file is there but its content is not text
         where = _where(exc.span) if path.is_file() and exc.span.line else name
         raise ConfigError(f"{where}: cannot read configuration: {exc.message}") from None
@@ -236,7 +246,19 @@ def parse_config(root: Node, path: Path | None = None) -> Config:
         suppressions=_suppressions(seen.get("suppressions")),
         suppressions_node=seen.get("suppressions"),
         as_of=_date(seen.get("as-of"), "as-of"),
+        limits=_limits(seen.get("limits")),
     )
+
+
+def _limits(node: Node | None) -> Limits:
+    settings: dict[str, Any] = {}
+    for key, value in _items(node, "limits"):
+        settings[str(key.value)] = value.value if isinstance(value, Scalar) else value.to_python()
+        try:
+            DEFAULT.raised({str(key.value): settings[str(key.value)]})
+        except ValueError as exc:
+            raise _error(key, str(exc)) from None
+    return DEFAULT.raised(settings)
 
 
 def _items(node: Node | None, key: str) -> list[tuple[Scalar, Node]]:

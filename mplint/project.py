@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mplint.config import Config, IdentityConfig
+from mplint.files import BOMS, printable, read_head
 from mplint.findings import Span
 from mplint.model.manifest import Manifest, Resource, build_manifest
 from mplint.model.policy import PolicyDocument, PolicyFile, PolicyKind
@@ -57,30 +58,30 @@ class Project:
     identities: dict[str, Identity] = field(default_factory=dict)  # "default" and the configured ones
     base: Path = field(default_factory=Path.cwd)
     buffers: Buffers = field(default_factory=Buffers)  # unsaved editor buffers, read instead of disk
+    roots: set[str] = field(default_factory=set)  # real paths of the linted tree: symlinks may point inside it
     _read: dict[str, SourceFile | None] = field(default_factory=dict)
-    _queries: dict[str, QueryFile] = field(default_factory=dict)
+    _queries: dict[str, QueryFile | None] = field(default_factory=dict)
     _display: dict[Path, str] = field(default_factory=dict)
     _policies: dict[tuple[str, PolicyKind], PolicyFile] = field(default_factory=dict)
 
     def display(self, path: Path) -> str:
-        try:
-            rel = os.path.relpath(path.resolve(), self.base.resolve())
-        except ValueError:  # another drive
-            return path.as_posix()
-        return Path(rel).as_posix() if not rel.startswith("..") else path.resolve().as_posix()
+        """The path as shown: relative to the base when under it, forward slashes, undecodable bytes escaped."""
+        return printable(_display(path, self.base))
 
-    def read(self, path: Path) -> SourceFile | None:
+    def read(self, path: Path, any_bom: bool = False) -> SourceFile | None:
         display = self._display.get(path)
         if display is None:
             display = self._display[path] = self.display(path)
         if display in self._read:
             return self._read[display]
-        self._read[display] = source = self._read_new(path, display)
+        self._read[display] = source = self._read_new(path, display, any_bom)
         return source
 
-    def _read_new(self, path: Path, display: str) -> SourceFile | None:
+    def _read_new(self, path: Path, display: str, any_bom: bool) -> SourceFile | None:
         try:
-            source = read_source(path, display, self.buffers)
+            source = read_source(
+                path, display, self.config.limits, roots=self.roots, any_bom=any_bom, buffers=self.buffers
+            )
         except LoadError as exc:
             self.problems.append(exc.problem)
             return None
@@ -94,12 +95,15 @@ class Project:
         """A file named on the command line that mplint does not lint (MPL006)."""
         self.problems.append(LoadProblem("MPL006", why, Span.point(self.display(path))))
 
-    def query_file(self, source: SourceFile) -> QueryFile:
-        """The parsed query file, once per file even when many resources share it."""
-        parsed = self._queries.get(source.display)
-        if parsed is None:
-            parsed = self._queries[source.display] = parse_query_file(source)
-        return parsed
+    def query_file(self, source: SourceFile) -> QueryFile | None:
+        """The parsed query file, once per file even when many resources share it; None when over a limit."""
+        if source.display not in self._queries:
+            try:
+                self._queries[source.display] = parse_query_file(source, self.config.limits)
+            except LoadError as exc:
+                self.problems.append(exc.problem)
+                self._queries[source.display] = None
+        return self._queries[source.display]
 
     def policy(self, path: Path, kind: PolicyKind) -> PolicyFile | None:
         """Read a policy file once; unreadable or unparsable files become MPL0xx findings."""
@@ -107,11 +111,15 @@ class Project:
         known = self._policies.get((display, kind))
         if known is not None:
             return known
-        source = self.read(path)
+        source = self.read(path, any_bom=True)
         doc = self.parse(source) if source is not None else None
         if doc is None:
             return None
-        policy = PolicyFile(display, kind, PolicyDocument.from_document(doc))
+        try:
+            policy = PolicyFile(display, kind, PolicyDocument.from_document(doc, self.config.limits))
+        except LoadError as exc:
+            self.problems.append(exc.problem)
+            return None
         if doc.root is None:
             self.problems.append(LoadProblem("MPL004", "the policy file is empty", source.whole_span()))
         self.policies.append(policy)
@@ -130,7 +138,7 @@ class Project:
     def parse(self, source: SourceFile) -> Document | None:
         loader = load_json if _is_json(source) else load_yaml
         try:
-            doc = loader(source)
+            doc = loader(source, self.config.limits)
         except LoadError as exc:
             self.problems.append(exc.problem)
             return None
@@ -143,6 +151,18 @@ def _is_json(source: SourceFile) -> bool:
     if suffix == ".json":
         return True
     return suffix not in (".yml", ".yaml") and source.text.lstrip()[:1] in ("{", "[")
+
+
+def _display(path: Path, base: Path) -> str:
+    absolute, real_base = os.path.abspath(path), os.path.realpath(base)
+    for candidate, folder in ((absolute, os.path.abspath(base)), (os.path.realpath(path), real_base)):
+        try:
+            rel = os.path.relpath(candidate, folder)
+        except ValueError:  # another drive
+            continue
+        if not rel.startswith(".."):
+            return Path(rel).as_posix()
+    return Path(absolute).as_posix()
 
 
 Exclude = Callable[[Path], bool]
@@ -159,12 +179,13 @@ def discover(
     problems: list[LoadProblem] = []
     for path in paths:
         if path.is_dir():
-            found.extend(_search(path, excluded or _never))
-        elif buffers.is_file(path) or path.is_symlink():
+            found.extend(_search(path, excluded or _never, problems))
+        elif buffers.get(path) is not None or os.path.lexists(path):  # a file, or what is reported when read
             found.append(path)
         else:
-            problems.append(LoadProblem("MPL001", f"no such file or folder: {path}", Span.point(path.as_posix())))
-    unique = sorted({p.resolve(): p for p in found}.values(), key=lambda p: p.as_posix())
+            where = printable(path.as_posix())
+            problems.append(LoadProblem("MPL001", f"no such file or folder: {where}", Span.point(where)))
+    unique = sorted({os.path.realpath(p): p for p in found}.values(), key=lambda p: p.as_posix())
     return unique, problems
 
 
@@ -172,9 +193,14 @@ def _never(path: Path) -> bool:
     return False
 
 
-def _search(folder: Path, excluded: Exclude) -> list[Path]:
+def _search(folder: Path, excluded: Exclude, problems: list[LoadProblem]) -> list[Path]:
     out: list[Path] = []
-    for root, dirs, files in os.walk(folder):
+
+    def unreadable(error: OSError) -> None:
+        where = printable(Path(error.filename or folder).as_posix())
+        problems.append(LoadProblem("MPL001", f"cannot read folder: {error.strerror or error}", Span.point(where)))
+
+    for root, dirs, files in os.walk(folder, onerror=unreadable):
         dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not excluded(Path(root, d)))
         out.extend(Path(root, name) for name in sorted(files) if name in MANIFEST_NAMES)
     return out
@@ -182,6 +208,19 @@ def _search(folder: Path, excluded: Exclude) -> list[Path]:
 
 def excluded_by(config: Config) -> Exclude:
     return lambda path: any(path.match(pattern) for pattern in config.exclude)
+
+
+def tree_roots(files: list[Path], config: Config, base: Path) -> set[str]:
+    """The real paths a symlink may point into: the base folder, the configuration's, and the folders of the
+    files linted and of the policies named."""
+    named = [*files, *config.identity.policies, *config.identity.scps]
+    named += [config.identity.boundary] if config.identity.boundary else []
+    for identity in config.identities.values():
+        named += [*identity.policies, *identity.scps, *([identity.boundary] if identity.boundary else [])]
+    roots = {os.path.realpath(base), *([os.path.realpath(config.folder)] if config.folder else [])}
+    for path in named:
+        roots.add(os.path.realpath(path if path.is_dir() else path.parent))
+    return roots
 
 
 def load_project(
@@ -203,16 +242,17 @@ def load_files(
     """Load discovered files: manifests with their query files, query files with their stack, policies."""
     buffers = Buffers() if buffers is None else buffers
     project = Project(config, base=base or Path.cwd(), buffers=buffers)
+    project.roots = tree_roots(files, config, project.base)
     project.problems.extend(problems or ())
     stacks: dict[Path, Path] = {}
     for path in files:
         kind = classify(path, buffers)
         if kind == "manifest":
-            stacks.setdefault(path.resolve(), path)
+            stacks.setdefault(os.path.realpath(path), path)
         elif kind == "query":
             manifest = manifest_of(path, buffers)
             if manifest is not None:
-                stacks.setdefault(manifest.resolve(), manifest)
+                stacks.setdefault(os.path.realpath(manifest), manifest)
             else:
                 project.skip(path, "query file outside a stack: no stackql_manifest.yml above it")
         elif kind == "policy":
@@ -240,12 +280,9 @@ def classify(path: Path, buffers: Buffers | None = None) -> str:
     if path.suffix.lower() == ".iql":
         return "query"
     head = buffers.get(path) if buffers is not None else None
-    try:
-        if head is None:
-            head = path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return "policy"  # reported as unreadable when read
-    head = head[:65536]
+    head = head[:65536] if head is not None else _head_text(path)
+    if head is None:
+        return "policy"  # reported as unreadable (or not a regular file) when read
     if not head.strip():
         return "policy"  # reported as empty when read
     if POLICY_MARKS.search(head):
@@ -255,10 +292,19 @@ def classify(path: Path, buffers: Buffers | None = None) -> str:
     return "other"
 
 
+def _head_text(path: Path, size: int = 65536) -> str | None:
+    """The start of a file as text, decoded by its byte-order mark if it has one."""
+    data = read_head(path, size)
+    if data is None:
+        return None
+    codec = next((codec for bom, codec, _ in BOMS if data.startswith(bom)), "utf-8")
+    return data.decode(codec, errors="replace")
+
+
 def manifest_of(query: Path, buffers: Buffers | None = None) -> Path | None:
     """The manifest of the nearest stack folder above a file."""
     buffers = Buffers() if buffers is None else buffers
-    for folder in query.resolve().parents:
+    for folder in Path(os.path.realpath(query)).parents:
         for name in MANIFEST_NAMES:
             if buffers.is_file(folder / name):
                 return folder / name
@@ -290,8 +336,9 @@ def _load_query(project: Project, stack: Stack, resource: Resource) -> None:
     if path is None:
         return
     stack.query_paths[resource.index] = path
-    if not project.buffers.is_file(path):
+    if project.buffers.get(path) is None and not os.path.lexists(path):
         return
     source = project.read(path)
-    if source is not None:
-        stack.queries[resource.index] = project.query_file(source)
+    query = project.query_file(source) if source is not None else None
+    if query is not None:
+        stack.queries[resource.index] = query

@@ -11,18 +11,18 @@ import gc
 import json
 import re
 from bisect import bisect_right
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import yaml
 
+from mplint.files import LoadError, decode, normalise, read_bytes
+from mplint.files import LoadProblem as LoadProblem  # re-exported: loaders and their callers share it
 from mplint.findings import Span
-
-MAX_FILE_BYTES = 5 * 1024 * 1024
-MAX_DEPTH = 200
+from mplint.limits import DEFAULT, Limits
 
 _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _RESOLVED: dict[tuple[str, tuple[bool, bool]], str] = {}
@@ -45,28 +45,6 @@ class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
 
 
 _STR_TAG = "tag:yaml.org,2002:str"
-
-
-class LoadProblem(NamedTuple):
-    """A file that could not be read, parsed or used, as data: the rule it falls under, what, and where."""
-
-    rule_id: str
-    message: str
-    span: Span
-
-
-class LoadError(Exception):
-    """A file that cannot be read or parsed; carries the rule id and position."""
-
-    def __init__(self, rule_id: str, message: str, span: Span) -> None:
-        super().__init__(message)
-        self.rule_id = rule_id
-        self.message = message
-        self.span = span
-
-    @property
-    def problem(self) -> LoadProblem:
-        return LoadProblem(self.rule_id, self.message, self.span)
 
 
 @dataclass(slots=True)
@@ -151,42 +129,34 @@ def _has_astral(text: str) -> bool:
     return any(ord(ch) > 0xFFFF for ch in text)
 
 
-def read_source(path: Path, display: str, buffers: Buffers | None = None) -> SourceFile:
-    """Read a file as UTF-8 text; unreadable, binary, oversized or non-UTF-8 input raises LoadError.
+def read_source(
+    path: Path,
+    display: str,
+    limits: Limits = DEFAULT,
+    *,
+    roots: Iterable[str] | None = None,
+    any_bom: bool = False,
+    buffers: Buffers | None = None,
+) -> SourceFile:
+    """Read a regular file as text (see :mod:`mplint.files`); unreadable, special, oversized or undecodable
+    input raises LoadError. ``any_bom`` accepts UTF-16 and UTF-32 with a byte-order mark (policies: AWS
+    reads them; stackql-deploy does not read manifests and query files so).
 
     A path in ``buffers`` is read from there (an editor's unsaved buffer), never from disk."""
-    if buffers is not None:
-        text = buffers.get(path)
-        if text is not None:
-            return source_from_text(path, display, text)
-    where = Span.point(display)
-    try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise LoadError("MPL005", f"file is {size} bytes, over the {MAX_FILE_BYTES} byte limit", where)
-        data = path.read_bytes()
-    except OSError as exc:
-        raise LoadError("MPL001", f"cannot read file: {exc.strerror or exc}", where) from None
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise LoadError(
-            "MPL001", f"file is not valid UTF-8 (byte 0x{data[exc.start]:02x})", Span.point(display, line, col)
-        ) from None
-    return source_from_text(path, display, text)
+    text = buffers.get(path) if buffers is not None else None
+    if text is not None:
+        return source_from_text(path, display, text, limits)
+    data = read_bytes(path, limits.file_bytes, Span.point(display), roots)
+    return SourceFile(path, display, decode(data, display, any_bom))
 
 
-def source_from_text(path: Path, display: str, text: str) -> SourceFile:
+def source_from_text(path: Path, display: str, text: str, limits: Limits = DEFAULT) -> SourceFile:
     """A source file from text already decoded: the same limits and normalisation as a file read from disk."""
-    if len(text) > MAX_FILE_BYTES:  # characters, at most the bytes they take
-        raise LoadError("MPL005", f"text is over the {MAX_FILE_BYTES} byte limit", Span.point(display))
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    if "\x00" in text:
-        raise LoadError("MPL001", "file holds NUL bytes: not a text file", Span.point(display))
-    return SourceFile(path, display, text.replace("\r\n", "\n"))
+    size = len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
+    if size > limits.file_bytes:
+        message = f"text is {size:,} bytes, over the {limits.file_bytes:,} byte limit: not read"
+        raise LoadError("MPL005", message, Span.point(display))
+    return SourceFile(path, display, normalise(text, display))
 
 
 class Buffers:
@@ -332,10 +302,24 @@ class Document:
     duplicates: list[Duplicate] = field(default_factory=list)
 
 
-def load_yaml(source: SourceFile) -> Document:
-    """Parse YAML into a position-aware tree; syntax errors raise LoadError (MPL002)."""
-    with _no_gc():
-        return _load_yaml(source)
+def load_yaml(source: SourceFile, limits: Limits = DEFAULT) -> Document:
+    """Parse YAML into a position-aware tree; syntax errors raise LoadError (MPL002), limits MPL005."""
+    doc = Document(source, None)
+    loader = _Loader(source.text)
+    try:
+        with _no_gc():
+            doc.root = _Composer(source, loader, limits, doc.duplicates).document()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        span = source.span(mark.line, mark.column, mark.line, mark.column + 1) if mark else source.whole_span()
+        raise LoadError("MPL002", f"invalid YAML: {exc.problem or exc.context}", span) from None
+    except yaml.YAMLError as exc:
+        raise LoadError("MPL002", f"invalid YAML: {exc}", source.whole_span()) from None
+    except RecursionError:
+        raise LoadError("MPL005", "YAML nested too deeply", source.whole_span()) from None
+    finally:
+        loader.dispose()
+    return doc
 
 
 @contextmanager
@@ -351,90 +335,206 @@ def _no_gc() -> Iterator[None]:
             gc.enable()
 
 
-def _load_yaml(source: SourceFile) -> Document:
-    try:
-        composed = yaml.compose(source.text, Loader=_Loader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        span = source.span(mark.line, mark.column, mark.line, mark.column + 1) if mark else source.whole_span()
-        raise LoadError("MPL002", f"invalid YAML: {exc.problem or exc.context}", span) from None
-    except yaml.YAMLError as exc:
-        raise LoadError("MPL002", f"invalid YAML: {exc}", source.whole_span()) from None
-    except RecursionError:
-        raise LoadError("MPL005", "YAML nested too deeply", source.whole_span()) from None
-    doc = Document(source, None)
-    if composed is not None:
-        doc.root = _YamlBuilder(source, doc.duplicates).build(composed, 0)
-    return doc
+_YAML = "tag:yaml.org,2002:"
+_MERGE_TAG, _VALUE_TAG = _YAML + "merge", _YAML + "value"
+_TEXT_TAGS = frozenset({_STR_TAG, _MERGE_TAG, _VALUE_TAG})
+_NUMBER_TAGS = frozenset({_YAML + "int", _YAML + "float"})
+# What yaml.safe_load (stackql-deploy's loader) constructs; any other tag makes it fail.
+_SCALAR_TAGS = {
+    _YAML + name: getattr(yaml.SafeLoader, f"construct_yaml_{name}")
+    for name in ("null", "bool", "int", "float", "binary", "timestamp")
+}
+_SEQUENCE_TAGS = frozenset({_YAML + "seq", _YAML + "omap", _YAML + "pairs"})
+_MAPPING_TAGS = frozenset({_YAML + "map", _YAML + "set"})
 
 
-class _YamlBuilder:
-    def __init__(self, source: SourceFile, duplicates: list[Duplicate]) -> None:
+def _short_tag(tag: str) -> str:
+    return "!!" + tag.removeprefix(_YAML) if tag.startswith(_YAML) else tag
+
+
+class _Composer:
+    """Builds the position-aware tree straight from the parser's events, as PyYAML's composer and safe
+    constructor would read them (anchors, aliases, merge keys, tags), with the limits enforced as it goes:
+    distinct nodes, depth, and the size of the document with every alias expanded, so that an alias bomb
+    is refused after that many nodes, never built."""
+
+    def __init__(self, source: SourceFile, parser: Any, limits: Limits, duplicates: list[Duplicate]) -> None:
         self.source = source
+        self.parser = parser
+        self.limits = limits
         self.duplicates = duplicates
-        self.constructor = yaml.SafeLoader("")
-        self.cache: dict[int, Node] = {}
         self.ascii = source.text.isascii()  # then code points are UTF-16 units: no column conversion
+        self.anchors: dict[str, Node] = {}
+        self.sizes: dict[int, int] = {}  # expanded size of each anchored node, by id
+        self.open: set[int] = set()  # anchored nodes still being composed
+        self.nodes = 0
+        self.expanded = 0
+        self.tag: str | None = None  # the tag of the scalar composed last
+        self.extent = (0, 0)  # character offsets of the node composed last
 
-    def span_of(self, node: yaml.Node) -> Span:
-        s, e = node.start_mark, node.end_mark
+    def span(self, start: Any, end: Any) -> Span:
         if self.ascii:
-            return Span(self.source.display, s.line + 1, s.column + 1, e.line + 1, e.column + 1)
-        return self.source.span(s.line, s.column, e.line, e.column)
+            return Span(self.source.display, start.line + 1, start.column + 1, end.line + 1, end.column + 1)
+        return self.source.span(start.line, start.column, end.line, end.column)
 
-    def build(self, node: yaml.Node, depth: int, is_key: bool = False) -> Node:
-        if depth > MAX_DEPTH:
-            raise LoadError("MPL005", f"document nested deeper than {MAX_DEPTH} levels", self.span_of(node))
-        cached = self.cache.get(id(node))
-        if cached is not None:  # an alias: the same node again
-            return cached
-        if isinstance(node, yaml.ScalarNode):
-            built: Node = Scalar(self.span_of(node), self.scalar_value(node), node.style or None, is_key)
-            self.cache[id(node)] = built
-        elif isinstance(node, yaml.SequenceNode):
-            built = self.cache[id(node)] = Sequence(self.span_of(node), [])
-            built.items = [self.build(item, depth + 1) for item in node.value]
-        else:
-            built = self.cache[id(node)] = Mapping(self.span_of(node), [], self.unquoted_template(node))
-            built.items = self.mapping_items(node, depth)
-        return built
+    def fail(self, rule_id: str, message: str, mark: Any) -> LoadError:
+        return LoadError(rule_id, message, self.span(mark, mark))
 
-    def text_of(self, node: yaml.Node) -> str:
-        return self.source.text[node.start_mark.index : node.end_mark.index]
-
-    def unquoted_template(self, node: yaml.MappingNode) -> str | None:
-        """`{{ name }}` written without quotes: a flow mapping whose only key is another flow mapping."""
-        if not node.flow_style or len(node.value) != 1 or not isinstance(node.value[0][0], yaml.MappingNode):
+    def document(self) -> Node | None:
+        parser = self.parser
+        parser.get_event()  # stream start
+        if parser.check_event(yaml.StreamEndEvent):
             return None
-        text = self.text_of(node)
-        return text if text.startswith("{{") and text.endswith("}}") else None
+        parser.get_event()  # document start
+        root = self.node(0)
+        parser.get_event()  # document end
+        if not parser.check_event(yaml.StreamEndEvent):
+            event = parser.get_event()
+            raise LoadError(
+                "MPL002",
+                "invalid YAML: expected a single document in the stream, but found another document",
+                self.span(event.start_mark, event.end_mark),
+            )
+        return root
 
-    def scalar_value(self, node: yaml.ScalarNode) -> Any:
-        if node.tag == _STR_TAG:  # the common case, without the constructor's dispatch
-            return node.value
-        try:
-            return self.constructor.construct_object(node, deep=True)
-        except (yaml.YAMLError, ValueError, OverflowError):
-            return node.value
+    def node(self, depth: int, is_key: bool = False) -> Node:
+        event = self.parser.get_event()
+        if type(event) is yaml.AliasEvent:
+            self.extent = (event.start_mark.index, event.end_mark.index)
+            return self.alias(event)
+        if depth > self.limits.depth:
+            raise self.fail("MPL005", f"document nested deeper than {self.limits.depth} levels", event.start_mark)
+        self.nodes += 1
+        if self.nodes > self.limits.nodes:
+            raise self.fail("MPL005", f"document has more than {self.limits.nodes:,} nodes", event.start_mark)
+        anchor = event.anchor
+        if anchor is not None and anchor in self.anchors:
+            raise self.fail("MPL002", f"invalid YAML: found duplicate anchor `&{anchor}`", event.start_mark)
+        start = self.expanded
+        self.expanded += 1
+        if type(event) is yaml.ScalarEvent:
+            node: Node = Scalar(
+                self.span(event.start_mark, event.end_mark), self.scalar(event), event.style or None, is_key
+            )
+            if anchor is not None:
+                self.anchors[anchor], self.sizes[id(node)] = node, 1
+            self.extent = (event.start_mark.index, event.end_mark.index)
+            return node
+        self.tag = None
+        sequence = type(event) is yaml.SequenceStartEvent
+        self.check_tag(event, _SEQUENCE_TAGS if sequence else _MAPPING_TAGS)
+        node = Sequence(Span.point(""), []) if sequence else Mapping(Span.point(""), [])
+        if anchor is not None:
+            self.anchors[anchor] = node
+            self.open.add(id(node))
+        end = self.sequence(node, depth) if isinstance(node, Sequence) else self.mapping(node, event.flow_style, depth)
+        node.span = self.span(event.start_mark, end.end_mark)
+        self.extent = (event.start_mark.index, end.end_mark.index)
+        if isinstance(node, Mapping) and node.template is not None:
+            text = self.source.text[self.extent[0] : self.extent[1]]
+            node.template = text if text.startswith("{{") and text.endswith("}}") else None
+        if anchor is not None:
+            self.open.discard(id(node))
+            self.sizes[id(node)] = self.expanded - start
+        return node
 
-    def mapping_items(self, node: yaml.MappingNode, depth: int) -> list[tuple[Scalar, Node]]:
+    def alias(self, event: Any) -> Node:
+        target = self.anchors.get(event.anchor)
+        self.tag = None
+        if target is None:
+            raise self.fail("MPL002", f"invalid YAML: found undefined alias `*{event.anchor}`", event.start_mark)
+        if id(target) in self.open:
+            raise self.fail(
+                "MPL005",
+                f"alias `*{event.anchor}` is used inside its own anchor: the document expands without end",
+                event.start_mark,
+            )
+        self.expanded += self.sizes[id(target)]
+        if self.expanded > self.limits.expanded_nodes:
+            raise self.fail(
+                "MPL005",
+                f"aliases expand this document past {self.limits.expanded_nodes:,} nodes: not read",
+                event.start_mark,
+            )
+        return target
+
+    def check_tag(self, event: Any, known: frozenset[str]) -> None:
+        if event.tag is not None and event.tag != "!" and event.tag not in known:
+            raise self.unknown_tag(event.tag, event.start_mark)
+
+    def unknown_tag(self, tag: str, mark: Any) -> LoadError:
+        return self.fail(
+            "MPL002", f"the tag `{_short_tag(tag)}` is one stackql-deploy's YAML loader (yaml.safe_load) rejects", mark
+        )
+
+    def scalar(self, event: Any) -> Any:
+        value, tag = event.value, event.tag
+        if tag is None or tag == "!":
+            tag = self.parser.resolve(yaml.ScalarNode, value, event.implicit)
+        self.tag = tag
+        if tag in _TEXT_TAGS:
+            return value
+        construct = _SCALAR_TAGS.get(tag)
+        if construct is None:
+            raise self.unknown_tag(tag, event.start_mark)
+        if tag in _NUMBER_TAGS and len(value) > self.limits.number_chars:
+            raise self.fail("MPL005", f"a number of {len(value):,} characters: not read", event.start_mark)
+        node = yaml.ScalarNode(tag, value, event.start_mark, event.end_mark, event.style)
         try:
-            self.constructor.flatten_mapping(node)  # YAML 1.1 merge keys (<<), as safe_load does
-        except yaml.YAMLError as exc:
-            raise LoadError("MPL002", f"invalid YAML merge: {exc}", self.span_of(node)) from None
-        items: list[tuple[Scalar, Node]] = []
+            return construct(self.parser, node)
+        except (ValueError, OverflowError, TypeError, yaml.YAMLError) as exc:
+            raise self.fail(
+                "MPL002",
+                f"invalid {_short_tag(tag)} value `{value[:40]}`: {exc} (yaml.safe_load fails on it)",
+                event.start_mark,
+            ) from None
+
+    def sequence(self, node: Sequence, depth: int) -> Any:
+        items, check, parser = node.items, self.parser.check_event, self.parser
+        while not check(yaml.SequenceEndEvent):
+            items.append(self.node(depth + 1))
+        return parser.get_event()
+
+    def mapping(self, node: Mapping, flow: bool, depth: int) -> Any:
+        """Compose a mapping's items; a flow mapping whose one key is a mapping (`{{ name }}` unquoted) is
+        marked by a non-None ``template``, its text set by the caller."""
+        own: list[tuple[Scalar, Node]] = []
+        merged: list[tuple[Scalar, Node]] = []
         seen: dict[Any, Span] = {}
-        for key_node, value_node in node.value:
-            key = self.build(key_node, depth + 1, is_key=True)
+        check = self.parser.check_event
+        while not check(yaml.MappingEndEvent):
+            key = self.node(depth + 1, is_key=True)
+            key_tag = self.tag if isinstance(key, Scalar) else None
             if not isinstance(key, Scalar):  # a list or map as a key: named by its text
-                key = Scalar(key.span, self.text_of(key_node), None, True)
-            value = self.build(value_node, depth + 1)
+                node.template = "" if flow and not own and isinstance(key, Mapping) else None
+                key = Scalar(key.span, self.source.text[self.extent[0] : self.extent[1]], None, True)
+            value = self.node(depth + 1)
+            if key_tag == _MERGE_TAG:
+                self.merge(value, merged)
+                continue
             marker = _hashable(key.value)
             if marker in seen:
                 self.duplicates.append(Duplicate(str(key.value), key.span, seen[marker]))
             seen[marker] = key.span
-            items.append((key, value))
-        return items
+            own.append((key, value))
+        node.items = merged + own if merged else own  # the mapping's own keys override merged ones
+        if len(node.items) != 1:
+            node.template = None
+        return self.parser.get_event()
+
+    def merge(self, value: Node, merged: list[tuple[Scalar, Node]]) -> None:
+        """A `<<` merge key, as PyYAML's flatten_mapping reads it (the merged mappings are flat already)."""
+        sources = value.items if isinstance(value, Sequence) else [value]
+        taken = {id(k) for k, _ in merged}
+        for source in sources:
+            if not isinstance(source, Mapping):
+                raise LoadError(
+                    "MPL002", "invalid YAML: `<<` merges a mapping or a list of mappings, nothing else", source.span
+                )
+            for pair in source.items:
+                if id(pair[0]) not in taken:
+                    taken.add(id(pair[0]))
+                    merged.append(pair)
 
 
 # ---------------------------------------------------------------------------
@@ -454,20 +554,28 @@ _LITERALS = {"true": True, "false": False, "null": None}
 _JSON_WS = re.compile(r"[ \t\n\r]*")
 
 
-def load_json(source: SourceFile) -> Document:
-    """Parse JSON into a position-aware tree; syntax errors raise LoadError (MPL002)."""
+def load_json(source: SourceFile, limits: Limits = DEFAULT) -> Document:
+    """Parse JSON into a position-aware tree; syntax errors raise LoadError (MPL002), limits MPL005."""
     doc = Document(source, None)
-    with _no_gc():
-        doc.root = _JsonParser(source, doc.duplicates).parse()
+    try:
+        with _no_gc():
+            doc.root = _JsonParser(source, doc.duplicates, limits).parse()
+    except RecursionError:
+        raise LoadError("MPL005", "JSON nested too deeply", source.whole_span()) from None
     return doc
 
 
 class _JsonParser:
-    def __init__(self, source: SourceFile, duplicates: list[Duplicate]) -> None:
+    def __init__(self, source: SourceFile, duplicates: list[Duplicate], limits: Limits) -> None:
         self.source = source
         self.text = source.text
         self.duplicates = duplicates
+        self.limits = limits
+        self.nodes = 0
         self.pos = 0
+
+    def limit(self, message: str) -> LoadError:
+        return LoadError("MPL005", message, self.source.offset_span(self.pos, self.pos + 1))
 
     def fail(self, message: str, at: int | None = None) -> LoadError:
         at = self.pos if at is None else at
@@ -485,12 +593,11 @@ class _JsonParser:
         return node
 
     def value(self, depth: int) -> Node:
-        if depth > MAX_DEPTH:
-            raise LoadError(
-                "MPL005",
-                f"document nested deeper than {MAX_DEPTH} levels",
-                self.source.offset_span(self.pos, self.pos + 1),
-            )
+        if depth > self.limits.depth:
+            raise self.limit(f"document nested deeper than {self.limits.depth} levels")
+        self.nodes += 1
+        if self.nodes > self.limits.nodes:
+            raise self.limit(f"document has more than {self.limits.nodes:,} nodes")
         self.skip_ws()
         if self.pos >= len(self.text):
             raise self.fail("unexpected end of input")
@@ -508,6 +615,8 @@ class _JsonParser:
         if match.lastgroup == "str":
             return Scalar(span, _json_string(text), '"')
         if match.lastgroup == "num":
+            if len(text) > self.limits.number_chars:
+                raise LoadError("MPL005", f"a number of {len(text):,} characters: not read", span)
             return Scalar(span, float(text) if any(c in text for c in ".eE") else int(text))
         return Scalar(span, _LITERALS[text])
 

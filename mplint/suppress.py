@@ -31,27 +31,71 @@ ENTRY_KEYS = ("rule", "path", "resource", "reason", "expires")
 Display = Callable[[Path], str]
 
 
+_LITERAL, _ONE, _STAR, _ANY, _FOLDERS = range(5)
+
+
 @lru_cache(maxsize=512)
-def _glob_regex(pattern: str) -> re.Pattern[str]:
-    out: list[str] = []
+def _glob_tokens(pattern: str) -> tuple[tuple[int, str], ...]:
+    out: list[tuple[int, str]] = []
     i = 0
     while i < len(pattern):
         if pattern.startswith("**/", i):
-            out.append("(?:.*/)?")
+            out.append((_FOLDERS, ""))  # any number of folders: empty, or anything ending in `/`
             i += 3
         elif pattern.startswith("**", i):
-            out.append(".*")
+            out.append((_ANY, ""))
             i += 2
         else:
             ch = pattern[i]
-            out.append("[^/]*" if ch == "*" else "[^/]" if ch == "?" else re.escape(ch))
+            out.append((_STAR, "") if ch == "*" else (_ONE, "") if ch == "?" else (_LITERAL, ch))
             i += 1
-    return re.compile("".join(out) + r"\Z")
+    return tuple(out)
 
 
+@lru_cache(maxsize=4096)
 def glob_match(pattern: str, path: str) -> bool:
-    """A path glob: `*` and `?` stay within a folder name, `**/` is any number of folders."""
-    return _glob_regex(pattern.removeprefix("./")).match(path.removeprefix("./")) is not None
+    """A path glob: `*` and `?` stay within a folder name, `**/` is any number of folders, `**` anything.
+
+    Matched by running the pattern as a set of states over the path once (time linear in the path for a
+    given pattern), never by a backtracking regular expression."""
+    tokens = _glob_tokens(pattern.removeprefix("./"))
+    end = len(tokens)
+    states = _closure(tokens, {(0, False)})
+    for ch in path.removeprefix("./"):
+        following: set[tuple[int, bool]] = set()
+        for at, _ in states:
+            if at == end:
+                continue
+            kind, literal = tokens[at]
+            if kind == _LITERAL:
+                if ch == literal:
+                    following.add((at + 1, False))
+            elif kind in (_ONE, _STAR):
+                if ch != "/":
+                    following.add((at + 1, False) if kind == _ONE else (at, False))
+            elif kind == _ANY:
+                following.add((at, False))
+            else:  # _FOLDERS: inside it, a `/` may end it
+                following.add((at, True))
+                if ch == "/":
+                    following.add((at + 1, False))
+        if not following:
+            return False
+        states = _closure(tokens, following)
+    return (end, False) in states
+
+
+def _closure(tokens: tuple[tuple[int, str], ...], states: set[tuple[int, bool]]) -> set[tuple[int, bool]]:
+    """Add the states reached without reading: past a star, or past `**/` before it has read anything."""
+    todo = list(states)
+    while todo:
+        at, inside = todo.pop()
+        if at < len(tokens) and tokens[at][0] in (_STAR, _ANY, _FOLDERS) and not inside:
+            state = (at + 1, False)
+            if state not in states:
+                states.add(state)
+                todo.append(state)
+    return states
 
 
 @dataclass(slots=True)
@@ -202,7 +246,7 @@ def _from_config(config: Config, display: Display) -> list[Suppression]:
 def _load(path: Path, display: Display) -> Node | None:
     name = display(path)
     try:
-        return load_yaml(read_source(path, name)).root
+        return load_yaml(read_source(path, name, any_bom=True)).root
     except LoadError as exc:
         raise ConfigError(f"{name}: cannot read suppressions: {exc.message}") from None
 

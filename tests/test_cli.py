@@ -198,10 +198,11 @@ def test_files_named_on_the_command_line_are_classified(tmp_path: Path) -> None:
     assert result.exit_code == 1
 
 
-def test_oversized_file_is_a_limit_finding(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("mplint.source.MAX_FILE_BYTES", 100)
+def test_oversized_file_is_a_limit_finding(tmp_path: Path) -> None:
     stack = _stack_copy(tmp_path)
-    got = findings(lint(str(stack), "-f", "json"))
+    config = tmp_path / "limits.yaml"
+    config.write_text("limits:\n  file-bytes: 100\n")
+    got = findings(lint(str(stack), "--config", str(config), "-f", "json"))
     assert [f["rule"] for f in got if f["path"].endswith("stackql_manifest.yml")] == ["MPL005"]
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from urllib.parse import unquote, unquote_plus
 
 from mplint.findings import Span
+from mplint.limits import DEFAULT, Limits
 from mplint.source import (
     Document,
     LoadError,
@@ -182,13 +183,14 @@ class PolicyDocument:
         return self.version == VARIABLES_VERSION
 
     @classmethod
-    def from_document(cls, doc: Document) -> PolicyDocument:
-        return cls.from_node(doc.root, doc.source.whole_span())
+    def from_document(cls, doc: Document, limits: Limits = DEFAULT) -> PolicyDocument:
+        """Build from a loaded file; a policy over the statement or action limits raises LoadError (MPL005)."""
+        return cls.from_node(doc.root, doc.source.whole_span(), limits)
 
     @classmethod
-    def from_node(cls, node: Node | None, where: Span) -> PolicyDocument:
+    def from_node(cls, node: Node | None, where: Span, limits: Limits = DEFAULT) -> PolicyDocument:
         """Build from a tree node (None: an empty file); ``where`` locates problems when there is no node."""
-        return _Builder().document(node, where)
+        return _Builder(limits).document(node, where)
 
 
 @dataclass(eq=False, slots=True)
@@ -206,7 +208,7 @@ class PolicyFile:
 
 def load_policy(path: Path, display: str, kind: PolicyKind = PolicyKind.IDENTITY) -> PolicyFile:
     """Read and model a policy file (YAML for .yml/.yaml, else JSON); bad input raises LoadError."""
-    source = read_source(path, display)
+    source = read_source(path, display, any_bom=True)
     return policy_from_source(source, kind)
 
 
@@ -245,7 +247,9 @@ def _text(value: object) -> str | None:
 
 
 class _Builder:
-    def __init__(self) -> None:
+    def __init__(self, limits: Limits = DEFAULT) -> None:
+        self.limits = limits
+        self.patterns_read = 0
         self.problems: list[Problem] = []
         self.override: Span | None = None  # set while reading a Document held in a string
 
@@ -324,6 +328,13 @@ class _Builder:
             self.problem("no-statement", "the policy has no Statement", node)
             return
         items = body.items if isinstance(body, Sequence) else [body]
+        if len(items) > self.limits.policy_statements:
+            raise LoadError(
+                "MPL005",
+                f"the policy has {len(items):,} statements, over the limit of {self.limits.policy_statements:,}:"
+                " not linted",
+                self.span(node.key("Statement") or body),
+            )
         for item in items:
             if isinstance(item, Mapping):
                 doc.statements.append(self.statement(item, len(doc.statements)))
@@ -382,6 +393,13 @@ class _Builder:
         if node is None:
             return None
         items = node.items if isinstance(node, Sequence) else [node]
+        self.patterns_read += len(items)
+        if self.patterns_read > self.limits.policy_actions:
+            raise LoadError(
+                "MPL005",
+                f"the policy has more than {self.limits.policy_actions:,} actions and resources: not linted",
+                self.span(node),
+            )
         out: list[Pattern] = []
         for item in items:
             if isinstance(item, Scalar) and isinstance(item.value, str) and item.value:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from mplint.files import LoadError
 from mplint.findings import Span
+from mplint.limits import DEFAULT, Limits
 from mplint.source import SourceFile
 
 ANCHOR_RE = re.compile(r"^(?P<indent>[ \t]*)/\*\+(?P<body>[^\n]*?)\*/", re.MULTILINE)
@@ -84,11 +86,18 @@ class QueryFile:
         return self._insert  # type: ignore[return-value]
 
 
-def parse_query_file(source: SourceFile) -> QueryFile:
+def parse_query_file(source: SourceFile, limits: Limits = DEFAULT) -> QueryFile:
+    """The anchors of a query file; one over the anchor, statement or column limits raises LoadError (MPL005)."""
     query = QueryFile(source)
-    matches = list(ANCHOR_RE.finditer(source.text))
+    matches = []
+    for match in ANCHOR_RE.finditer(source.text):
+        matches.append(match)
+        if len(matches) > limits.query_anchors:
+            span = source.offset_span(match.start(), match.end())
+            raise LoadError("MPL005", f"more than {limits.query_anchors:,} anchors: not linted", span)
     for i, match in enumerate(matches):
         end = matches[i + 1].start() if i + 1 < len(matches) else len(source.text)
+        _check_size(source, match, end, limits)
         key, options, option_spans = _anchor_body(source, match.start("body"), match.group("body"))
         query.anchors.append(
             Anchor(
@@ -103,6 +112,15 @@ def parse_query_file(source: SourceFile) -> QueryFile:
             )
         )
     return query
+
+
+def _check_size(source: SourceFile, anchor: re.Match[str], end: int, limits: Limits) -> None:
+    """Statements and list items under one anchor, counted by their separators (an upper bound)."""
+    text = source.text
+    for separator, limit, what in ((";", limits.query_statements, "statements"), (",", limits.query_items, "items")):
+        if text.count(separator, anchor.end(), end) > limit:
+            span = source.offset_span(anchor.start(), anchor.end())
+            raise LoadError("MPL005", f"more than {limit:,} {what} (`{separator}`) under this anchor: not linted", span)
 
 
 def _anchor_body(source: SourceFile, start: int, body: str) -> tuple[str, dict[str, str], dict[str, Span]]:

@@ -1,0 +1,52 @@
+"""The limits that keep a run bounded on any input: every reader and parser takes them from here.
+
+Each limit is far above what a real stack, query file or policy needs; an input over one gets an MPL005
+finding at the place the limit was hit, and the rest of the run goes on. The configuration's `limits:`
+mapping raises them (`.mplint.yaml`: `limits: {file-bytes: 20000000}`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+MIB = 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    file_bytes: int = 5 * MIB  # one file, checked by stat before reading and again while reading
+    depth: int = 200  # nesting of a YAML or JSON document
+    nodes: int = 250_000  # distinct YAML/JSON nodes (keys, values, items) in one document
+    expanded_nodes: int = 1_000_000  # nodes of one YAML document with every alias expanded
+    number_chars: int = 1_000  # digits of one number (Python refuses ints over 4,300 digits; the rest is slow)
+    template_chars: int = 100_000  # one Jinja template (a prop value or a query)
+    if_chars: int = 2_000  # one `if:` condition
+    query_anchors: int = 10_000  # `/*+ ... */` anchors in one query file
+    query_statements: int = 50_000  # SQL statements under one anchor
+    query_items: int = 1_000_000  # comma-separated items (columns, values) under one anchor
+    policy_statements: int = 50_000  # statements of one policy document
+    policy_actions: int = 250_000  # Action/NotAction/Resource/NotResource entries of one policy document
+    regex_seconds: float = 1.0  # one user-rule `matches:` test on one value
+
+    @classmethod
+    def names(cls) -> tuple[str, ...]:
+        """The configuration keys: `file-bytes`, `depth`, ..."""
+        return tuple(f.name.replace("_", "-") for f in fields(cls))
+
+    def raised(self, settings: dict[str, Any]) -> Limits:
+        """These limits with the configured ones set (keys as in :meth:`names`); raises ValueError on a bad entry."""
+        known = dict(zip(self.names(), (f.name for f in fields(self)), strict=True))
+        changes: dict[str, Any] = {}
+        for key, value in settings.items():
+            name = known.get(str(key))
+            if name is None:
+                raise ValueError(f"unknown limit `{key}` (known: {', '.join(known)})")
+            integral = name != "regex_seconds"
+            if isinstance(value, bool) or not isinstance(value, int if integral else (int, float)) or value <= 0:
+                raise ValueError(f"limit `{key}` must be a {'whole ' if integral else ''}number above 0")
+            changes[name] = value
+        return replace(self, **changes)
+
+
+DEFAULT = Limits()
