@@ -11,7 +11,7 @@ import yaml
 
 from mplint.findings import Edit
 from mplint.source import Scalar, SourceFile
-from mplint.stackql.templates import BLOCK_RE
+from mplint.stackql.templates import blocks
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -42,8 +42,7 @@ def dead_namespace_edits(source: SourceFile, start: int, end: int, base: str, at
     """Edits removing `base.` from every `{{ base.attr }}` read between two offsets of the source."""
     prefix = re.compile(r"(?<![\w.])" + re.escape(base) + r"\s*\.\s*(?=" + re.escape(attr) + r"\b)")
     edits: list[Edit] = []
-    for block in BLOCK_RE.finditer(source.text, start, end):
-        for found in prefix.finditer(block.group()):
-            at = block.start() + found.start()
-            edits.append(Edit(source.offset_span(at, at + len(found.group())), ""))
+    for begin, stop in blocks(source.text, start, end):
+        for found in prefix.finditer(source.text, begin, stop):
+            edits.append(Edit(source.offset_span(found.start(), found.end()), ""))
     return tuple(edits)

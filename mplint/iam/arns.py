@@ -15,11 +15,10 @@ from typing import Any
 
 from mplint.source import Scalar
 from mplint.stackql.scope import Scope
-from mplint.stackql.templates import analyse, is_template
+from mplint.stackql.templates import analyse, is_template, sub_blocks
 
 UNKNOWN = "*"
 DEFAULT_PARTITION = "aws"
-_BLOCK_RE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.DOTALL)
 _VAR_RE = re.compile(r"\$\{(\w+)\}")
 _ECR_RE = re.compile(
     r"^(?P<account>\d{12}|\*)\.dkr\.ecr(?:-fips)?\.(?P<region>[a-z0-9-]+|\*)\.amazonaws\.com(?P<cn>\.cn)?"
@@ -85,8 +84,7 @@ def render(text: str, resolve: Resolver, depth: int = 0) -> Rendered:
         return Rendered(text)
     unknown: list[str] = []
 
-    def substitute(match: re.Match[str]) -> str:
-        block = match.group()
+    def substitute(block: str) -> str:
         name = analyse(block).simple_name if block.startswith("{{") else None
         found = resolve(name, depth) if name and depth < 6 else None
         if found is None:
@@ -95,7 +93,7 @@ def render(text: str, resolve: Resolver, depth: int = 0) -> Rendered:
         unknown.extend(found.unknown)
         return found.text
 
-    rendered = _BLOCK_RE.sub(substitute, text)
+    rendered = sub_blocks(text, substitute, ("{{", "{%", "{#"))
     return Rendered(_squeeze(rendered), tuple(dict.fromkeys(unknown)))
 
 

@@ -15,13 +15,12 @@ from mplint.findings import Span
 from mplint.model.manifest import Manifest
 from mplint.project import Stack
 from mplint.source import Scalar, SourceFile
-from mplint.stackql.templates import facts, locate, name_span, string_scalars
+from mplint.stackql.templates import facts, locate, name_span, string_scalars, sub_blocks
 
 TWO_X_FILTERS = ("to_aws_tag_filters", "merge_objects")
 TWO_X_NAMES = ("resource_name", "idempotency_token")  # built-ins of 2.x only
 TWO_X_ANCHORS = ("callback", "troubleshoot")
 FILE_RE = re.compile(r"^\s*file\([^)]*\)\s*$")
-_PLACEHOLDER = re.compile(r"\{\{.*?\}\}", re.DOTALL)
 _OPERAND = r"""(?:'[^']*'|"[^"]*"|[^\s'"=!\[\],]+)"""
 _IF_2X = (
     re.compile(r"^\s*(?:true|false|True|False|X)\s*$"),
@@ -149,14 +148,14 @@ def if_conditions(manifest: Manifest) -> Iterator[tuple[str, Scalar]]:
 
 def if_grammar_2x(text: str) -> bool:
     """Whether 2.x can evaluate the condition: `true`/`false`, `a == b`, `a != b`, `a [not] in [...]`."""
-    rendered = _PLACEHOLDER.sub("X", text)
+    rendered = sub_blocks(text, "X", ("{{",))
     return any(pattern.match(rendered) for pattern in _IF_2X)
 
 
 def if_python(text: str) -> bool:
     """Whether 1.x's `eval()` can parse the condition, with every `{{ }}` as a plain word."""
     try:
-        ast.parse(_PLACEHOLDER.sub("X", text).strip(), mode="eval")
+        ast.parse(sub_blocks(text, "X", ("{{",)).strip(), mode="eval")
     except SyntaxError:
         return False
     return True

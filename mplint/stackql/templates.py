@@ -1,12 +1,19 @@
-"""Jinja templates in prop values and query files: parsed with jinja2's own parser, never rendered."""
+"""Jinja templates in prop values and query files: parsed with jinja2's own parser, never rendered.
+
+Nothing in a template is computed: jinja2's optimizer and the code generator's constant folding would
+evaluate `{{ 10 ** 10 ** 10 }}` or a filter of constants at compile time, so names are found by a code
+generator with both turned off, and other facts from the syntax tree alone.
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
-from jinja2 import Environment, TemplateSyntaxError, meta, nodes
+from jinja2 import Environment, TemplateSyntaxError, nodes
+from jinja2.compiler import CodeGenerator, Frame
 
 from mplint.findings import Span
 from mplint.source import Node, Scalar, SourceFile
@@ -24,7 +31,8 @@ STACKQL_FILTERS = (
     "from_json", "base64_encode", "merge_lists", "merge_objects", "generate_patch_document",
     "sql_list", "sql_escape", "to_aws_tag_filters",
 )  # fmt: skip
-_env = Environment(autoescape=False)
+MAX_CHARS = 100_000  # a template longer than this is not parsed (mplint.limits: template-chars)
+_env = Environment(autoescape=False, optimized=False)
 _env.filters.update(dict.fromkeys(STACKQL_FILTERS, str))
 _env.globals["uuid"] = str
 
@@ -42,17 +50,57 @@ def is_template(text: str) -> bool:
     return "{{" in text or "{%" in text or "{#" in text
 
 
+class _UndeclaredNames(CodeGenerator):
+    """jinja2's own `meta.find_undeclared_variables` (a code generator that writes nothing and records the
+    names each frame resolves from the context), with constant folding off. It also fails, as rendering
+    would, on a filter or test that does not exist."""
+
+    def __init__(self, environment: Environment) -> None:
+        super().__init__(environment, "<introspection>", "<introspection>", optimized=False)
+        self.undeclared: set[str] = set()
+
+    def write(self, x: str) -> None:
+        """Nothing is written."""
+
+    def enter_frame(self, frame: Frame) -> None:
+        super().enter_frame(frame)
+        for action, param in frame.symbols.loads.values():
+            if action == "resolve" and param not in self.environment.globals:
+                self.undeclared.add(param)
+
+    def _output_child_to_const(self, node: nodes.Expr, frame: Frame, finalize: object) -> str:
+        raise nodes.Impossible()  # never evaluate an output expression at compile time
+
+
+def parse(text: str) -> nodes.Template:
+    """The syntax tree of a template; any failure raises TemplateSyntaxError with a message that says why."""
+    if len(text) > MAX_CHARS:
+        raise TemplateSyntaxError(f"template of {len(text):,} characters, over the {MAX_CHARS:,} limit: not read", 1)
+    try:
+        return _env.parse(text)
+    except TemplateSyntaxError:
+        raise
+    except RecursionError:
+        raise TemplateSyntaxError("template nested too deeply to read", 1) from None
+    except Exception as exc:  # jinja2's lexer raises ValueError and the like on odd literals
+        raise TemplateSyntaxError(f"cannot parse template: {type(exc).__name__}: {exc}", 1) from None
+
+
 @lru_cache(maxsize=65536)
 def analyse(text: str) -> TemplateInfo:
     """What a template string reads, found by jinja2's parser (cached: the same text recurs)."""
     try:
-        ast = _env.parse(text)
-        names = frozenset(meta.find_undeclared_variables(ast))  # also checks that every filter exists
+        ast = parse(text)
+        generator = _UndeclaredNames(_env)
+        generator.visit(ast)  # also checks that every filter and test exists
+        names = frozenset(generator.undeclared)
+        attributes = tuple(
+            (node.node.name, node.attr) for node in ast.find_all(nodes.Getattr) if isinstance(node.node, nodes.Name)
+        )
     except TemplateSyntaxError as exc:  # includes TemplateAssertionError: an unknown filter or test
         return TemplateInfo(frozenset(), (), None, exc.message or "syntax error", exc.lineno or 1)
-    attributes = tuple(
-        (node.node.name, node.attr) for node in ast.find_all(nodes.Getattr) if isinstance(node.node, nodes.Name)
-    )
+    except RecursionError:
+        return TemplateInfo(frozenset(), (), None, "template nested too deeply to read", 1)
     return TemplateInfo(names, attributes, _simple_name(ast), None, 0)
 
 
@@ -85,14 +133,30 @@ def locate(source: SourceFile, scalar: Scalar, needle: str) -> Span:
     """The span of the first `{{`/`{%` block reading ``needle`` inside a scalar, else the scalar itself."""
     span = scalar.span
     lines = source.lines
-    pattern = re.compile(r"\{[{%][^}]*?\b(" + re.escape(needle) + r")\b")
+    pattern = re.compile(r"\b(" + re.escape(needle) + r")\b")
     for line0 in range(span.line - 1, min(span.end_line, len(lines))):
         text = lines[line0]
         start = span.col - 1 if line0 == span.line - 1 else 0
-        match = pattern.search(text, start)
+        match = _read_in_block(text, pattern, start)
         if match and (line0 < span.end_line - 1 or match.end(1) <= span.end_col - 1 or span.end_line == span.line):
             return source.span(line0, match.start(1), line0, match.end(1))
     return span
+
+
+def _read_in_block(text: str, pattern: re.Pattern[str], start: int) -> re.Match[str] | None:
+    """The first match of ``pattern`` between an opening `{{` or `{%` and the next `}` of one line. Openers
+    before the same `}` share the tail of the first one's text, so each `}` ends a search: linear time."""
+    pos = start
+    while True:
+        found = [at for at in (text.find("{{", pos), text.find("{%", pos)) if at >= 0]
+        if not found:
+            return None
+        at = min(found)
+        close = text.find("}", at + 2)
+        match = pattern.search(text, at + 2, len(text) if close < 0 else close)
+        if match or close < 0:
+            return match
+        pos = close + 1
 
 
 # ---------------------------------------------------------------------------
@@ -117,11 +181,14 @@ class Facts:
 @lru_cache(maxsize=65536)
 def facts(text: str) -> Facts:
     try:
-        ast = _env.parse(text)
+        return _facts(parse(text))
     except TemplateSyntaxError as exc:
         return Facts(exc.message or "syntax error", exc.lineno or 1, frozenset(), (), frozenset(), frozenset(), ())
-    except Exception as exc:  # jinja2 raises a few other errors on odd input
-        return Facts(str(exc) or type(exc).__name__, 1, frozenset(), (), frozenset(), frozenset(), ())
+    except RecursionError:
+        return Facts("template nested too deeply to read", 1, frozenset(), (), frozenset(), frozenset(), ())
+
+
+def _facts(ast: nodes.Template) -> Facts:
     loaded = {n.name for n in ast.find_all(nodes.Name) if n.ctx == "load"}
     stored = {n.name for n in ast.find_all(nodes.Name) if n.ctx in ("store", "param")}
     attributes = tuple((n.node.name, n.attr) for n in ast.find_all(nodes.Getattr) if isinstance(n.node, nodes.Name))
@@ -153,16 +220,53 @@ def facts(text: str) -> Facts:
     )
 
 
-BLOCK_RE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.DOTALL)
+CLOSERS = {"{{": "}}", "{%": "%}", "{#": "#}"}
+
+
+def blocks(
+    text: str, start: int = 0, end: int | None = None, kinds: tuple[str, ...] = ("{{", "{%")
+) -> Iterator[tuple[int, int]]:
+    """(start, end) of each Jinja block of the given kinds, as a lazy `{{.*?}}` regular expression finds them,
+    in time linear in the text: an opener without a closer after it ends that kind for good, where the
+    regular expression would scan to the end again from every later opener."""
+    end = len(text) if end is None else end
+    following = {kind: text.find(kind, start, end) for kind in kinds}
+    pos = start
+    while True:
+        live = [(at, kind) for kind, at in following.items() if at >= 0]
+        if not live:
+            return
+        at, kind = min(live)
+        close = text.find(CLOSERS[kind], at + 2, end)
+        if close < 0:
+            del following[kind]
+            continue
+        yield at, close + 2
+        pos = close + 2
+        for other, found in following.items():
+            if 0 <= found < pos:
+                following[other] = text.find(other, pos, end)
+
+
+def sub_blocks(text: str, replace: str | Callable[[str], str], kinds: tuple[str, ...] = ("{{", "{%")) -> str:
+    """``text`` with each block (see :func:`blocks`) replaced by ``replace`` or what it returns for the block."""
+    out: list[str] = []
+    at = 0
+    for start, end in blocks(text, kinds=kinds):
+        out.append(text[at:start])
+        out.append(replace if isinstance(replace, str) else replace(text[start:end]))
+        at = end
+    out.append(text[at:])
+    return "".join(out)
 
 
 def find_name(text: str, name: str, start: int = 0, end: int | None = None, attr: str | None = None) -> int:
     """Offset of the first read of ``name`` (or ``name.attr``) inside a `{{ }}`/`{% %}` block of ``text``, else -1."""
     needle = re.compile(r"(?<![\w.])" + re.escape(name) + (r"\s*\.\s*" + re.escape(attr) if attr else "") + r"\b")
-    for block in BLOCK_RE.finditer(text, start, len(text) if end is None else end):
-        found = needle.search(block.group())
+    for begin, stop in blocks(text, start, len(text) if end is None else end):
+        found = needle.search(text, begin, stop)
         if found:
-            return block.start() + found.start()
+            return found.start()
     return -1
 
 
