@@ -21,12 +21,9 @@ TWO_X_FILTERS = ("to_aws_tag_filters", "merge_objects")
 TWO_X_NAMES = ("resource_name", "idempotency_token")  # built-ins of 2.x only
 TWO_X_ANCHORS = ("callback", "troubleshoot")
 FILE_RE = re.compile(r"^\s*file\([^)]*\)\s*$")
-_OPERAND = r"""(?:'[^']*'|"[^"]*"|[^\s'"=!\[\],]+)"""
-_IF_2X = (
-    re.compile(r"^\s*(?:true|false|True|False|X)\s*$"),
-    re.compile(rf"^\s*{_OPERAND}\s*(?:==|!=)\s*{_OPERAND}\s*$"),
-    re.compile(rf"^\s*{_OPERAND}\s+(?:not\s+)?in\s+\[\s*(?:{_OPERAND}(?:\s*,\s*{_OPERAND})*)?\s*\]\s*$"),
-)
+MAX_IF_CHARS = 2_000  # a longer `if:` is not judged (mplint.limits: if-chars)
+_IF_TOKEN = re.compile(r"""\s*(?:(?P<operand>'[^']*'|"[^"]*"|[^\s'"=!\[\],]+)|(?P<op>==|!=)|(?P<punct>[\[\],]))""")
+_LITERALS = ("true", "false", "True", "False", "X")
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,16 +143,62 @@ def if_conditions(manifest: Manifest) -> Iterator[tuple[str, Scalar]]:
             yield node.value, node
 
 
+def if_too_long(text: str) -> bool:
+    return len(text) > MAX_IF_CHARS
+
+
 def if_grammar_2x(text: str) -> bool:
-    """Whether 2.x can evaluate the condition: `true`/`false`, `a == b`, `a != b`, `a [not] in [...]`."""
-    rendered = sub_blocks(text, "X", ("{{",))
-    return any(pattern.match(rendered) for pattern in _IF_2X)
+    """Whether 2.x can evaluate the condition: `true`/`false`, `a == b`, `a != b`, `a [not] in [...]`.
+
+    Read by a tokenizer and a three-shape grammar (linear time); a condition over the length limit is not
+    judged (True)."""
+    if if_too_long(text):
+        return True
+    tokens = _if_tokens(sub_blocks(text, "X", ("{{",)))
+    if tokens is None:
+        return False
+    kinds = [kind for kind, _, _ in tokens]
+    if kinds == ["operand"]:
+        return tokens[0][1] in _LITERALS
+    return kinds == ["operand", "op", "operand"] or _membership(tokens)
+
+
+def _if_tokens(text: str) -> list[tuple[str, str, bool]] | None:
+    """(kind, text, preceded by white space) of each token, or None when something is not a token."""
+    out: list[tuple[str, str, bool]] = []
+    pos, end = 0, len(text.rstrip())
+    while pos < end:
+        match = _IF_TOKEN.match(text, pos)
+        if match is None:
+            return None
+        kind = match.lastgroup or ""
+        out.append((kind, match.group(kind), match.start(kind) > pos))
+        pos = match.end()
+    return out
+
+
+def _membership(tokens: list[tuple[str, str, bool]]) -> bool:
+    """`a in [b, c]` or `a not in [...]`, with white space before `not`/`in` and between `in` and `[`."""
+    at = 2 if len(tokens) > 2 and tokens[1][1] == "not" and tokens[1][0] == "operand" else 1
+    if len(tokens) < at + 3 or tokens[0][0] != "operand" or tokens[at][1] != "in" or tokens[at][0] != "operand":
+        return False
+    if not all(spaced for _, _, spaced in tokens[1 : at + 2]) or tokens[at + 1][1] != "[" or tokens[-1][1] != "]":
+        return False
+    items = tokens[at + 2 : -1]
+    if not items:
+        return True
+    return all(
+        (kind == "operand") if i % 2 == 0 else (value == ",") for i, (kind, value, _) in enumerate(items)
+    ) and len(items) % 2 == 1
 
 
 def if_python(text: str) -> bool:
-    """Whether 1.x's `eval()` can parse the condition, with every `{{ }}` as a plain word."""
+    """Whether 1.x's `eval()` can parse the condition, with every `{{ }}` as a plain word. Parsed by Python's
+    own parser, never compiled or run; a condition over the length limit is not judged (True)."""
+    if if_too_long(text):
+        return True
     try:
         ast.parse(sub_blocks(text, "X", ("{{",)).strip(), mode="eval")
-    except SyntaxError:
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return False
     return True
