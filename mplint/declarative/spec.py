@@ -12,17 +12,18 @@ from __future__ import annotations
 
 import json
 import operator
-import re
 import string
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import Any
 
+import regex
 import yaml
 
 from mplint.findings import Span
 from mplint.iam.evaluator import Decision, Verdict
+from mplint.limits import DEFAULT
 from mplint.registry import DECLARATIVE_KEYS
 from mplint.source import Mapping, Node, Sequence
 from mplint.stackql.binding import Opaque
@@ -32,6 +33,7 @@ WHEN_KEYS = ("env", "manifest", "resource", "path")
 COMPARE: dict[str, Callable[[Any, Any], bool]] = {
     "eq": operator.eq, "gt": operator.gt, "gte": operator.ge, "lt": operator.lt, "lte": operator.le,
 }  # fmt: skip
+REGEX_SECONDS = DEFAULT.regex_seconds  # one `matches:` test on one value (mplint.limits: regex-seconds)
 PATH_OPS = ("exists", "absent", "equals", "in", "matches", "gt", "gte", "lt", "lte", "length")
 GRANT_OPS = ("granted", "never-granted")
 GRANT_KEYS = ("resource", "each")
@@ -278,9 +280,34 @@ def compare_value(op: str, arg: Any, value: Any) -> Tri:
         return value in arg
     if op == "matches":
         text = _text(value)
-        return text is not None and arg.search(text) is not None
+        return text is not None and arg.search(text)
     number = _number(value)
     return number is not None and COMPARE[op](number, arg)
+
+
+class RegexTimeout(Exception):
+    """A `matches:` pattern that ran past its time on one value: the rule is not decided there."""
+
+
+@dataclass(slots=True)
+class Matcher:
+    """A `matches:` pattern run with a time limit, since a user's pattern may backtrack without end, such as
+    `(a|aa)+$`. Once it has run over the limit it is not run again in the same rule: each further value
+    would cost the same time."""
+
+    pattern: regex.Pattern[str]
+    timed_out: bool = False
+
+    def search(self, text: str) -> bool:
+        if not self.timed_out:
+            try:
+                return self.pattern.search(text, timeout=REGEX_SECONDS) is not None
+            except TimeoutError:
+                self.timed_out = True
+        raise RegexTimeout(
+            f"`matches: {self.pattern.pattern}` ran over {REGEX_SECONDS:g} s on a value and was stopped; the rule"
+            " is not checked where it would run it: simplify the pattern"
+        )
 
 
 def _text(value: Any) -> str | None:
@@ -527,8 +554,8 @@ def _op_argument(op: str, at: At) -> Any:
         if not isinstance(value, str):
             raise SpecError(at.line, "`matches` takes a regular expression (a string)")
         try:
-            return re.compile(value)
-        except re.error as exc:
+            return Matcher(regex.compile(value))
+        except regex.error as exc:
             raise SpecError(at.line, f"`matches`: invalid regular expression: {exc}") from None
     if op == "length":
         return _length(at)
