@@ -8,7 +8,7 @@ from mplint.context import Context
 from mplint.findings import Finding, Related
 from mplint.registry import UnknownId, builtin_rules, expand_ids, owns
 
-R = owns(__name__, "MPL001", "MPL002", "MPL003", "MPL004", "MPL005", "MPL006", "MPL007", "MPL008")
+R = owns(__name__, "MPL001", "MPL002", "MPL003", "MPL004", "MPL005", "MPL006", "MPL007", "MPL008", "MPL009")
 
 
 def check_project(ctx: Context) -> Iterator[Finding]:
