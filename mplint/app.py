@@ -56,6 +56,7 @@ class Part:
     ctx: Context
     result: Result
     failed: bool
+    broken: bool = False  # a check failed on some file and --fail-level is not `never`
 
     @property
     def project(self) -> Project:
@@ -68,6 +69,15 @@ class Outcome:
     result: Result  # every part's findings, merged and ordered
     failed: bool
     fail_level: str = "warning"  # the command line's, else the first part's configuration's (for reports)
+
+    @property
+    def broken(self) -> bool:
+        """A check failed (a tool notification) and the fail level is not `never`: the run is not clean."""
+        return any(part.broken for part in self.parts)
+
+    @property
+    def exit_code(self) -> int:
+        return 2 if self.broken else 1 if self.failed else 0
 
     @property
     def sources(self) -> dict[str, SourceFile]:
@@ -203,7 +213,7 @@ def _lint_part(
     result = run(ctx, rules, options.skip_checks)
     level = options.fail_level or config.fail_level or Level.WARNING.value
     failed = level != "never" and fails(result, Level(level))
-    return Part(config, rules, ctx, result, failed)
+    return Part(config, rules, ctx, result, failed, level != "never" and bool(result.crashed))
 
 
 def _selection(config: Config, rules: dict[str, Rule], only: tuple[str, ...]) -> Selection:

@@ -231,6 +231,9 @@ def main_callback(
 
 
 def _fail(message: str) -> typer.Exit:
+    from mplint.files import printable
+
+    message = printable(message)
     typer.echo(f"mplint: error: {message}", err=True)
     _annotate_error(message)
     return typer.Exit(2)
@@ -285,8 +288,9 @@ def lint(
     PATH: a manifest, a stack folder, a folder searched for stackql_manifest.yml, or an IAM policy file
     [default: .].
 
-    Exit status: 0 nothing at or above --fail-level; 1 findings at or above it; 2 usage or tool error. With
-    --fix, the findings that remain after fixing decide; with --diff, 1 when there is a fix to apply.
+    Exit status: 0 nothing at or above --fail-level; 1 findings at or above it; 2 usage or tool error, or a
+    check that failed on some file (the run is incomplete; not with --fail-level never). With --fix, the
+    findings that remain after fixing decide; with --diff, 1 when there is a fix to apply.
     """
     import gc
 
@@ -347,7 +351,7 @@ def lint(
     except Exception as exc:  # the one-line cause, never a bare traceback
         raise _fail(f"internal error: {type(exc).__name__}: {exc}") from None
     _write(report, output)
-    raise typer.Exit(1 if outcome.failed else 0)
+    raise typer.Exit(outcome.exit_code)
 
 
 def _fixed_summary(fixes: int, files: int) -> str:
@@ -583,6 +587,7 @@ def permissions(
     Exit status: 0 no permission finding at or above --fail-level; 1 some; 2 usage or tool error."""
     from mplint.app import LintOptions, UsageError, lint_paths
     from mplint.config import ConfigError
+    from mplint.files import printable
     from mplint.iam.generate import left_out, policy_json
     from mplint.registry import RuleFileError
     from mplint.report.permissions import permissions_json, permissions_text
@@ -597,7 +602,8 @@ def permissions(
         contexts = [part.ctx for part in outcome.parts]
         for ctx in contexts:
             for problem in ctx.project.problems:
-                typer.echo(f"mplint: warning: {problem.span.path}:{problem.span.line}: {problem.message}", err=True)
+                where = f"{problem.span.path}:{problem.span.line}"
+                typer.echo(printable(f"mplint: warning: {where}: {problem.message}"), err=True)
         failed = outcome.failed
         if generate:
             needs = [needs for ctx in contexts for stack in ctx.project.stacks for needs in ctx.needs(stack)]

@@ -9,6 +9,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 
 from mplint.engine import Result
+from mplint.files import printable
 from mplint.findings import Finding
 from mplint.source import SourceFile
 
@@ -50,4 +51,23 @@ def get_reporter(name: str) -> Reporter:
     """The module `mplint.report.<name>`'s render, imported only when asked for."""
     if name not in REPORTERS:
         raise ValueError(f"unknown format {name!r}")
-    return importlib.import_module(f"mplint.report.{name}").render
+    render = importlib.import_module(f"mplint.report.{name}").render
+    json_text = name in ("json", "sarif", "gitlab", "rdjson")
+    return lambda result, sources, options: writable(render(result, sources, options), json_text)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def writable(text: str, json_text: bool = False) -> str:
+    """A report that encodes as UTF-8 whatever it quotes: a lone surrogate (from a JSON `\\ud800` escape in a
+    policy, or a file name that is not UTF-8) becomes an escape, `\\ud800` in JSON, `\\xff`/`\\ud800` in text."""
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        if json_text:  # inside a JSON string, where every such character is
+            return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+        return printable(text)
+    return text

@@ -44,6 +44,7 @@ def render(result: Result, sources: dict[str, SourceFile], options: dict) -> str
         "summary": {
             "files": options.get("files", 0),
             "findings": len(result.findings),
+            "failed_checks": len(result.crashed),
             **{
                 level: sum(1 for f in result.findings if f.level and f.level.value == level)
                 for level in ("error", "warning", "note")

@@ -199,7 +199,8 @@ def automation_id(category: str) -> str:
 
 
 def _notification(note: Notification) -> dict:
-    out: dict = {"level": note.level.value, "message": {"text": sentence(note.message)}}
+    level = "error" if note.crash else note.level.value
+    out: dict = {"level": level, "message": {"text": sentence(note.message)}}
     if note.span:
         out["locations"] = [location(note.span)]
     return out
@@ -233,7 +234,7 @@ def render(result: Result, sources: dict[str, SourceFile], options: dict) -> str
         "results": results,
     }
     if notifications:
-        run["invocations"] = [{"executionSuccessful": True, "toolExecutionNotifications": notifications}]
+        run["invocations"] = [{"executionSuccessful": not result.crashed, "toolExecutionNotifications": notifications}]
     if options.get("azure_pipeline"):  # Azure DevOps files the analysis under its build, whatever the category
         run["automationDetails"] = azure_automation_details(options["azure_pipeline"])
     elif options.get("category"):

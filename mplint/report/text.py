@@ -42,13 +42,15 @@ def _summary(result: Result, files: int) -> str:
     counts = Counter(f.level for f in result.findings)
     total = len(result.findings)
     in_files = f"in {_plural(files, 'file')}"
+    crashed = len(result.crashed)
+    incomplete = f" The run is incomplete: {_plural(crashed, 'check')} failed (see above)." if crashed else ""
     if not total:
-        return f"No findings {in_files}."
+        return f"No findings {in_files}.{incomplete}"
     parts = [_plural(counts[level], level.value) for level in Level if counts[level]]
     extra = f", {len(result.suppressed)} suppressed" if result.suppressed else ""
     summary = f"Found {_plural(total, 'finding')} ({', '.join(parts)}{extra}) {in_files}."
     fixable = sum(1 for f in result.findings if any(fix.safe for fix in f.fixes))
-    return summary + (f" {fixable} fixable with `mplint lint --fix`." if fixable else "")
+    return summary + (f" {fixable} fixable with `mplint lint --fix`." if fixable else "") + incomplete
 
 
 def _plural(count: int, word: str) -> str:

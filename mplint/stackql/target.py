@@ -187,9 +187,10 @@ def _membership(tokens: list[tuple[str, str, bool]]) -> bool:
     items = tokens[at + 2 : -1]
     if not items:
         return True
-    return all(
-        (kind == "operand") if i % 2 == 0 else (value == ",") for i, (kind, value, _) in enumerate(items)
-    ) and len(items) % 2 == 1
+    return (
+        all((kind == "operand") if i % 2 == 0 else (value == ",") for i, (kind, value, _) in enumerate(items))
+        and len(items) % 2 == 1
+    )
 
 
 def if_python(text: str) -> bool:
