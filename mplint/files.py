@@ -77,18 +77,18 @@ def check_path(path: Path, where: Span, roots: Iterable[str] | None = None) -> o
         real = os.path.realpath(path, strict=True)
     except OSError as exc:
         if exc.errno == errno.ELOOP:
-            raise LoadError("MPL008", "a symlink loop: not read", where) from None
+            raise LoadError("MPL009", "a symlink loop: not read", where) from None
         if os.path.islink(path):
             raise LoadError("MPL001", "a symlink to a file that does not exist", where) from None
         raise LoadError("MPL001", f"cannot read file: {exc.strerror or exc}", where) from None
     if roots is not None and real != os.path.abspath(path) and not inside(real, roots):
-        raise LoadError("MPL008", f"a symlink to {real}, outside the linted tree: not read", where)
+        raise LoadError("MPL009", f"a symlink to {real}, outside the linted tree: not read", where)
     try:
         info = os.stat(real)
     except OSError as exc:
         raise LoadError("MPL001", f"cannot read file: {exc.strerror or exc}", where) from None
     if not stat.S_ISREG(info.st_mode):
-        raise LoadError("MPL008", f"{file_kind(info.st_mode)}, not a regular file: not read", where)
+        raise LoadError("MPL009", f"{file_kind(info.st_mode)}, not a regular file: not read", where)
     return info
 
 
@@ -104,7 +104,7 @@ def read_bytes(path: Path, limit: int, where: Span, roots: Iterable[str] | None 
     try:
         mode = os.fstat(fd).st_mode
         if not stat.S_ISREG(mode):  # replaced between the stat and the open
-            raise LoadError("MPL008", f"{file_kind(mode)}, not a regular file: not read", where)
+            raise LoadError("MPL009", f"{file_kind(mode)}, not a regular file: not read", where)
         chunks: list[bytes] = []
         total = 0
         while chunk := os.read(fd, min(CHUNK, limit + 1 - total)):

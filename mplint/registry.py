@@ -67,9 +67,16 @@ def builtin_rules_dir() -> Path:
 
 
 def load_rule_file(path: Path, user: bool = False) -> Rule:
+    from mplint.source import LoadError, load_yaml, read_source
+
     try:
-        text = path.read_text(encoding="utf-8")
-        loader = _Loader(text)
+        source = read_source(path, str(path), any_bom=True)
+        if user:  # a user's rule file is input too: the limits, tags and aliases of any YAML mplint reads
+            load_yaml(source)
+    except LoadError as exc:
+        raise RuleFileError(path, exc.span.line, f"cannot read rule file: {exc.message}") from None
+    try:
+        loader = _Loader(source.text)
         try:  # one parse gives both the nodes (for line numbers) and the data
             node = loader.get_single_node()
             data = loader.construct_document(node) if node is not None else None

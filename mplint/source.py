@@ -378,7 +378,7 @@ class _Composer:
         return self.source.span(start.line, start.column, end.line, end.column)
 
     def fail(self, rule_id: str, message: str, mark: Any) -> LoadError:
-        return LoadError(rule_id, message, self.span(mark, mark))
+        return LoadError(rule_id, message, self.source.span(mark.line, mark.column, mark.line, mark.column + 1))
 
     def document(self) -> Node | None:
         parser = self.parser

@@ -12,7 +12,10 @@ def closest(name: str, candidates: Iterable[str], cutoff: float = 0.6) -> str | 
     lowered = {c.lower(): c for c in pool}
     if name.lower() in lowered and lowered[name.lower()] != name:
         return lowered[name.lower()]
-    match = difflib.get_close_matches(name.lower(), list(lowered), n=1, cutoff=cutoff)
+    size = len(name)
+    # A ratio needs 2 * matches / total lengths >= cutoff: a candidate far longer or shorter cannot reach it.
+    near = [c for c in lowered if 2 * min(size, len(c)) >= cutoff * (size + len(c))]
+    match = difflib.get_close_matches(name.lower(), near, n=1, cutoff=cutoff) if near else []
     return lowered[match[0]] if match else None
 
 

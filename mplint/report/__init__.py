@@ -30,7 +30,7 @@ def fingerprint(finding: Finding, sources: dict[str, SourceFile]) -> str:
         line = " ".join(source.lines[finding.span.line - 1].split())
     message = _POSITION_RE.sub("#", finding.message)
     parts = [finding.rule_id, finding.span.path, "/".join(map(str, finding.key_path)), line, message]
-    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 def fingerprints(findings: Iterable[Finding], sources: dict[str, SourceFile]) -> list[str]:

@@ -86,9 +86,19 @@ def parse(text: str) -> nodes.Template:
         raise TemplateSyntaxError(f"cannot parse template: {type(exc).__name__}: {exc}", 1) from None
 
 
+_SIMPLE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
+# Words that are not a name inside `{{ }}`: constants and operators of jinja2's grammar.
+_RESERVED = frozenset({"true", "false", "none", "True", "False", "None", "and", "or", "not", "in", "is", "if", "self"})
+
+
 @lru_cache(maxsize=65536)
 def analyse(text: str) -> TemplateInfo:
-    """What a template string reads, found by jinja2's parser (cached: the same text recurs)."""
+    """What a template string reads, found by jinja2's parser (cached: the same text recurs). The commonest
+    template, exactly `{{ name }}`, is read without the parser: it reads that one name."""
+    simple = _SIMPLE.fullmatch(text)
+    if simple and simple.group(1) not in _RESERVED and simple.group(1) not in _env.globals:
+        name = simple.group(1)
+        return TemplateInfo(frozenset({name}), (), name, None, 0)
     try:
         ast = parse(text)
         generator = _UndeclaredNames(_env)
