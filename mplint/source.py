@@ -224,20 +224,34 @@ class Mapping(Node):
     items: list[tuple[Scalar, Node]]  # in file order; duplicates kept (the last one wins)
     # The text, when this is an unquoted `{{ name }}` that YAML reads as a flow mapping rather than a string
     template: str | None = None
+    _last: dict[Any, int] | None = field(default=None, repr=False)  # key -> index of its last item, once asked
+
+    def _at(self, key: Any) -> int | None:
+        if self._last is None:  # built on the first look-up: the tree is complete by then
+            self._last = {}
+            for i, (k, _) in enumerate(self.items):
+                self._last[_hashable(k.value)] = i
+        return self._last.get(_hashable(key))
 
     def get(self, key: str) -> Node | None:
-        found = None
-        for k, v in self.items:
-            if k.value == key:
-                found = v
-        return found
+        if len(self.items) < 16:
+            found = None
+            for k, v in self.items:
+                if k.value == key:
+                    found = v
+            return found
+        at = self._at(key)
+        return self.items[at][1] if at is not None else None
 
     def key(self, key: str) -> Scalar | None:
-        found = None
-        for k, _ in self.items:
-            if k.value == key:
-                found = k
-        return found
+        if len(self.items) < 16:
+            found = None
+            for k, _ in self.items:
+                if k.value == key:
+                    found = k
+            return found
+        at = self._at(key)
+        return self.items[at][0] if at is not None else None
 
     def keys(self) -> list[Any]:
         return [k.value for k, _ in self.items]

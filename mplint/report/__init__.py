@@ -14,6 +14,7 @@ from mplint.findings import Finding
 from mplint.source import SourceFile
 
 FINGERPRINT_KEY = "mplint/v1"
+FINGERPRINT_LINE = 500  # characters of a finding's line that go into its fingerprint
 FORMATS = ("text", "json", "sarif", "github", "gitlab", "junit", "rdjson")  # what `--format` offers
 REPORTERS = (*FORMATS, "summary")  # `summary`: the GitHub job summary, written beside any format
 
@@ -27,7 +28,11 @@ def fingerprint(finding: Finding, sources: dict[str, SourceFile]) -> str:
     source = sources.get(finding.span.path)
     line = ""
     if source is not None and 0 < finding.span.line <= len(source.lines):
-        line = " ".join(source.lines[finding.span.line - 1].split())
+        text = source.lines[finding.span.line - 1]
+        if len(text) > FINGERPRINT_LINE:  # a minified file: the text from the finding on, not the whole line
+            start = finding.span.col - 1
+            text = text[start : start + FINGERPRINT_LINE]
+        line = " ".join(text.split())
     message = _POSITION_RE.sub("#", finding.message)
     parts = [finding.rule_id, finding.span.path, "/".join(map(str, finding.key_path)), line, message]
     return hashlib.sha256("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()[:32]
