@@ -10,6 +10,7 @@ module does not own is a tool notification too, never silently dropped.
 from __future__ import annotations
 
 import importlib
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 
@@ -101,6 +102,8 @@ def _settle(ctx: Context, raw: list[Finding], enabled: dict[str, Rule], result: 
     suppressed_outside = ctx.suppressions.matcher(ctx.project, ctx.today)
     inline = inline_index(ctx.inline_comments(), ctx.rules or enabled)
     seen: set[tuple] = set()
+    cap = ctx.project.config.limits.findings_per_rule
+    counts: Counter[tuple[str, str]] = Counter()
     for finding in sorted(raw, key=Finding.sort_key):
         rule = enabled.get(finding.rule_id)
         if rule is None:  # the module runs for another of its rules; this one is not selected
@@ -109,6 +112,9 @@ def _settle(ctx: Context, raw: list[Finding], enabled: dict[str, Rule], result: 
         if key in seen:
             continue
         seen.add(key)
+        counts[(finding.span.path, finding.rule_id)] += 1
+        if counts[(finding.span.path, finding.rule_id)] > cap:
+            continue
         configured = ctx.selection.levels.get(finding.rule_id) if ctx.selection else None
         finding = replace(finding, level=configured or finding.level or rule.level)
         reason = _suppressed(finding, inline) or suppressed_outside(finding)
@@ -116,6 +122,12 @@ def _settle(ctx: Context, raw: list[Finding], enabled: dict[str, Rule], result: 
             result.suppressed.append((finding, reason))
         else:
             result.findings.append(finding)
+    for (path, rule_id), count in sorted(counts.items()):
+        if count > cap:
+            message = (
+                f"{count - cap:,} more {rule_id} findings in {path} are not listed (limit findings-per-rule: {cap:,})"
+            )
+            result.notifications.append(Notification(message, span=Span.point(path)))
 
 
 def _suppressed(finding: Finding, index: dict[str, dict[int, dict[str, str]]]) -> str | None:

@@ -27,6 +27,7 @@ class Limits:
     query_items: int = 1_000_000  # comma-separated items (columns, values) under one anchor
     policy_statements: int = 50_000  # statements of one policy document
     policy_actions: int = 250_000  # Action/NotAction/Resource/NotResource entries of one policy document
+    findings_per_rule: int = 1_000  # findings of one rule in one file that are listed; the rest are counted
     regex_seconds: float = 1.0  # one user-rule `matches:` test on one value
 
     @classmethod

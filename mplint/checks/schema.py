@@ -43,6 +43,9 @@ LIFECYCLE = (  # pointer list, rule, what the finding says about the place
 )  # fmt: skip
 
 
+SUGGESTED = 100  # unknown properties of one object that get a "did you mean": each costs a fuzzy search
+
+
 def check_stack(ctx: Context, stack: Stack) -> Iterator[Finding]:
     for binding in ctx.bindings(stack):
         if binding.cfn_type is None or not binding.values or binding.is_native:
@@ -121,8 +124,8 @@ def _findings(error: ValidationError, values: dict[str, PropertyValue], binding:
     kind = error.validator
     if kind == "additionalProperties" and isinstance(error.instance, dict):
         known = list(error.schema.get("properties", {}))
-        for extra in sorted(extra_keys(error.schema, error.instance)):
-            yield _unknown_property(extra, known, path, values, binding)
+        for i, extra in enumerate(sorted(extra_keys(error.schema, error.instance))):  # hints for the first ones
+            yield _unknown_property(extra, known if i < SUGGESTED else [], path, values, binding)
         return
     branch = _only_branch(error)
     if branch is not None:  # the other alternatives are for other types: this one's errors say what is wrong
