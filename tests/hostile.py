@@ -31,6 +31,7 @@ class Case:
     build: Callable[[Path], list[str]]  # writes the case under root/bad, returns extra command-line arguments
     usage_error: bool = False  # the run stops with a one-line error (a configuration or rule file)
     expect: tuple[str, ...] = ()  # rule ids the bad files must get
+    forbid: tuple[str, ...] = ()  # rule ids they must not get (false findings once seen)
     posix: bool = False  # needs FIFOs, devices or byte file names
     notes: dict = field(default_factory=dict)
 
@@ -290,7 +291,7 @@ CASES: list[Case] = [
     Case("utf16-manifest", manifest_text("\ufeffversion: 1\n".encode("utf-16-le")), expect=("MPL001",)),
     Case("latin1-manifest", manifest_text("name: caf\xe9\n".encode("latin-1")), expect=("MPL001",)),
     Case("nul-manifest", manifest_text(b"name: a\x00b\n"), expect=("MPL001",)),
-    Case("cr-only-query", query_case(lambda iql: iql.replace("\n", "\r"))),
+    Case("cr-only-query", query_case(lambda iql: iql.replace("\n", "\r")), forbid=("MPL124",)),
     # query files
     Case("query-200k-columns", query_case(columns(200_000))),
     Case(
@@ -383,7 +384,5 @@ CASES: list[Case] = [
     Case("config-utf16", config_case("\ufefffail-level: warning\n".encode("utf-16-le"))),
     Case("config-fifo", config_special(fifo), usage_error=True, posix=True),
     Case("config-dev-zero", config_special(link_to("/dev/zero")), usage_error=True, posix=True),
-    Case(
-        "pyproject-huge", config_case("[tool.mplint]\n" + "# x\n" * (6 * MB // 4), "pyproject.toml")
-    ),
+    Case("pyproject-huge", config_case("[tool.mplint]\n" + "# x\n" * (6 * MB // 4), "pyproject.toml")),
 ]

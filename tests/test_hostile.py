@@ -81,3 +81,5 @@ def test_hostile_case(case: Case, tmp_path: Path, baseline: set[tuple]) -> None:
     bad = {k[0] for k in keys - baseline}
     for prefix in case.expect:
         assert any(rule.startswith(prefix) for rule in bad), (prefix, sorted(bad), doc["notifications"])
+    false = sorted(rule for rule in bad if case.forbid and rule.startswith(case.forbid))
+    assert not false, f"false findings: {false}"
