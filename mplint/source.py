@@ -327,8 +327,12 @@ def load_yaml(source: SourceFile, limits: Limits = DEFAULT) -> Document:
         mark = exc.problem_mark or exc.context_mark
         span = source.span(mark.line, mark.column, mark.line, mark.column + 1) if mark else source.whole_span()
         raise LoadError("MPL002", f"invalid YAML: {exc.problem or exc.context}", span) from None
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow, at a character offset
+        char = exc.character if isinstance(exc.character, str) else chr(exc.character)
+        span = source.offset_span(exc.position, exc.position + 1)
+        raise LoadError("MPL002", f"invalid YAML: {exc.reason} #x{ord(char):04x}", span) from None
     except yaml.YAMLError as exc:
-        raise LoadError("MPL002", f"invalid YAML: {exc}", source.whole_span()) from None
+        raise LoadError("MPL002", f"invalid YAML: {str(exc).splitlines()[0]}", source.whole_span()) from None
     except RecursionError:
         raise LoadError("MPL005", "YAML nested too deeply", source.whole_span()) from None
     finally:
