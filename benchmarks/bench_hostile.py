@@ -43,7 +43,7 @@ def measure(args: list[str], cwd: Path) -> tuple[float, float, int, str]:
         text=True,
         check=True,
         timeout=600,
-    ).stdout.strip()
+    ).stdout.rstrip("\n")
     seconds, peak, rc, err = out.split("\t", 3)
     return float(seconds), float(peak), int(rc), err
 
