@@ -314,6 +314,9 @@ class Document:
     source: SourceFile
     root: Node | None
     duplicates: list[Duplicate] = field(default_factory=list)
+    # Lists and mappings used as keys, other than an unquoted `{{ name }}` (MPL113): named by their text here,
+    # while yaml.safe_load, stackql-deploy's loader, refuses the file ("found unhashable key")
+    unhashable: list[Span] = field(default_factory=list)
 
 
 def load_yaml(source: SourceFile, limits: Limits = DEFAULT) -> Document:
@@ -322,7 +325,7 @@ def load_yaml(source: SourceFile, limits: Limits = DEFAULT) -> Document:
     loader = _Loader(source.text)
     try:
         with _no_gc():
-            doc.root = _Composer(source, loader, limits, doc.duplicates).document()
+            doc.root = _Composer(source, loader, limits, doc).document()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         span = source.span(mark.line, mark.column, mark.line, mark.column + 1) if mark else source.whole_span()
@@ -376,11 +379,13 @@ class _Composer:
     distinct nodes, depth, and the size of the document with every alias expanded, so that an alias bomb
     is refused after that many nodes, never built."""
 
-    def __init__(self, source: SourceFile, parser: Any, limits: Limits, duplicates: list[Duplicate]) -> None:
+    def __init__(self, source: SourceFile, parser: Any, limits: Limits, doc: Document) -> None:
         self.source = source
         self.parser = parser
         self.limits = limits
-        self.duplicates = duplicates
+        self.duplicates = doc.duplicates
+        self.unhashable = doc.unhashable
+        self.keys: list[Span] = []  # the non-scalar keys of the mapping being composed
         self.ascii = source.text.isascii()  # then code points are UTF-16 units: no column conversion
         self.anchors: dict[str, Node] = {}
         self.sizes: dict[int, int] = {}  # expanded size of each anchored node, by id
@@ -445,12 +450,9 @@ class _Composer:
         if anchor is not None:
             self.anchors[anchor] = node
             self.open.add(id(node))
-        end = self.sequence(node, depth) if isinstance(node, Sequence) else self.mapping(node, event.flow_style, depth)
+        end = self.sequence(node, depth) if isinstance(node, Sequence) else self.mapping(node, event, depth)
         node.span = self.span(event.start_mark, end.end_mark)
         self.extent = (event.start_mark.index, end.end_mark.index)
-        if isinstance(node, Mapping) and node.template is not None:
-            text = self.source.text[self.extent[0] : self.extent[1]]
-            node.template = text if text.startswith("{{") and text.endswith("}}") else None
         if anchor is not None:
             self.open.discard(id(node))
             self.sizes[id(node)] = self.expanded - start
@@ -513,18 +515,17 @@ class _Composer:
             items.append(self.node(depth + 1))
         return parser.get_event()
 
-    def mapping(self, node: Mapping, flow: bool, depth: int) -> Any:
-        """Compose a mapping's items; a flow mapping whose one key is a mapping (`{{ name }}` unquoted) is
-        marked by a non-None ``template``, its text set by the caller."""
+    def mapping(self, node: Mapping, start: Any, depth: int) -> Any:
         own: list[tuple[Scalar, Node]] = []
         merged: list[tuple[Scalar, Node]] = []
         seen: dict[Any, Span] = {}
+        unhashable: list[tuple[Node, Span]] = []
         check = self.parser.check_event
         while not check(yaml.MappingEndEvent):
             key = self.node(depth + 1, is_key=True)
             key_tag = self.tag if isinstance(key, Scalar) else None
             if not isinstance(key, Scalar):  # a list or map as a key: named by its text
-                node.template = "" if flow and not own and isinstance(key, Mapping) else None
+                unhashable.append((key, key.span))
                 key = Scalar(key.span, self.source.text[self.extent[0] : self.extent[1]], None, True)
             value = self.node(depth + 1)
             if key_tag == _MERGE_TAG:
@@ -536,9 +537,19 @@ class _Composer:
             seen[marker] = key.span
             own.append((key, value))
         node.items = merged + own if merged else own  # the mapping's own keys override merged ones
-        if len(node.items) != 1:
-            node.template = None
-        return self.parser.get_event()
+        end = self.parser.get_event()
+        if unhashable:
+            node.template = self.unquoted_template(start, end, node, unhashable[0][0])
+            if node.template is None:
+                self.unhashable.extend(span for _, span in unhashable)
+        return end
+
+    def unquoted_template(self, start: Any, end: Any, node: Mapping, key: Node) -> str | None:
+        """`{{ name }}` written without quotes: a flow mapping whose only key is another flow mapping."""
+        if not start.flow_style or len(node.items) != 1 or not isinstance(key, Mapping):
+            return None
+        text = self.source.text[start.start_mark.index : end.end_mark.index]
+        return text if text.startswith("{{") and text.endswith("}}") else None
 
     def merge(self, value: Node, merged: list[tuple[Scalar, Node]]) -> None:
         """A `<<` merge key, as PyYAML's flatten_mapping reads it (the merged mappings are flat already)."""

@@ -67,3 +67,17 @@ def test_a_buffer_is_normalised_and_limited_like_a_file(tmp_path: Path) -> None:
     buffers.set(manifest, "name: x\x00\n")
     project = load_project([manifest], Config(), tmp_path, buffers)
     assert [(p.rule_id, p.message) for p in project.problems] == [("MPL001", "file holds NUL bytes: not a text file")]
+
+
+def test_a_buffer_is_held_to_the_size_limit_and_its_lone_cr_end_lines(tmp_path: Path) -> None:
+    from mplint.limits import Limits
+
+    manifest = _stack(tmp_path)
+    config = Config(limits=Limits(file_bytes=len(MANIFEST.encode()) + 10))
+    buffers = Buffers({manifest: MANIFEST.replace("on-disk", "é" * 20)})  # 20 characters, 40 bytes
+    project = load_project([manifest], config, tmp_path, buffers)
+    assert [(p.rule_id, p.span.path) for p in project.problems] == [("MPL005", "stackql_manifest.yml")]
+    assert project.stacks == []
+    buffers.set(manifest, MANIFEST.replace("\n", "\r"))
+    project = load_project([manifest], config, tmp_path, buffers)
+    assert project.sources["stackql_manifest.yml"].text == MANIFEST

@@ -28,6 +28,12 @@ def check_project(ctx: Context) -> Iterator[Finding]:
                 dup.span,
                 related=(Related(dup.first, "first defined here"),),
             )
+        for span in doc.unhashable:
+            yield R.MPL002(
+                "invalid YAML: a list or mapping as a key: yaml.safe_load, stackql-deploy's loader, refuses the file "
+                '("found unhashable key")',
+                span,
+            )
 
 
 def _unknown_inline_ids(ctx: Context) -> Iterator[Finding]:
