@@ -9,9 +9,9 @@ module does not own is a tool notification too, never silently dropped.
 
 from __future__ import annotations
 
+import heapq
 import importlib
-from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Container, Iterable
 from dataclasses import dataclass, field, replace
 
 from mplint.checks.declarative import check_rule
@@ -43,7 +43,7 @@ def run(ctx: Context, rules: dict[str, Rule], skip: frozenset[str] = frozenset()
     selection = ctx.selection
     enabled = {rid: rule for rid, rule in rules.items() if selection is None or rid in selection.enabled}
     result = Result(rules=rules)
-    raw: list[Finding] = []
+    raw = Pool(ctx.project.config.limits.findings_per_rule, enabled)
     for module in sorted({name for rule in enabled.values() for name in rule.checks} - skip):
         _run_module(ctx, module, raw, result)
     for rule in enabled.values():
@@ -54,7 +54,7 @@ def run(ctx: Context, rules: dict[str, Rule], skip: frozenset[str] = frozenset()
     return result
 
 
-def _run_module(ctx: Context, name: str, raw: list[Finding], result: Result) -> None:
+def _run_module(ctx: Context, name: str, raw: Pool, result: Result) -> None:
     try:
         module = importlib.import_module(name)
     except Exception as exc:
@@ -77,14 +77,14 @@ def _run_module(ctx: Context, name: str, raw: list[Finding], result: Result) -> 
             _collect(f"check {name}", owned, span, produce, raw, result)
 
 
-def _collect(label: str, owned: frozenset[str], span: Span | None, produce: Produce, raw: list, result: Result) -> None:
+def _collect(label: str, owned: frozenset[str], span: Span | None, produce: Produce, raw: Pool, result: Result) -> None:
     """Run one check call; what it yields before a failure is kept, the failure becomes a notification."""
     try:
         for item in produce():
             if isinstance(item, Notification):  # a tool event (a crash inside parliament, ...), not a finding
                 result.notifications.append(item)
             elif item.rule_id in owned:
-                raw.append(item)
+                raw.add(item)
             else:
                 message = f"{label} emitted {item.rule_id}, which it does not own: {item.message}"
                 result.notifications.append(Notification(message, span=item.span, crash=True))
@@ -97,24 +97,67 @@ def _cause(exc: Exception) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def _settle(ctx: Context, raw: list[Finding], enabled: dict[str, Rule], result: Result) -> None:
-    """Levels, suppressions, de-duplication and a stable order."""
+class Pool:
+    """The findings of a run as they are emitted, de-duplicated, of the enabled rules only. Of each file's
+    findings of one rule, the first ``cap`` in file order are kept (a bounded heap) and the rest only
+    counted: a file with a million findings of one rule costs the memory of ``cap`` of them."""
+
+    def __init__(self, cap: int, enabled: Container[str]) -> None:
+        self.cap = cap
+        self.enabled = enabled
+        self.kept: dict[tuple[str, str], list[_Kept]] = {}  # (path, rule) -> heap, the last in order on top
+        self.keys: set[tuple] = set()  # the order keys of the kept findings
+        self.dropped: dict[tuple[str, str], set[int]] = {}  # hashes of the order keys of the rest
+        self.emitted = 0
+
+    def add(self, finding: Finding) -> None:
+        if finding.rule_id not in self.enabled:  # the module runs for another of its rules
+            return
+        key = (*finding.sort_key(), finding.span.end_line, finding.span.end_col)  # same key: the same finding
+        if key in self.keys:
+            return
+        group = (finding.span.path, finding.rule_id)
+        heap = self.kept.setdefault(group, [])
+        self.emitted += 1
+        kept = _Kept(key, self.emitted, finding)
+        if len(heap) < self.cap:
+            heapq.heappush(heap, kept)
+        elif key > heap[0].key:  # after every kept one (the rest all come after those): counted only
+            self.dropped.setdefault(group, set()).add(hash(key))
+            return
+        else:
+            evicted = heapq.heapreplace(heap, kept)
+            self.keys.discard(evicted.key)
+            self.dropped.setdefault(group, set()).add(hash(evicted.key))
+        self.keys.add(key)
+
+    def findings(self) -> list[Finding]:
+        """The kept findings in file order (emission order among equals)."""
+        kept = sorted((k for heap in self.kept.values() for k in heap), key=lambda k: (k.finding.sort_key(), k.seq))
+        return [k.finding for k in kept]
+
+    def counts(self) -> dict[tuple[str, str], int]:
+        """How many distinct findings each (path, rule) had, kept or not."""
+        return {group: len(heap) + len(self.dropped.get(group, ())) for group, heap in self.kept.items()}
+
+
+@dataclass(slots=True, eq=False)
+class _Kept:
+    key: tuple
+    seq: int
+    finding: Finding
+
+    def __lt__(self, other: _Kept) -> bool:  # reversed: the heap's top is the last in file order
+        return self.key > other.key
+
+
+def _settle(ctx: Context, raw: Pool, enabled: dict[str, Rule], result: Result) -> None:
+    """Levels, suppressions, the findings-per-rule limit and a stable order."""
     suppressed_outside = ctx.suppressions.matcher(ctx.project, ctx.today)
     inline = inline_index(ctx.inline_comments(), ctx.rules or enabled)
-    seen: set[tuple] = set()
-    cap = ctx.project.config.limits.findings_per_rule
-    counts: Counter[tuple[str, str]] = Counter()
-    for finding in sorted(raw, key=Finding.sort_key):
-        rule = enabled.get(finding.rule_id)
-        if rule is None:  # the module runs for another of its rules; this one is not selected
-            continue
-        key = (finding.rule_id, finding.span, finding.message)
-        if key in seen:
-            continue
-        seen.add(key)
-        counts[(finding.span.path, finding.rule_id)] += 1
-        if counts[(finding.span.path, finding.rule_id)] > cap:
-            continue
+    cap = raw.cap
+    for finding in raw.findings():
+        rule = enabled[finding.rule_id]
         configured = ctx.selection.levels.get(finding.rule_id) if ctx.selection else None
         finding = replace(finding, level=configured or finding.level or rule.level)
         reason = _suppressed(finding, inline) or suppressed_outside(finding)
@@ -122,7 +165,7 @@ def _settle(ctx: Context, raw: list[Finding], enabled: dict[str, Rule], result: 
             result.suppressed.append((finding, reason))
         else:
             result.findings.append(finding)
-    for (path, rule_id), count in sorted(counts.items()):
+    for (path, rule_id), count in sorted(raw.counts().items()):
         if count > cap:
             message = (
                 f"{count - cap:,} more {rule_id} findings in {path} are not listed (limit findings-per-rule: {cap:,})"

@@ -57,6 +57,7 @@ class SourceFile:
     _lines: list[str] | None = field(default=None, repr=False)
     _astral: set[int] | None = field(default=None, repr=False)  # lines holding characters beyond the BMP
     _starts: list[int] | None = field(default=None, repr=False)  # offset of each line's first character
+    _ascii: bool | None = field(default=None, repr=False)  # then columns are offsets: no UTF-16 counting
 
     @property
     def lines(self) -> list[str]:
@@ -85,7 +86,16 @@ class SourceFile:
     def offset_span(self, start: int, end: int) -> Span:
         """A span from character offsets into the text."""
         l0, c0 = self.position(start)
-        l1, c1 = self.position(end)
+        starts = self._starts
+        assert starts is not None
+        if l0 + 1 < len(starts) and end >= starts[l0 + 1]:
+            l1, c1 = self.position(end)
+        else:  # on the same line: most spans are
+            l1, c1 = l0, c0 + end - start
+        if self._ascii is None:
+            self._ascii = self.text.isascii()
+        if self._ascii:
+            return Span(self.display, l0 + 1, c0 + 1, l1 + 1, c1 + 1)
         return self.span(l0, c0, l1, c1)
 
     def position(self, offset: int) -> tuple[int, int]:

@@ -168,6 +168,8 @@ def _returning(source: SourceFile, start: int, end: int) -> int:
 
 
 _OPEN = {"(": ")", "[": "]", "{": "}"}
+_JINJA_CLOSE = {"{{": "}}", "{%": "%}", "{#": "#}"}
+_LIST_MARKS = re.compile(r"""['"(\[{)\]},;]|--""")  # what split_list looks at; the rest is item text
 
 
 def split_list(source: SourceFile, start: int, end: int, closer: str) -> tuple[list[Item], int]:
@@ -182,51 +184,58 @@ def split_list(source: SourceFile, start: int, end: int, closer: str) -> tuple[l
     comments: list[tuple[int, int]] = []  # inside the current item
     item_start = start
     i = start
-    while i < end:
-        ch = text[i]
-        if ch in "'\"":
+    marks = _LIST_MARKS.search
+    while (mark := marks(text, i, end)) is not None:
+        i = mark.start()
+        ch = mark.group()
+        if ch == "," or (ch == closer and not depth):
+            if not depth:
+                _append(source, items, item_start, i, comments)
+                comments = []
+                if ch == closer:
+                    return items, i
+                item_start = i + 1
+        elif ch in "'\"":
             i = _skip_quoted(text, i, end)
             continue
-        if text.startswith(("{{", "{%", "{#"), i):
-            close = {"{{": "}}", "{%": "%}", "{#": "#}"}[text[i : i + 2]]
-            found = text.find(close, i + 2, end)
-            i = end if found < 0 else found + 2
-            continue
-        if text.startswith("--", i):
+        elif ch == "--":
             found = text.find("\n", i, end)
             comments.append((i, end if found < 0 else found))
             i = end if found < 0 else found
             continue
-        if ch in _OPEN:
+        elif ch == "{" and (close := _JINJA_CLOSE.get(text[i : i + 2])) is not None:
+            found = text.find(close, i + 2, end)
+            i = end if found < 0 else found + 2
+            continue
+        elif ch in _OPEN:
             depth.append(_OPEN[ch])
         elif depth and ch == depth[-1]:
             depth.pop()
-        elif not depth and ch in (closer, ","):
-            _append(source, items, item_start, i, comments)
-            comments = []
-            if ch == closer:
-                return items, i
-            item_start = i + 1
         i += 1
     _append(source, items, item_start, end, comments)
     return items, -1
 
 
 def _skip_quoted(text: str, i: int, end: int) -> int:
+    """The offset after the quoted text at ``i`` (a doubled quote is one quote character), else ``end``."""
     quote = text[i]
     i += 1
-    while i < end:
-        if text[i] == quote:
-            if text.startswith(quote * 2, i):
-                i += 2
-                continue
-            return i + 1
-        i += 1
+    while (found := text.find(quote, i, end)) >= 0:
+        if not text.startswith(quote * 2, found):
+            return found + 1
+        i = found + 2
     return end
 
 
 def _append(source: SourceFile, items: list[Item], start: int, end: int, comments: list[tuple[int, int]]) -> None:
     """Add the item in ``text[start:end]``, without its comments; its place is its first non-blank character."""
+    if not comments:  # the common case, in one slice
+        piece = source.text[start:end]
+        text = piece.strip()
+        if text:
+            begin = start + len(piece) - len(piece.lstrip())
+            items.append(Item(text, source.offset_span(begin, begin + len(text)), begin))
+        return
     pieces: list[tuple[int, str]] = []
     at = start
     for c_start, c_end in [*comments, (end, end)]:

@@ -91,14 +91,18 @@ _SIMPLE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 _RESERVED = frozenset({"true", "false", "none", "True", "False", "None", "and", "or", "not", "in", "is", "if", "self"})
 
 
-@lru_cache(maxsize=65536)
 def analyse(text: str) -> TemplateInfo:
     """What a template string reads, found by jinja2's parser (cached: the same text recurs). The commonest
-    template, exactly `{{ name }}`, is read without the parser: it reads that one name."""
+    template, exactly `{{ name }}`, is read without the parser, and not cached: it reads that one name."""
     simple = _SIMPLE.fullmatch(text)
     if simple and simple.group(1) not in _RESERVED and simple.group(1) not in _env.globals:
         name = simple.group(1)
         return TemplateInfo(frozenset({name}), (), name, None, 0)
+    return _parsed(text)
+
+
+@lru_cache(maxsize=65536)
+def _parsed(text: str) -> TemplateInfo:
     try:
         ast = parse(text)
         generator = _UndeclaredNames(_env)
