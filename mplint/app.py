@@ -17,6 +17,7 @@ from mplint.config import COMMANDS, Config, ConfigError, Written, check_account,
 from mplint.context import Context
 from mplint.engine import Result, fails, run
 from mplint.findings import Level
+from mplint.limits import applied
 from mplint.project import MANIFEST_NAMES, Project, discover, load_files
 from mplint.registry import Rule, Selection, UnknownId, load_all_rules, select
 from mplint.source import Buffers, LoadProblem, SourceFile
@@ -206,11 +207,12 @@ def _lint_part(
 ) -> Part:
     rules = load_all_rules(config.rules_dirs)
     selection = _selection(config, rules, options.only)
-    project = load_files(files, config, base, problems, buffers)
-    suppressions = load_suppressions(config, project.base, project.display)
-    suppressions.expand(rules)
-    ctx = Context(project, options.envs, options.engine or config.engine, rules, suppressions, selection)
-    result = run(ctx, rules, options.skip_checks)
+    with applied(config.limits):
+        project = load_files(files, config, base, problems, buffers)
+        suppressions = load_suppressions(config, project.base, project.display)
+        suppressions.expand(rules)
+        ctx = Context(project, options.envs, options.engine or config.engine, rules, suppressions, selection)
+        result = run(ctx, rules, options.skip_checks)
     level = options.fail_level or config.fail_level or Level.WARNING.value
     failed = level != "never" and fails(result, Level(level))
     return Part(config, rules, ctx, result, failed, level != "never" and bool(result.crashed))

@@ -7,6 +7,9 @@ mapping raises them (`.mplint.yaml`: `limits: {file-bytes: 20000000}`).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
@@ -51,3 +54,20 @@ class Limits:
 
 
 DEFAULT = Limits()
+_CURRENT: ContextVar[Limits] = ContextVar("mplint_limits", default=DEFAULT)
+
+
+def current() -> Limits:
+    """The limits of the run in progress, for the readers that are handed text rather than a configuration:
+    templates (`template-chars`), `if:` conditions (`if-chars`) and user-rule patterns (`regex-seconds`)."""
+    return _CURRENT.get()
+
+
+@contextmanager
+def applied(limits: Limits) -> Iterator[None]:
+    """Make ``limits`` the current ones while a run (of one configuration) goes on, in this thread."""
+    token = _CURRENT.set(limits)
+    try:
+        yield
+    finally:
+        _CURRENT.reset(token)

@@ -17,7 +17,7 @@ from mplint.stackql.scope import Definition, Scope, prop_scopes, query_scope
 from mplint.stackql.target import TWO_X_NAMES, if_conditions
 from mplint.stackql.templates import DEAD_NAMESPACES, facts, name_span
 
-R = owns(__name__, "MPL106", "MPL107", "MPL111", "MPL140", "MPL141", "MPL142", "MPL143", "MPL144", "MPL145")
+R = owns(__name__, "MPL005", "MPL106", "MPL107", "MPL111", "MPL140", "MPL141", "MPL142", "MPL143", "MPL144", "MPL145")
 
 ENV_VAR_RE = re.compile(r"^[A-Z][A-Z0-9_]*$")
 QUOTED_RE = re.compile(r"""'([^']*)'|"([^"]*)\"""")
@@ -66,6 +66,9 @@ def _query_names(
     reported: set[str] = set()
     for anchor in query.anchors:
         info = facts(anchor.statement)
+        if info.limited:
+            yield R.MPL005(f"the `{anchor.key}` query is a {info.error}", anchor.span)
+            continue
         if info.error:
             yield _syntax_error(query, anchor, info.error, info.error_line)
             continue

@@ -9,11 +9,12 @@ from collections.abc import Iterator
 
 from mplint.context import Context
 from mplint.findings import Finding
+from mplint.limits import current
 from mplint.project import Stack
 from mplint.registry import owns
-from mplint.stackql.target import if_conditions, if_grammar_2x, if_python
+from mplint.stackql.target import if_conditions, if_grammar_2x, if_python, if_too_long
 
-R = owns(__name__, "MPL150", "MPL151")
+R = owns(__name__, "MPL005", "MPL150", "MPL151")
 
 
 def check_stack(ctx: Context, stack: Stack) -> Iterator[Finding]:
@@ -32,7 +33,10 @@ def check_stack(ctx: Context, stack: Stack) -> Iterator[Finding]:
 
 
 def _condition(text: str, span, engine: int) -> Iterator[Finding]:
-    if engine == 2 and not if_grammar_2x(text):
+    if if_too_long(text):
+        limit = current().if_chars
+        yield R.MPL005(f"an `if:` of {len(text):,} characters, over the {limit:,} limit (if-chars): not checked", span)
+    elif engine == 2 and not if_grammar_2x(text):
         yield R.MPL151(
             f"`if: {text.strip()}` is not a condition stackql-deploy 2.x evaluates (true, false, `a == b`, `a != b`, "
             "`a in [...]`, `a not in [...]`): it stops, or compares the rest as text",

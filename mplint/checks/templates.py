@@ -14,7 +14,7 @@ from mplint.source import Node, Scalar, SourceFile
 from mplint.stackql.scope import Scope, prop_scopes
 from mplint.stackql.templates import DEAD_NAMESPACES, analyse, is_template, locate, string_scalars
 
-R = owns(__name__, "MPL106", "MPL107", "MPL111")
+R = owns(__name__, "MPL005", "MPL106", "MPL107", "MPL111")
 
 
 def check_stack(ctx: Context, stack: Stack) -> Iterator[Finding]:
@@ -51,6 +51,9 @@ def _templates(node: Node | None) -> Iterator[Scalar]:
 
 def _syntax_and_dead(source: SourceFile, scalar: Scalar) -> Iterator[Finding]:
     info = analyse(scalar.value)
+    if info.limited:
+        yield R.MPL005(f"a {info.error}", scalar.span)
+        return
     if info.error:
         yield R.MPL111(f"Jinja syntax error: {info.error}", scalar.span)
         return

@@ -23,7 +23,7 @@ import yaml
 
 from mplint.findings import Span
 from mplint.iam.evaluator import Decision, Verdict
-from mplint.limits import DEFAULT
+from mplint.limits import current
 from mplint.registry import DECLARATIVE_KEYS
 from mplint.source import Mapping, Node, Sequence
 from mplint.stackql.binding import Opaque
@@ -33,7 +33,6 @@ WHEN_KEYS = ("env", "manifest", "resource", "path")
 COMPARE: dict[str, Callable[[Any, Any], bool]] = {
     "eq": operator.eq, "gt": operator.gt, "gte": operator.ge, "lt": operator.lt, "lte": operator.le,
 }  # fmt: skip
-REGEX_SECONDS = DEFAULT.regex_seconds  # one `matches:` test on one value (mplint.limits: regex-seconds)
 PATH_OPS = ("exists", "absent", "equals", "in", "matches", "gt", "gte", "lt", "lte", "length")
 GRANT_OPS = ("granted", "never-granted")
 GRANT_KEYS = ("resource", "each")
@@ -299,14 +298,15 @@ class Matcher:
     timed_out: bool = False
 
     def search(self, text: str) -> bool:
+        seconds = current().regex_seconds  # the run's `regex-seconds`
         if not self.timed_out:
             try:
-                return self.pattern.search(text, timeout=REGEX_SECONDS) is not None
+                return self.pattern.search(text, timeout=seconds) is not None
             except TimeoutError:
                 self.timed_out = True
         raise RegexTimeout(
-            f"`matches: {self.pattern.pattern}` ran over {REGEX_SECONDS:g} s on a value and was stopped; the rule"
-            " is not checked where it would run it: simplify the pattern"
+            f"`matches: {self.pattern.pattern}` ran over {seconds:g} s (regex-seconds) on a value and was stopped;"
+            " the rule is not checked where it would run it: simplify the pattern"
         )
 
 

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from mplint.findings import Span
+from mplint.limits import current
 from mplint.model.manifest import Manifest
 from mplint.project import Stack
 from mplint.source import Scalar, SourceFile
@@ -21,7 +22,6 @@ TWO_X_FILTERS = ("to_aws_tag_filters", "merge_objects")
 TWO_X_NAMES = ("resource_name", "idempotency_token")  # built-ins of 2.x only
 TWO_X_ANCHORS = ("callback", "troubleshoot")
 FILE_RE = re.compile(r"^\s*file\([^)]*\)\s*$")
-MAX_IF_CHARS = 2_000  # a longer `if:` is not judged (mplint.limits: if-chars)
 _IF_TOKEN = re.compile(r"""\s*(?:(?P<operand>'[^']*'|"[^"]*"|[^\s'"=!\[\],]+)|(?P<op>==|!=)|(?P<punct>[\[\],]))""")
 _LITERALS = ("true", "false", "True", "False", "X")
 
@@ -144,7 +144,8 @@ def if_conditions(manifest: Manifest) -> Iterator[tuple[str, Scalar]]:
 
 
 def if_too_long(text: str) -> bool:
-    return len(text) > MAX_IF_CHARS
+    """Over the `if-chars` limit: such a condition is not judged (MPL005)."""
+    return len(text) > current().if_chars
 
 
 def if_grammar_2x(text: str) -> bool:

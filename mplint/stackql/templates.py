@@ -16,6 +16,7 @@ from jinja2 import Environment, TemplateSyntaxError, nodes
 from jinja2.compiler import CodeGenerator, Frame
 
 from mplint.findings import Span
+from mplint.limits import current
 from mplint.source import Node, Scalar, SourceFile
 
 DEAD_NAMESPACES = ("vars", "globals")
@@ -31,7 +32,6 @@ STACKQL_FILTERS = (
     "from_json", "base64_encode", "merge_lists", "merge_objects", "generate_patch_document",
     "sql_list", "sql_escape", "to_aws_tag_filters",
 )  # fmt: skip
-MAX_CHARS = 100_000  # a template longer than this is not parsed (mplint.limits: template-chars)
 _env = Environment(autoescape=False, optimized=False)
 _env.filters.update(dict.fromkeys(STACKQL_FILTERS, str))
 _env.globals["uuid"] = str
@@ -44,6 +44,11 @@ class TemplateInfo:
     simple_name: str | None  # the name, when the whole text is exactly `{{ name }}`
     error: str | None  # syntax error message
     error_line: int  # 1-based line within the text
+    limited: bool = False  # the error is the template-chars limit: the template was not read
+
+
+class TemplateTooLong(TemplateSyntaxError):
+    """A template over the `template-chars` limit: not parsed at all."""
 
 
 def is_template(text: str) -> bool:
@@ -74,8 +79,10 @@ class _UndeclaredNames(CodeGenerator):
 
 def parse(text: str) -> nodes.Template:
     """The syntax tree of a template; any failure raises TemplateSyntaxError with a message that says why."""
-    if len(text) > MAX_CHARS:
-        raise TemplateSyntaxError(f"template of {len(text):,} characters, over the {MAX_CHARS:,} limit: not read", 1)
+    limit = current().template_chars
+    if len(text) > limit:
+        message = f"template of {len(text):,} characters, over the {limit:,} limit (template-chars): not read"
+        raise TemplateTooLong(message, 1)
     try:
         return _env.parse(text)
     except TemplateSyntaxError:
@@ -98,11 +105,11 @@ def analyse(text: str) -> TemplateInfo:
     if simple and simple.group(1) not in _RESERVED and simple.group(1) not in _env.globals:
         name = simple.group(1)
         return TemplateInfo(frozenset({name}), (), name, None, 0)
-    return _parsed(text)
+    return _parsed(text, current().template_chars)
 
 
 @lru_cache(maxsize=65536)
-def _parsed(text: str) -> TemplateInfo:
+def _parsed(text: str, limit: int) -> TemplateInfo:  # the limit in the key: what is read depends on it
     try:
         ast = parse(text)
         generator = _UndeclaredNames(_env)
@@ -112,7 +119,8 @@ def _parsed(text: str) -> TemplateInfo:
             (node.node.name, node.attr) for node in ast.find_all(nodes.Getattr) if isinstance(node.node, nodes.Name)
         )
     except TemplateSyntaxError as exc:  # includes TemplateAssertionError: an unknown filter or test
-        return TemplateInfo(frozenset(), (), None, exc.message or "syntax error", exc.lineno or 1)
+        message = exc.message or "syntax error"
+        return TemplateInfo(frozenset(), (), None, message, exc.lineno or 1, isinstance(exc, TemplateTooLong))
     except RecursionError:
         return TemplateInfo(frozenset(), (), None, "template nested too deeply to read", 1)
     return TemplateInfo(names, attributes, _simple_name(ast), None, 0)
@@ -190,14 +198,21 @@ class Facts:
     calls: frozenset[str]  # global functions called: uuid(), file(), ...
     patch_keys: tuple[str, ...]  # literal keys of a dict piped to generate_patch_document
     patch_names: tuple[tuple[str, str], ...] = ()  # (key, name) where the key's value is a bare `name`
+    limited: bool = False  # the error is the template-chars limit: the template was not read
+
+
+def facts(text: str) -> Facts:
+    """What a query-file statement's template reads and calls (cached: the same text recurs)."""
+    return _facts_of(text, current().template_chars)
 
 
 @lru_cache(maxsize=65536)
-def facts(text: str) -> Facts:
+def _facts_of(text: str, limit: int) -> Facts:  # the limit in the key: what is read depends on it
     try:
         return _facts(parse(text))
     except TemplateSyntaxError as exc:
-        return Facts(exc.message or "syntax error", exc.lineno or 1, frozenset(), (), frozenset(), frozenset(), ())
+        message, line, limited = exc.message or "syntax error", exc.lineno or 1, isinstance(exc, TemplateTooLong)
+        return Facts(message, line, frozenset(), (), frozenset(), frozenset(), (), limited=limited)
     except RecursionError:
         return Facts("template nested too deeply to read", 1, frozenset(), (), frozenset(), frozenset(), ())
 
