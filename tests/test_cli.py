@@ -214,3 +214,26 @@ def test_server_without_the_lsp_extra_says_how_to_install_it() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=False)
     assert done.returncode == 2
     assert done.stderr.startswith("mplint: error: the language server needs the lsp extra: pip install 'mplint[lsp]'")
+
+
+@pytest.mark.parametrize(
+    ("args", "unknown"),
+    [
+        (["--ignore", "MPL9Z"], "MPL9Z"),
+        (["--select", "XYZ"], "XYZ"),
+        (["--ignore", "MPL2,XYZ", "-f", "sarif"], "XYZ"),
+        (["--diff", "--ignore", "XYZ"], "XYZ"),
+        (["--fix", "--ignore", "XYZ"], "XYZ"),
+    ],
+)
+def test_an_unknown_rule_id_on_the_command_line_is_a_one_line_usage_error(
+    args: list[str], unknown: str, tmp_path: Path
+) -> None:
+    stack = _stack_copy(tmp_path)
+    before = (stack / "stackql_manifest.yml").read_bytes()
+    result = lint(str(stack), *args)
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines() == [
+        f"mplint: error: unknown rule id or prefix `{unknown}`: `mplint rules` lists them"
+    ]
+    assert (stack / "stackql_manifest.yml").read_bytes() == before  # --fix wrote nothing
