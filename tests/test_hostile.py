@@ -9,6 +9,7 @@ import os
 import signal
 import sys
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 from typer.testing import CliRunner
@@ -83,3 +84,27 @@ def test_hostile_case(case: Case, tmp_path: Path, baseline: set[tuple]) -> None:
         assert any(rule.startswith(prefix) for rule in bad), (prefix, sorted(bad), doc["notifications"])
     false = sorted(rule for rule in bad if case.forbid and rule.startswith(case.forbid))
     assert not false, f"false findings: {false}"
+
+
+ODD_POLICY = (
+    '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:\\ud800\\u0001\\u001b[2Jx",'
+    ' "Resource": "*"}]}'
+)
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "sarif", "github", "gitlab", "junit", "rdjson"])
+def test_every_format_writes_odd_text_quoted_from_an_input_as_a_readable_report(fmt: str, tmp_path: Path) -> None:
+    """A lone surrogate and control characters in a policy's action, quoted by MPL410: every report is
+    encodable UTF-8, the JSON and XML ones parse, and those read in a terminal or log hold no control character
+    from the input (an escape sequence would clear the screen or hide a line)."""
+    (tmp_path / "policy.json").write_text(ODD_POLICY)
+    result = _invoke(tmp_path, ["lint", "policy.json", "-f", fmt])
+    assert result.exit_code == 1, result.output
+    result.stdout.encode("utf-8")
+    if fmt in ("json", "sarif", "gitlab", "rdjson"):
+        json.loads(result.stdout)
+    elif fmt == "junit":
+        ElementTree.fromstring(result.stdout.encode("utf-8"))
+    else:
+        assert "\x1b" not in result.stdout and "\x01" not in result.stdout
+    assert "s3:\\ud800" in result.stdout or "s3:\\\\ud800" in result.stdout

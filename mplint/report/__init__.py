@@ -58,10 +58,32 @@ def get_reporter(name: str) -> Reporter:
         raise ValueError(f"unknown format {name!r}")
     render = importlib.import_module(f"mplint.report.{name}").render
     json_text = name in ("json", "sarif", "gitlab", "rdjson")
+    if name == "junit":
+        return lambda result, sources, options: xml_safe(writable(render(result, sources, options)))
+    if name in ("github", "summary"):  # read in a terminal or a log viewer (text escapes its own pieces)
+        return lambda result, sources, options: visible(writable(render(result, sources, options)))
     return lambda result, sources, options: writable(render(result, sources, options), json_text)
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # characters XML 1.0 does not allow
+
+
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # all but tab and line feed
+
+
+def visible(text: str) -> str:
+    """Text in which a control character quoted from an input is an escape such as `\\x1b`: a terminal or a
+    CI log would otherwise obey it (clear the screen, overwrite or hide a line)."""
+    if _CONTROL.search(text) is None:
+        return text
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
+def xml_safe(text: str) -> str:
+    """An XML report in which a control character quoted from an input (`\\u0001` in a policy) is an escape
+    such as `\\x01`: XML 1.0 has no way to write it, and a reader refuses the whole file."""
+    return _NOT_XML.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
 def writable(text: str, json_text: bool = False) -> str:

@@ -6,6 +6,7 @@ from collections import Counter
 
 from mplint.engine import Result
 from mplint.findings import Level
+from mplint.report import visible
 from mplint.source import SourceFile
 
 COLOURS = {Level.ERROR: "31", Level.WARNING: "33", Level.NOTE: "36"}
@@ -21,19 +22,19 @@ def render(result: Result, sources: dict[str, SourceFile], options: dict) -> str
     for finding in result.findings:
         s = finding.span
         level = finding.level or Level.WARNING
-        where = _paint(f"{s.path}:{s.line}:{s.col}:", "1", colour)
+        where = _paint(visible(f"{s.path}:{s.line}:{s.col}:"), "1", colour)
         rule, label = _paint(finding.rule_id, "1", colour), _paint(level.value, COLOURS[level], colour)
-        out.append(f"{where} {rule} {label} {finding.message}")
+        out.append(f"{where} {rule} {label} {visible(finding.message)}")
         for rel in finding.related:
             r = rel.span
-            out.append(f"    {r.path}:{r.line}:{r.col}: {rel.message}")
+            out.append(visible(f"    {r.path}:{r.line}:{r.col}: {rel.message}"))
     if options.get("show_suppressed"):
         for finding, reason in result.suppressed:
             s = finding.span
-            out.append(f"{s.path}:{s.line}:{s.col}: {finding.rule_id} suppressed ({reason}) {finding.message}")
+            out.append(visible(f"{s.path}:{s.line}:{s.col}: {finding.rule_id} suppressed ({reason}) {finding.message}"))
     for note in result.notifications:
         where = f"{note.span.path}:{note.span.line}:{note.span.col}: " if note.span else ""
-        out.append(f"mplint: {note.level.value}: {where}{note.message}")
+        out.append(visible(f"mplint: {note.level.value}: {where}{note.message}"))
     out.append(_summary(result, options.get("files", 0)))
     return "\n".join(out) + "\n"
 
