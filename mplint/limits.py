@@ -32,6 +32,7 @@ class Limits:
     policy_actions: int = 250_000  # Action/NotAction/Resource/NotResource entries of one policy document
     findings_per_rule: int = 1_000  # findings of one rule in one file that are listed; the rest are counted
     regex_seconds: float = 1.0  # one user-rule `matches:` test on one value
+    pattern_repeats: int = 10_000  # nested counted repeats of a regular expression written in an input
 
     @classmethod
     def names(cls) -> tuple[str, ...]:
@@ -59,7 +60,8 @@ _CURRENT: ContextVar[Limits] = ContextVar("mplint_limits", default=DEFAULT)
 
 def current() -> Limits:
     """The limits of the run in progress, for the readers that are handed text rather than a configuration:
-    templates (`template-chars`), `if:` conditions (`if-chars`) and user-rule patterns (`regex-seconds`)."""
+    templates (`template-chars`), `if:` conditions (`if-chars`), user-rule patterns (`regex-seconds`) and
+    regular expressions written in an input (`pattern-repeats`)."""
     return _CURRENT.get()
 
 

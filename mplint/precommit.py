@@ -8,16 +8,14 @@ import re
 from functools import cache
 from pathlib import Path
 
-import yaml
-
 from mplint.config import CONFIG_NAMES, Config, IdentityConfig, find_config, load_config
 from mplint.project import MANIFEST_NAMES, classify, discover
+from mplint.source import LoadError, Mapping, Sequence, load_yaml, read_source
 from mplint.suppress import SUPPRESSIONS_FILE
 
 # Policies found by name alone (as the hook always has): `*policy*.json`, or in a `policy/` or `policies/` folder.
 POLICY_NAME = re.compile(r"(^|/)polic(y|ies)/[^/]+\.(json|ya?ml)$|polic(y|ies)[^/]*\.json$", re.IGNORECASE)
 SETTINGS_NAMES = (*CONFIG_NAMES, "pyproject.toml", SUPPRESSIONS_FILE)  # a change can change every stack below
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def identity_files(config: Config, extra: tuple[Path, ...] = ()) -> dict[Path, set[str]]:
@@ -84,12 +82,14 @@ def _concerned(
 
 def _deployers(manifest: Path, config: Config) -> set[str]:
     """The identities that deploy the manifest's resources: `resource-identities`, else the default one. A
-    manifest that cannot be read counts for all (linting it reports why)."""
+    manifest that cannot be read counts for all (linting it reports why). It is read within the limits, as
+    linting reads it."""
     try:
-        doc = yaml.load(manifest.read_text(encoding="utf-8"), Loader=_Loader)
-        resources = doc.get("resources") or []
+        root = load_yaml(read_source(manifest, manifest.as_posix(), config.limits)).root
+        resources = root.get("resources") if isinstance(root, Mapping) else None
+        resources = resources.to_python() if isinstance(resources, Sequence) else []
         names = [r.get("name") for r in resources if isinstance(r, dict)]
-    except (OSError, UnicodeDecodeError, yaml.YAMLError, AttributeError, TypeError):
+    except (LoadError, AttributeError, TypeError):
         return {"default", *config.identities}
     return {config.resource_identities.get(str(name), "default") for name in names}
 

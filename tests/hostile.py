@@ -302,6 +302,7 @@ CASES: list[Case] = [
     Case(
         "query-60k-statements", query_case(lambda iql: "/*+ exists */\n" + "SELECT 1;\n" * 60_000), expect=("MPL005",)
     ),
+    Case("query-deep-literal", query_case(lambda iql: iql.replace(f"'{GROUP}',", "'" + "[" * 50_000 + "',", 1))),
     Case("query-unclosed-braces", query_case(lambda iql: iql + "\n" + "{{ {{ {% " * 100_000)),
     # policies
     Case("policy-20k-statements", policy_case(statements(20_000))),
@@ -364,6 +365,8 @@ CASES: list[Case] = [
     # suppressions, user rules and configurations
     Case("suppressions-globstars", suppressions_case("**/" * 60 + "x" * 50)),
     Case("rule-catastrophic-regex", rule_case(RULE.format(pattern="'(a|aa)+$'"), value="a" * 60 + "!")),
+    Case("rule-nested-repeats", rule_case(RULE.format(pattern="'(?:(?:a{1000}){1000}){1000}'")), usage_error=True),
+    Case("rule-deep-groups", rule_case(RULE.format(pattern="'" + "(" * 5000 + ")" * 5000 + "'")), usage_error=True),
     Case("rule-fifo", rule_case(make=fifo), usage_error=True, posix=True),
     Case("rule-dev-zero", rule_case(make=link_to("/dev/zero")), usage_error=True, posix=True),
     Case("rule-laughs", rule_case(RULE.format(pattern="x") + "examples: " + laughs() + "\n"), usage_error=True),

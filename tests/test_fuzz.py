@@ -3,13 +3,11 @@
 in-process beside an untouched stack. The lint never raises (a configuration may be refused with a
 one-line error), always returns, and keeps every finding of the untouched stack.
 
-Bounded in CI (the `ci` profile); `HYPOTHESIS_PROFILE=long python -m pytest tests/test_fuzz.py` runs the
-long profile locally.
+A few derandomized examples per kind here; `python scripts/fuzz.py` is the long run, with thousands.
 """
 
 from __future__ import annotations
 
-import os
 import shutil
 import signal
 from collections.abc import Callable
@@ -23,12 +21,6 @@ from mplint.app import LintOptions, UsageError, lint_paths
 from mplint.config import ConfigError
 from mplint.registry import RuleFileError
 from tests.conftest import FIXTURES, SHARED
-
-settings.register_profile(
-    "ci", max_examples=12, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck)
-)
-settings.register_profile("long", max_examples=2000, deadline=None, suppress_health_check=list(HealthCheck))
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 UNTOUCHED = FIXTURES / "core/schema-values"
 VALID = FIXTURES / "valid/model-package-stack"
@@ -123,7 +115,7 @@ def _place(kind: str, data: bytes, root: Path) -> list[Path]:
     return [fuzz]
 
 
-def _lint(paths: list[Path], root: Path):
+def lint(paths: list[Path], root: Path):
     def alarm(signum, frame):
         raise TimeoutError(f"no answer in {GUARD_SECONDS} s")
 
@@ -138,7 +130,7 @@ def _lint(paths: list[Path], root: Path):
             signal.signal(signal.SIGALRM, previous)
 
 
-def _good(outcome) -> set[tuple]:
+def good_findings(outcome) -> set[tuple]:
     return {
         (f.rule_id, f.span.line, f.span.col, f.message)
         for f in outcome.result.findings
@@ -150,9 +142,24 @@ def _good(outcome) -> set[tuple]:
 def baseline(tmp_path_factory: pytest.TempPathFactory) -> set[tuple]:
     root = tmp_path_factory.mktemp("fuzz-baseline")
     shutil.copytree(UNTOUCHED, root / "good")
-    found = _good(_lint([root / "good"], root))
+    found = good_findings(lint([root / "good"], root))
     assert found, "the untouched stack has findings to lose"
     return found
+
+
+def check_example(kind: str, data: bytes, root: Path, baseline: set[tuple]) -> None:
+    """The property for one mutated file, linted under ``root`` beside a copy of the untouched stack."""
+    shutil.copytree(UNTOUCHED, root / "good")
+    paths = [root / "good", *_place(kind, data, root)]
+    try:
+        outcome = lint(paths, root)
+    except (ConfigError, UsageError, RuleFileError) as exc:
+        assert kind == "config", f"{type(exc).__name__}: {exc}"
+        assert "\n" not in str(exc).strip()
+        return
+    assert not outcome.result.crashed, [n.message for n in outcome.result.crashed]
+    missing = baseline - good_findings(outcome)
+    assert not missing, sorted(missing)[:3]
 
 
 @pytest.mark.parametrize("kind", sorted(SEEDS))
@@ -160,19 +167,9 @@ def test_mutated_input_never_breaks_the_run(kind: str, baseline: set[tuple], tmp
     if not SEEDS[kind]:
         pytest.skip(f"no {kind} seeds")
 
+    @settings(max_examples=12, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
     @given(data=mutated(kind))
     def check(data: bytes) -> None:
-        root = tmp_path_factory.mktemp(f"fuzz-{kind}")
-        shutil.copytree(UNTOUCHED, root / "good")
-        paths = [root / "good", *_place(kind, data, root)]
-        try:
-            outcome = _lint(paths, root)
-        except (ConfigError, UsageError, RuleFileError) as exc:
-            assert kind == "config", f"{type(exc).__name__}: {exc}"
-            assert "\n" not in str(exc).strip()
-            return
-        assert not outcome.result.crashed, [n.message for n in outcome.result.crashed]
-        missing = baseline - _good(outcome)
-        assert not missing, sorted(missing)[:3]
+        check_example(kind, data, tmp_path_factory.mktemp(f"fuzz-{kind}"), baseline)
 
     check()

@@ -5,15 +5,19 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
+from mplint.catalog.formats import FORMATS
+from mplint.catalog.patterns import repeat_weight
 from mplint.cli import app
 from mplint.declarative.spec import Matcher, RegexTimeout
 from mplint.limits import DEFAULT, Limits, applied, current
-from tests.hostile import RULE, rule_case, stack
+from mplint.precommit import changed_paths
+from tests.hostile import RULE, laughs, rule_case, stack
 
 runner = CliRunner()
 TEMPLATE = json.dumps("{{ stack_name }}-" + "x" * 300)  # a template of 317 characters
@@ -69,3 +73,34 @@ def test_the_limits_apply_while_a_run_goes_on_and_then_revert() -> None:
         with pytest.raises(RegexTimeout):  # not run again once over
             matcher.search("a")
     assert current() is DEFAULT
+
+
+def test_changed_reads_a_manifest_within_the_limits(tmp_path: Path) -> None:
+    """`lint --changed` of a deploy policy reads each manifest to see who deploys it, within the limits linting
+    reads it by: a manifest over one (an alias bomb here) counts as deployed by every identity, as one that cannot
+    be read does, so that linting it reports the limit rather than the hook skipping it."""
+    (tmp_path / "deploy.json").write_text('{"Version": "2012-10-17", "Statement": []}')
+    (tmp_path / ".mplint.yaml").write_text("policies: [deploy.json]\n")
+    bomb = tmp_path / "stack" / "stackql_manifest.yml"
+    bomb.parent.mkdir()
+    bomb.write_text(f"version: 1\nname: s\nglobals: [{{name: g, value: {laughs(levels=12)}}}]\nresources: []\n")
+    assert changed_paths([tmp_path / "deploy.json"], tmp_path) == [bomb]
+
+
+@pytest.mark.parametrize(
+    ("pattern", "weight"),
+    [("^[a-z]{1,64}$", 64), ("(ab){2}c{3}", 3), ("(?:a{100}){100}", 10_000), ("x{4294967294}", 10_001),
+     ("[{]{5}", 5), (r"\{9999}", 1), ("(a{10})(b{20}){3}", 60)],
+)  # fmt: skip
+def test_repeat_weight_multiplies_nested_counts(pattern: str, weight: int) -> None:
+    assert repeat_weight(pattern, 10_000) == weight
+
+
+def test_a_regex_format_value_too_costly_to_compile_is_not_judged() -> None:
+    """Compiling `(?:(?:a{1000}){1000}){1000}` takes the regex module minutes; a value over pattern-repeats, or
+    nested past the compiler's recursion, is neither compiled nor called invalid. A bad expression still is."""
+    assert FORMATS["regex"]("(?:(?:a{1000}){1000}){1000}") is True
+    assert FORMATS["regex"]("(" * 5000 + ")" * 5000) is True
+    assert FORMATS["regex"]("(unclosed") is False
+    with applied(replace(DEFAULT, pattern_repeats=10)):
+        assert FORMATS["regex"]("a{11}(") is True

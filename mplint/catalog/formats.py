@@ -17,7 +17,8 @@ from typing import Any
 
 import regex
 
-from mplint.catalog.patterns import compile_pattern
+from mplint import limits
+from mplint.catalog.patterns import compile_pattern, repeat_weight
 
 Checker = Callable[[Any], bool]
 
@@ -88,12 +89,17 @@ def _ami(text: str) -> bool:
 
 
 def _regex(text: str) -> bool:
-    if compile_pattern(text) is not None:
+    bound = limits.current().pattern_repeats
+    if repeat_weight(text, bound) > bound:  # compiling it would take seconds: not judged
         return True
-    try:  # a construct the ECMA translation does not cover is not proof of a bad expression
-        regex.compile(text)
+    try:
+        if compile_pattern(text) is not None:
+            return True
+        regex.compile(text)  # a construct the ECMA translation does not cover is not proof of a bad expression
     except (regex.error, ValueError, OverflowError):
         return False
+    except RecursionError:  # nested past what the compiler follows: not judged
+        return True
     return True
 
 

@@ -27,6 +27,7 @@ from functools import lru_cache
 import regex
 
 MATCH_TIMEOUT = 0.25  # seconds; a pathological pattern/value pair is skipped, not reported
+_COUNTED = regex.compile(r"\{(\d+)(?:,(\d*))?\}")
 MAX_CP = 0x10FFFF
 Ranges = tuple[tuple[int, int], ...]
 
@@ -527,3 +528,45 @@ def pattern_search(source: str, value: str, timeout: float = MATCH_TIMEOUT, java
         return compiled.search(value, timeout=timeout) is not None
     except TimeoutError:
         return None
+
+
+def repeat_weight(source: str, cap: int) -> int:
+    """What compiling ``source`` costs, roughly: its largest product of nested counted repeats (`(?:a{100}){100}`
+    is 10,000; the `regex` module's compile time grows with it), at most ``cap + 1``. Read in one pass, for
+    expressions written in an input, before they are compiled."""
+    stack = [1]  # the heaviest weight inside each open group
+    last = 1  # the weight of the atom before the current character
+    i, n = 0, len(source)
+    while i < n:
+        ch = source[i]
+        if ch == "\\":
+            i, last = i + 2, 1
+            continue
+        if ch == "[":
+            i, last = _class_end(source, i + 1), 1
+            continue
+        if ch == "(":
+            stack.append(1)
+            last = 1
+        elif ch == ")" and len(stack) > 1:
+            last = stack.pop()
+        elif ch == "{" and (m := _COUNTED.match(source, i)):
+            low, high = int(m[1][:12]), m[2]
+            last = min(cap + 1, last * max(low, int(high[:12]) if high else low, 1))
+            stack[-1] = max(stack[-1], last)
+            i = m.end()
+            continue
+        else:
+            last = 1
+        stack[-1] = max(stack[-1], last)
+        i += 1
+    return max(stack)
+
+
+def _class_end(source: str, i: int) -> int:
+    """The index after the `]` that closes a character class opened before ``i``."""
+    if i < len(source) and source[i] == "]":
+        i += 1
+    while i < len(source) and source[i] != "]":
+        i += 2 if source[i] == "\\" else 1
+    return i + 1

@@ -21,6 +21,7 @@ from typing import Any
 import regex
 import yaml
 
+from mplint.catalog.patterns import repeat_weight
 from mplint.findings import Span
 from mplint.iam.evaluator import Decision, Verdict
 from mplint.limits import current
@@ -553,10 +554,15 @@ def _op_argument(op: str, at: At) -> Any:
     if op == "matches":
         if not isinstance(value, str):
             raise SpecError(at.line, "`matches` takes a regular expression (a string)")
+        bound = current().pattern_repeats
+        if repeat_weight(value, bound) > bound:
+            raise SpecError(at.line, f"`matches`: repeats nest past the {bound:,} limit (pattern-repeats)")
         try:
             return Matcher(regex.compile(value))
         except regex.error as exc:
             raise SpecError(at.line, f"`matches`: invalid regular expression: {exc}") from None
+        except RecursionError:
+            raise SpecError(at.line, "`matches`: the regular expression is nested too deeply") from None
     if op == "length":
         return _length(at)
     if op in COMPARE:
