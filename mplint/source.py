@@ -237,6 +237,9 @@ class Mapping(Node):
     _last: dict[Any, int] | None = field(default=None, repr=False)  # key -> index of its last item, once asked
 
     def _at(self, key: Any) -> int | None:
+        """The index of the last item with this key; a large mapping indexes its keys on the first look-up."""
+        if len(self.items) < 16:
+            return next((i for i in range(len(self.items) - 1, -1, -1) if self.items[i][0].value == key), None)
         if self._last is None:  # built on the first look-up: the tree is complete by then
             self._last = {}
             for i, (k, _) in enumerate(self.items):
@@ -244,22 +247,10 @@ class Mapping(Node):
         return self._last.get(_hashable(key))
 
     def get(self, key: str) -> Node | None:
-        if len(self.items) < 16:
-            found = None
-            for k, v in self.items:
-                if k.value == key:
-                    found = v
-            return found
         at = self._at(key)
         return self.items[at][1] if at is not None else None
 
     def key(self, key: str) -> Scalar | None:
-        if len(self.items) < 16:
-            found = None
-            for k, _ in self.items:
-                if k.value == key:
-                    found = k
-            return found
         at = self._at(key)
         return self.items[at][0] if at is not None else None
 

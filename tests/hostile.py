@@ -254,6 +254,10 @@ SSTI = (
 # ---------------------------------------------------------------------------
 # The cases
 
+TYPO_POLICY = json.dumps(
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObjekt", "Resource": "*"}]}
+)  # an MPL4xx finding, to show that the policy was decoded and read
+
 CASES: list[Case] = [
     # values that once switched checks off for the whole run
     Case("braces-80", value_case(json.dumps("{" * 80)), expect=("MPL1",)),
@@ -317,36 +321,8 @@ CASES: list[Case] = [
     Case("policy-nan", policy_case('{"Statement": [], "Version": NaN}'), expect=("MPL002",)),
     Case("policy-yaml-laughs", policy_case("Statement: " + laughs() + "\n", "policy.yaml"), expect=("MPL005",)),
     Case("policy-embedded-bomb", policy_case(json.dumps({"PolicyVersion": {"Document": "[" * 100_000}}))),
-    Case(
-        "policy-utf16",
-        policy_case(
-            (
-                "\ufeff"
-                + json.dumps(
-                    {
-                        "Version": "2012-10-17",
-                        "Statement": [{"Effect": "Allow", "Action": "s3:GetObjekt", "Resource": "*"}],
-                    }
-                )
-            ).encode("utf-16-le")
-        ),
-        expect=("MPL4",),
-    ),
-    Case(
-        "policy-utf32",
-        policy_case(
-            (
-                "\ufeff"
-                + json.dumps(
-                    {
-                        "Version": "2012-10-17",
-                        "Statement": [{"Effect": "Allow", "Action": "s3:GetObjekt", "Resource": "*"}],
-                    }
-                )
-            ).encode("utf-32-le")
-        ),
-        expect=("MPL4",),
-    ),
+    Case("policy-utf16", policy_case(("\ufeff" + TYPO_POLICY).encode("utf-16-le")), expect=("MPL4",)),
+    Case("policy-utf32", policy_case(("\ufeff" + TYPO_POLICY).encode("utf-32-le")), expect=("MPL4",)),
     Case("policy-dev-urandom", policy_link("/dev/urandom"), expect=("MPL009",), posix=True),
     # special files
     Case("fifo-manifest", special(fifo), expect=("MPL009",), posix=True),

@@ -68,23 +68,26 @@ def _delete_line(draw: st.DrawFn, data: bytes) -> bytes:
     return b"\n".join(lines)
 
 
-def _rename_key(draw: st.DrawFn, data: bytes) -> bytes:
+def _edit_line(draw: st.DrawFn, data: bytes, sep: bytes, edit: Callable[[bytes, bytes], bytes]) -> bytes:
+    """One line, split at its first ``sep``, rewritten by ``edit(head, tail)``; a line without it is kept."""
     lines = data.split(b"\n")
     at = draw(st.integers(0, len(lines) - 1))
-    head, sep, tail = lines[at].partition(b":")
-    if sep:
-        word = draw(st.text("abcdefghijklmnopqrstuvwxyz_<>&*!", min_size=1, max_size=12)).encode()
-        lines[at] = head[: len(head) - len(head.lstrip())] + word + sep + tail
+    head, found, tail = lines[at].partition(sep)
+    if found:
+        lines[at] = edit(head, tail)
     return b"\n".join(lines)
+
+
+def _rename_key(draw: st.DrawFn, data: bytes) -> bytes:
+    def rename(head: bytes, tail: bytes) -> bytes:
+        word = draw(st.text("abcdefghijklmnopqrstuvwxyz_<>&*!", min_size=1, max_size=12)).encode()
+        return head[: len(head) - len(head.lstrip())] + word + b":" + tail
+
+    return _edit_line(draw, data, b":", rename)
 
 
 def _swap_type(draw: st.DrawFn, data: bytes) -> bytes:
-    lines = data.split(b"\n")
-    at = draw(st.integers(0, len(lines) - 1))
-    head, sep, _ = lines[at].partition(b": ")
-    if sep:
-        lines[at] = head + sep + draw(st.sampled_from(SWAPS)).encode()
-    return b"\n".join(lines)
+    return _edit_line(draw, data, b": ", lambda head, _: head + b": " + draw(st.sampled_from(SWAPS)).encode())
 
 
 def _truncate(draw: st.DrawFn, data: bytes) -> bytes:
