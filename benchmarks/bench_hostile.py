@@ -114,8 +114,8 @@ def _raised(root: Path) -> str:
     work is measured."""
     path = root / "limits.yaml"
     path.write_text(
-        f"limits:\n  file-bytes: {40 * MB}\n  nodes: 5000000\n  policy-statements: 1000000\n"
-        "  policy-actions: 5000000\nparliament:\n  timeout: 600\n"
+        f"limits:\n  file-bytes: {40 * MB}\n  template-chars: {40 * MB}\n  nodes: 5000000\n"
+        "  policy-statements: 1000000\n  policy-actions: 5000000\nparliament:\n  timeout: 600\n"
     )
     return str(path)
 

@@ -291,12 +291,23 @@ def sub_blocks(text: str, replace: str | Callable[[str], str], kinds: tuple[str,
 
 def find_name(text: str, name: str, start: int = 0, end: int | None = None, attr: str | None = None) -> int:
     """Offset of the first read of ``name`` (or ``name.attr``) inside a `{{ }}`/`{% %}` block of ``text``, else -1."""
-    needle = re.compile(r"(?<![\w.])" + re.escape(name) + (r"\s*\.\s*" + re.escape(attr) if attr else "") + r"\b")
-    for begin, stop in blocks(text, start, len(text) if end is None else end):
-        found = needle.search(text, begin, stop)
-        if found:
-            return found.start()
-    return -1
+    return _first_reads(text, start, len(text) if end is None else end).get((name, attr), -1)
+
+
+_READ = re.compile(r"(?<![\w.])([^\W\d]\w*)(?:(?=\s*\.\s*(\w+)))?")  # the attribute read ahead, not consumed
+
+
+@lru_cache(maxsize=64)
+def _first_reads(text: str, start: int, end: int) -> dict[tuple[str, str | None], int]:
+    """(name, None) and (name, attr) -> the offset of their first read in the blocks of ``text[start:end]``: one
+    pass for all the names of a query, which a search per name made quadratic in a query of many columns."""
+    reads: dict[tuple[str, str | None], int] = {}
+    for begin, stop in blocks(text, start, end):
+        for found in _READ.finditer(text, begin, stop):
+            reads.setdefault((found[1], None), found.start())
+            if found[2] is not None:
+                reads.setdefault((found[1], found[2]), found.start())
+    return reads
 
 
 def name_span(source: SourceFile, start: int, end: int, name: str, attr: str | None = None):
