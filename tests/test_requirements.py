@@ -170,6 +170,32 @@ def test_handler_permissions_whose_trigger_is_absent_are_not_needed() -> None:
     assert find(needs, "sagemaker:AddTags", State.PROPERTY)[0].trigger.path == "Tags"
 
 
+def unversion(text: str) -> str:
+    """The valid stack as an unversioned package: ModelPackageName instead of ModelPackageGroupName."""
+    return text.replace("model_package_group_name", "model_package_name").replace(
+        "ModelPackageGroupName", "ModelPackageName"
+    )
+
+
+def test_update_model_package_only_where_the_handlers_call_it(tmp_path: Path) -> None:
+    needs = needs_of(VALID)  # a versioned package: ModelPackageGroupName is set
+    (needed,) = find(needs, "sagemaker:UpdateModelPackage", State.PROPERTY)
+    assert ops(needed) == {("build", "update")} and needed.trigger.path == "ModelPackageGroupName"
+    (never,) = find(needs, "sagemaker:UpdateModelPackage", State.ABSENT)
+    assert ops(never) == {("build", "create")}
+    assert [o.id for o in never.overlays] == ["update-call-on-create"] and never.overlays[0].never
+    unversioned = copy_valid(tmp_path, manifest_edit=unversion, query_edit=unversion)
+    assert all(r.state is State.ABSENT for r in find(needs_of(unversioned), "sagemaker:UpdateModelPackage"))
+
+
+def test_list_tags_only_for_an_unversioned_package(tmp_path: Path) -> None:
+    assert all(r.state is State.ABSENT for r in find(needs_of(VALID), "sagemaker:ListTags"))
+    unversioned = copy_valid(tmp_path, manifest_edit=unversion, query_edit=unversion)
+    found = find(needs_of(unversioned), "sagemaker:ListTags", State.PROPERTY)
+    assert found and all(r.trigger.path == "ModelPackageName" for r in found)
+    assert {op for r in found for _, op in ops(r)} == {"create", "read", "update"}
+
+
 def test_the_model_package_arn() -> None:
     needs = needs_of(VALID)
     create = find(needs, "sagemaker:CreateModelPackage")[0]
@@ -287,6 +313,34 @@ def test_a_type_without_overlay_file_has_none() -> None:
                     "why": "w",
                     "source": "s",
                     "ops": ["fly"],
+                }
+            ],
+        },
+        {
+            "type": TYPE,
+            "overlays": [
+                {
+                    "id": "x",
+                    "actions": ["a:B"],
+                    "when": ["P"],
+                    "resource": "self",
+                    "why": "w",
+                    "source": "s",
+                    "called_by": "nobody",
+                }
+            ],
+        },
+        {
+            "type": TYPE,
+            "overlays": [
+                {
+                    "id": "x",
+                    "actions": ["a:B"],
+                    "when": ["P"],
+                    "resource": "self",
+                    "why": "w",
+                    "source": "s",
+                    "context": {"NoColon": "x"},
                 }
             ],
         },

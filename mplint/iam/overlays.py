@@ -19,7 +19,11 @@ from mplint.registry import builtin_rules_dir
 RESOURCE_KINDS = ("kms-key", "iam-role", "s3-object", "s3-bucket", "ecr-repository", "self", "wildcard")
 MATCHES = ("s3-uri", "ecr-image", "true")
 PRECISIONS = ("high", "medium", "low")
-OVERLAY_KEYS = ("id", "actions", "ops", "when", "match", "resource", "resource_from", "why", "source", "precision")
+OVERLAY_KEYS = (
+    "id", "actions", "ops", "when", "match", "resource", "resource_from", "why", "source", "precision",
+    "called_by", "context",
+)  # fmt: skip
+CALLERS = ("caller", "service")
 FILE_KEYS = ("type", "self", "native", "wildcard", "overlays")
 
 
@@ -41,6 +45,13 @@ class Overlay:
     match: str | None = None
     resource_from: tuple[str, ...] = ()
     precision: str = "high"
+    called_by: str = "caller"  # "service": the resource's service makes the call on the caller's behalf
+    context: tuple[tuple[str, tuple[str, ...]], ...] = ()  # request keys these calls carry (templates)
+
+    @property
+    def never(self) -> bool:
+        """No property calls for the actions: the handler lists them but never calls them for `ops`."""
+        return not self.when
 
     def claims(self, action: str, op: str) -> bool:
         return action.lower() in {a.lower() for a in self.actions} and (not self.ops or op in self.ops)
@@ -140,8 +151,13 @@ def _overlay(item: Any, where: str) -> Overlay:
         raise OverlayError(f"{where}`ops` must be among {', '.join(HANDLER_OPS)}")
     actions = string_list(item.get("actions"), "actions", where)
     when = string_list(item.get("when"), "when", where)
-    if not actions or not when:
-        raise OverlayError(f"{where}`actions` and `when` must not be empty")
+    if not actions or not isinstance(item.get("when"), list):
+        raise OverlayError(f"{where}`actions` must not be empty and `when` must be a list")
+    if not when and not ops:
+        raise OverlayError(f"{where}an empty `when` (never needed) must name the `ops` it is true for")
+    called_by = str(item.get("called_by", "caller"))
+    if called_by not in CALLERS:
+        raise OverlayError(f"{where}`called_by` must be one of {', '.join(CALLERS)}")
     return Overlay(
         id=item["id"],
         actions=actions,
@@ -153,7 +169,23 @@ def _overlay(item: Any, where: str) -> Overlay:
         match=match,
         resource_from=string_list(item.get("resource_from"), "resource_from", where),
         precision=precision,
+        called_by=called_by,
+        context=_overlay_context(item.get("context"), where),
     )
+
+
+def _overlay_context(value: Any, where: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, dict):
+        raise OverlayError(f"{where}`context` maps condition keys to a value or a list of values")
+    out = []
+    for key, item in value.items():
+        values = (item,) if isinstance(item, str) else item
+        if ":" not in str(key) or not isinstance(values, (list, tuple)) or not all(isinstance(v, str) for v in values):
+            raise OverlayError(f"{where}`context.{key}` must be a condition key with a string or a list of strings")
+        out.append((str(key), tuple(values)))
+    return tuple(out)
 
 
 def _self_arn(item: Any, where: str) -> SelfArn:

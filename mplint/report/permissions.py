@@ -41,6 +41,8 @@ def why(req: Requirement) -> str:
     """The reason column: what makes the action necessary (or not)."""
     if req.note:
         return req.note + _context(req)
+    if req.state is State.ABSENT and req.overlays and req.overlays[0].never:
+        return f"not needed: {req.overlays[0].why}"
     if req.state is State.ABSENT:
         conditions = join_and([f"`{' or '.join(o.when)}`" for o in req.overlays[:2]])
         return f"not needed: only when {conditions} is set"
