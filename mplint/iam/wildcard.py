@@ -297,3 +297,8 @@ def _covers(p: tuple[Token, ...], q: tuple[Token, ...]) -> bool:
             return False
         states = _closure(p, nxt)
     return n in states
+
+
+def run_tokens(tokens: tuple[Token, ...], text: str) -> bool:
+    """Match compiled tokens (LIT, CHAR, ANY, and the ARN kinds) against a concrete text."""
+    return _run(tokens, text)
