@@ -29,7 +29,7 @@ CONFIG_NAMES = (".mplint.yaml", ".mplint.yml")
 KEYS = (
     "select", "ignore", "levels", "resources", "fail-level", "account", "envs", "exclude", "engine",
     "policies", "boundary", "scps", "commands", "identities", "resource-identities", "parliament",
-    "rules-dirs", "suppressions", "as-of", "limits",
+    "rules-dirs", "suppressions", "as-of", "limits", "principal", "principal-tags", "context",
 )  # fmt: skip
 COMMANDS = ("build", "test", "teardown")
 LEVELS = ("error", "warning", "note")
@@ -63,6 +63,9 @@ class IdentityConfig:
     policies: tuple[Path, ...] = ()
     boundary: Path | None = None
     scps: tuple[Path, ...] = ()
+    principal: str | None = None  # the ARN the identity deploys as (aws:PrincipalArn)
+    tags: dict[str, str] | None = None  # its tags, all of them (aws:PrincipalTag/*); None: not known
+    context: dict[str, tuple[str, ...] | None] = field(default_factory=dict)  # request keys stated outright
 
 
 @dataclass(slots=True)
@@ -234,7 +237,7 @@ def parse_config(root: Node, path: Path | None = None) -> Config:
         envs=_strings(seen.get("envs"), "envs"),
         exclude=_strings(seen.get("exclude"), "exclude"),
         engine=_engine(seen.get("engine")),
-        identity=_identity(root, base),
+        identity=_identity(root, base, "principal-tags"),
         identities={str(k.value): _identity(v, base) for k, v in _items(seen.get("identities"), "identities")},
         resource_identities={
             str(k.value): _string(v, f"resource-identities.{k.value}")
@@ -353,15 +356,63 @@ def _suppressions(node: Node | None) -> list[Any] | str | None:
     raise _error(node, "`suppressions` must be a list of entries or the path of a suppressions file")
 
 
-def _identity(node: Node, base: Path) -> IdentityConfig:
+def _identity(node: Node, base: Path, tags_key: str = "tags") -> IdentityConfig:
     if not isinstance(node, Mapping):
-        raise _error(node, "an identity is a mapping with `policies`, `boundary` and `scps`")
+        raise _error(
+            node, f"an identity is a mapping with `policies`, `boundary`, `scps`, `principal`, `{tags_key}`, `context`"
+        )
     boundary = node.get("boundary")
     return IdentityConfig(
         policies=tuple(base / p for p in _strings(node.get("policies"), "policies")),
         boundary=base / _string(boundary, "boundary") if boundary is not None else None,
         scps=tuple(base / p for p in _strings(node.get("scps"), "scps")),
+        principal=_principal(node.get("principal")),
+        tags=_tags(node.get(tags_key), tags_key),
+        context=_context(node.get("context")),
     )
+
+
+PRINCIPAL_RE = re.compile(r"^arn:[a-z-]+:(iam|sts)::\d{12}:(root|user/.+|role/.+|assumed-role/.+|federated-user/.+)$")
+
+
+def _principal(node: Node | None) -> str | None:
+    if node is None or (isinstance(node, Scalar) and node.value is None):
+        return None
+    value = node.value if isinstance(node, Scalar) else None
+    if not isinstance(value, str) or not PRINCIPAL_RE.match(value):
+        raise _error(node, "`principal` must be the ARN of an IAM user or role (arn:aws:iam::123456789012:role/deploy)")
+    return value
+
+
+def _scalar_text(node: Node, key: str) -> str:
+    value = node.value if isinstance(node, Scalar) else None
+    if value is None or isinstance(value, (dict, list)):
+        raise _error(node, f"`{key}` must be a value")
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def _tags(node: Node | None, key: str) -> dict[str, str] | None:
+    if node is None or (isinstance(node, Scalar) and node.value is None):
+        return None
+    if not isinstance(node, Mapping):
+        raise _error(node, f"`{key}` must map each tag key of the principal to its value")
+    return {str(k.value): _scalar_text(v, f"{key}.{k.value}") for k, v in node.items}
+
+
+def _context(node: Node | None) -> dict[str, tuple[str, ...] | None]:
+    """Request context keys stated outright: a value, a list of values, or null for a key the request lacks."""
+    out: dict[str, tuple[str, ...] | None] = {}
+    for key, value in _items(node, "context"):
+        name = str(key.value)
+        if ":" not in name:
+            raise _error(key, f"`context`: `{name}` is not a condition key (service:Name, e.g. aws:SourceIp)")
+        if isinstance(value, Scalar) and value.value is None:
+            out[name] = None
+        elif isinstance(value, Sequence):
+            out[name] = tuple(_scalar_text(item, f"context.{name}") for item in value.items)
+        else:
+            out[name] = (_scalar_text(value, f"context.{name}"),)
+    return out
 
 
 PARLIAMENT_KEYS = ("community-auditors", "timeout", "sensitive-access")

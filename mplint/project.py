@@ -41,6 +41,9 @@ class Identity:
     policies: list[PolicyFile] = field(default_factory=list)
     boundary: PolicyFile | None = None
     scps: list[PolicyFile] = field(default_factory=list)
+    principal: str | None = None  # the ARN it deploys as, from config
+    tags: dict[str, str] | None = None  # the principal's tags, all of them; None: not known
+    context: dict[str, tuple[str, ...] | None] = field(default_factory=dict)  # request keys config states
 
     @property
     def given(self) -> bool:
@@ -127,7 +130,7 @@ class Project:
         return policy
 
     def identity(self, name: str, config: IdentityConfig) -> Identity:
-        identity = Identity(name)
+        identity = Identity(name, principal=config.principal, tags=config.tags, context=dict(config.context))
         identity.policies = [p for p in (self.policy(path, PolicyKind.IDENTITY) for path in config.policies) if p]
         if config.boundary is not None:
             identity.boundary = self.policy(config.boundary, PolicyKind.BOUNDARY)
