@@ -173,7 +173,7 @@ class Context:
         return self.once("permissions", stack, lambda: self._judge(stack))
 
     def _judge(self, stack: Stack) -> list[ResourceReport]:
-        from mplint.iam.assess import ResourceReport, assess, identity_for
+        from mplint.iam.assess import ResourceReport, identity_for, judge
 
         identities = self.project.identities
         judged = any(identity.given for identity in identities.values())
@@ -181,8 +181,6 @@ class Context:
         for needs in self.needs(stack):
             report = ResourceReport(stack.path, needs)
             out.append(report)
-            if not judged:
-                continue
             resource = needs.resource
             report.identity, report.unchecked = identity_for(
                 resource.name or "",
@@ -191,9 +189,10 @@ class Context:
                 identities,
                 resource.anchor_span,
             )
-            if report.identity is not None and report.identity.given:
-                evaluator = self.evaluator(report.identity)
-                report.assessments = tuple(assess(req, evaluator) for req in needs.requirements)
+            given = judged and report.identity is not None and report.identity.given
+            judge(report, self.evaluator(report.identity) if given and report.identity else None)
+            if not judged:
+                report.identity, report.unchecked = None, None
         return out
 
     def _bind(self, stack: Stack) -> list[Binding]:

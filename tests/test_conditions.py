@@ -273,3 +273,16 @@ def test_describe_says_what_would_pass() -> None:
     )
     assert describe(entry("Null", "aws:TokenIssueTime", "true")) == "the request has no `aws:TokenIssueTime`"
     assert "(or the request has none)" in describe(entry("BoolIfExists", "aws:MultiFactorAuthPresent", "true"))
+
+
+def test_a_partly_known_value_decides_what_it_can() -> None:
+    from mplint.iam.conditions import Partial
+
+    ctx = Ctx(kms__ViaService=[Partial("sagemaker.*.amazonaws.com")])
+    assert truth("StringLike", "kms:ViaService", "sagemaker.*.amazonaws.com", ctx) is T  # any region passes
+    assert truth("StringLike", "kms:ViaService", "s3.*.amazonaws.com", ctx) is F
+    assert truth("StringEquals", "kms:ViaService", "sagemaker.us-east-1.amazonaws.com", ctx) is U
+    assert truth("StringEquals", "kms:ViaService", "s3.us-east-1.amazonaws.com", ctx) is F
+    assert truth("StringNotEquals", "kms:ViaService", "s3.us-east-1.amazonaws.com", ctx) is T
+    assert truth("StringLike", "kms:ViaService", "sagemaker.us-*.amazonaws.com", ctx) is U
+    assert truth("ForAnyValue:StringLike", "kms:ViaService", "sagemaker.*", ctx) is T

@@ -83,12 +83,31 @@ def test_deny_in_a_second_identity_policy(tmp_path: Path) -> None:
     assert [(f.rule_id, f.properties["action"]) for f in found] == [("MPL302", "s3:ListBucket")]
 
 
-def test_conditional_grant(tmp_path: Path) -> None:
+def test_conditional_grant_names_the_unknown_key_and_what_would_pass(tmp_path: Path) -> None:
     doc = generated()
-    statement(doc, "EcrRepository")["Condition"] = {"Bool": {"aws:SecureTransport": "true"}}
+    statement(doc, "EcrRepository")["Condition"] = {"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}}
     found = lint(tmp_path, policies=[write(tmp_path, "p.json", doc)])
     assert {f.rule_id for f in found} == {"MPL303"} and len(found) == 2
-    assert all("aws:SecureTransport" in f.message and f.level is Level.WARNING for f in found)
+    for f in found:
+        assert f.level is Level.WARNING
+        assert "only if `aws:SourceIp` is within `10.0.0.0/8`" in f.message
+        assert "not known before deploying (state it in config `context`)" in f.message
+
+
+def test_a_condition_the_context_settles_is_no_finding(tmp_path: Path) -> None:
+    doc = generated()
+    statement(doc, "EcrRepository")["Condition"] = {"Bool": {"aws:SecureTransport": "true"}}
+    assert lint(tmp_path, policies=[write(tmp_path, "p.json", doc)]) == []
+
+
+def test_a_stated_context_key_settles_it(tmp_path: Path) -> None:
+    doc = generated()
+    statement(doc, "EcrRepository")["Condition"] = {"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}}
+    config = tmp_path / ".mplint.yaml"
+    config.write_text(f"policies: [{write(tmp_path, 'p.json', doc)}]\ncontext:\n  aws:SourceIp: 10.1.2.3\n")
+    assert lint(tmp_path, config=config) == []
+    config.write_text(f"policies: [{tmp_path / 'p.json'}]\ncontext:\n  aws:SourceIp: 192.0.2.1\n")
+    assert {f.rule_id for f in lint(tmp_path, config=config)} == {"MPL306"}
 
 
 def test_granted_on_other_resources(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ from functools import lru_cache
 from mplint.catalog.actions import ActionCatalog, get_catalog, has_wildcard
 from mplint.catalog.retired import retired_service
 from mplint.findings import Span
-from mplint.iam.wildcard import ANY, LIT, SEG, Glob, compile_arn
+from mplint.iam.wildcard import compile_arn, compile_template
 from mplint.model.policy import Pattern, PolicyDocument, PolicyFile, Statement
 from mplint.suggest import is_typo_of
 
@@ -245,14 +245,12 @@ def can_apply(pattern: str, resources: tuple[str, ...]) -> bool:
 
 @lru_cache(maxsize=65536)
 def can_match(resource: str, template: str) -> bool:
-    """Can an ARN pattern (IAM's wildcard rules) name a resource of an ARN template? A bucket name holds
-    no `/`."""
+    """Can an ARN pattern (IAM's wildcard rules) name a resource of an ARN template? The evaluator's own
+    matching: the pattern compiled as a policy resource, the template as a request for any such resource."""
     got, want = VARIABLE.sub("*", resource).split(":", 5), VARIABLE.sub("*", template).split(":", 5)
-    if template.endswith(":::${BucketName}") and len(got) == 6 and "/" in got[5]:
-        return False
     if _literally_apart(got, want):
         return False
-    return compile_arn(resource, True).overlaps(_template_glob(template))
+    return compile_arn(resource, True).overlaps(compile_template(template))
 
 
 def _literally_apart(got: list[str], want: list[str]) -> bool:
@@ -269,22 +267,6 @@ def _literally_apart(got: list[str], want: list[str]) -> bool:
             return True
     head_a, head_b = _WILD.split(got[5], 1)[0], _WILD.split(want[5], 1)[0]
     return not (head_a.startswith(head_b) or head_b.startswith(head_a))
-
-
-@lru_cache(maxsize=8192)
-def _template_glob(template: str) -> Glob:
-    """An ARN template as a pattern: a placeholder in the partition, service, region or account part
-    stands for text without colons; one in the resource part for any text."""
-    tokens: list[tuple[int, str]] = []
-    colons = 0
-    for piece in re.split(r"(\$\{[^}]*\})", template):
-        if piece.startswith("${"):
-            tokens.append((ANY, "") if colons >= 5 else (SEG, ""))
-            continue
-        for ch in piece:
-            tokens.append((LIT, ch))
-            colons += ch == ":"
-    return Glob.of(template, tuple(tokens), False)
 
 
 class Grants:
@@ -315,7 +297,7 @@ class Grants:
         if resource is not None:
             requests = [Request(info.full_name, VARIABLE.sub("*", resource), wildcard_only)]
         else:
-            requests = [Request(info.full_name, VARIABLE.sub("*", rt.arn)) for rt in info.resource_types if rt.arn]
+            requests = [Request(info.full_name, rt.arn) for rt in info.resource_types if rt.arn]
         for request in requests or [Request(info.full_name, "*", wildcard_only=True)]:
             verdict = self.evaluator.evaluate(request)
             if verdict.decision not in (Decision.DENIED, Decision.NOT_GRANTED):

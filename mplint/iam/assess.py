@@ -10,8 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
+from mplint.catalog.actions import get_catalog
 from mplint.findings import Level, Related, Span
+from mplint.iam import arns
+from mplint.iam.conditions import NO_CONTEXT
+from mplint.iam.conditions import describe as describe_test
+from mplint.iam.context import RequestContext, Stage, contexts
 from mplint.iam.evaluator import Decision, Evaluator, Request, StatementMatch, Verdict
+from mplint.iam.overlays import load_overlays
 from mplint.iam.requirements import Origin, Requirement, ResourceNeeds, State
 from mplint.model.policy import PolicyKind
 from mplint.project import Identity
@@ -42,6 +48,7 @@ class Assessment:
     verdict: Verdict
     rule: str | None
     probe: Verdict | None = None  # the action on any resource, when not granted on the manifest's
+    context: RequestContext | None = None  # the request context of the verdict (the worst of its calls)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +68,7 @@ class ResourceReport:
     identity: Identity | None = None
     unchecked: Unchecked | None = None
     assessments: tuple[Assessment, ...] = ()  # aligned with needs.requirements, empty when not judged
+    contexts: tuple[tuple[RequestContext, ...], ...] = ()  # aligned with needs.requirements
 
 
 def identity_for(
@@ -92,20 +100,64 @@ def compile_identity(identity: Identity) -> Evaluator:
     return Evaluator(identity.policies, identity.boundary, identity.scps)
 
 
-def assess(requirement: Requirement, evaluator: Evaluator) -> Assessment:
-    verdict = evaluator.evaluate(requirement.request)
+RANK = {
+    Decision.DENIED: 0,
+    Decision.NOT_GRANTED: 1,
+    Decision.UNKNOWN_RESOURCE: 2,
+    Decision.CONDITIONAL: 3,
+    Decision.GRANTED: 4,
+}
+
+
+def judge(report: ResourceReport, evaluator: Evaluator | None) -> None:
+    """Fill the report's request contexts and, given the identity's policies, its assessments."""
+    needs = report.needs
+    stage = Stage.of(needs, load_overlays(needs.binding.cfn_type or ""), report.identity)
+    report.contexts = tuple(tuple(contexts(req, stage)) for req in needs.requirements)
+    if evaluator is not None:
+        report.assessments = tuple(
+            assess(req, evaluator, ctxs, needs) for req, ctxs in zip(needs.requirements, report.contexts, strict=True)
+        )
+
+
+def request_of(requirement: Requirement, needs: ResourceNeeds | None = None) -> Request:
+    """The request to judge: an action on no particular resource is also granted by a policy resource that
+    covers a whole optional resource type of it (ListModelPackages on `model-package/*`)."""
+    carried = requirement.context
+    if not requirement.wildcard_only:
+        return Request(requirement.action, requirement.arn, context=carried)
+    info = get_catalog().action(requirement.action)
+    if info is None or not info.resource_types or any(rt.required for rt in info.resource_types):
+        return Request(requirement.action, "*", True, carried)
+    values = needs.place.values() if needs is not None else {}
+    scopes = tuple(arns.fill(rt.arn, values).arn for rt in info.resource_types if rt.arn)
+    return Request(requirement.action, "*", True, carried, scopes)
+
+
+def assess(
+    requirement: Requirement,
+    evaluator: Evaluator,
+    ctxs: tuple[RequestContext, ...] = (),
+    needs: ResourceNeeds | None = None,
+) -> Assessment:
+    """The verdict on one requirement: the worst over the contexts it is requested in."""
+    request = request_of(requirement, needs)
+    judged = [(evaluator.evaluate(request, c), c) for c in ctxs] if ctxs else [(evaluator.evaluate(request), None)]
+    verdict, context = min(judged, key=lambda vc: RANK[vc[0].decision])
     decision = verdict.decision
     if decision is Decision.GRANTED:
-        return Assessment(requirement, verdict, None)
+        return Assessment(requirement, verdict, None, context=context)
     if decision is not Decision.NOT_GRANTED:
         rule = {Decision.DENIED: DENIED, Decision.CONDITIONAL: CONDITIONAL}.get(decision, UNKNOWN_RESOURCE)
-        return Assessment(requirement, verdict, rule)
+        return Assessment(requirement, verdict, rule, context=context)
     if "identity" not in verdict.missing:
-        return Assessment(requirement, verdict, BOUNDARY if "boundary" in verdict.missing else SCP)
-    probe = evaluator.evaluate(Request(requirement.action, "*"))
+        rule = BOUNDARY if "boundary" in verdict.missing else SCP
+        return Assessment(requirement, verdict, rule, context=context)
+    probe = evaluator.evaluate(Request(requirement.action, "*"), context or NO_CONTEXT)
     if _identity_allows(probe):
-        return Assessment(requirement, verdict, OTHER_RESOURCES, probe)
-    return Assessment(requirement, verdict, NOT_GRANTED if requirement.state is State.BASE else PROPERTY_NOT_GRANTED)
+        return Assessment(requirement, verdict, OTHER_RESOURCES, probe, context)
+    rule = NOT_GRANTED if requirement.state is State.BASE else PROPERTY_NOT_GRANTED
+    return Assessment(requirement, verdict, rule, context=context)
 
 
 def _identity_allows(probe: Verdict) -> bool:
@@ -184,14 +236,18 @@ def problem(assessment: Assessment, identity: Identity) -> str:
     verdict, rule = assessment.verdict, assessment.rule
     if rule == DENIED:
         deny = verdict.deciding[0]
-        return f"but {deny.statement.label} of {short_name(deny.policy.name)} denies it"
+        return f"but {deny.statement.label} of {short_name(deny.policy.name)} denies it{_because(deny, assessment)}"
     if rule == CONDITIONAL:
-        keys = ", ".join(verdict.condition_keys) or "the request"
-        denies = [m for m in verdict.deciding if m.effect == "Deny"]
+        denies = [m for m in verdict.deciding if m.effect == "Deny" and (m.open or m.keys)]
         if denies:
             deny = denies[0]
-            return f"but {deny.statement.label} of {short_name(deny.policy.name)} denies it under conditions on {keys}"
-        return f"but {policy_names(identity)} allow{_s(identity)} it only under conditions on {keys}"
+            return (
+                f"but {deny.statement.label} of {short_name(deny.policy.name)} denies it if {_tests(deny)}, "
+                f"{_unknown(verdict, identity)}"
+            )
+        allows = [m for m in verdict.deciding if m.effect == "Allow" and (m.open or m.keys)]
+        tests = _tests(allows[0]) if allows else "conditions on the request"
+        return f"but {policy_names(identity)} allow{_s(identity)} it only if {tests}, {_unknown(verdict, identity)}"
     if rule == UNKNOWN_RESOURCE:
         patterns = _patterns(verdict.deciding)
         unknown = describe(assessment.requirement.unknown) or "resource"
@@ -208,6 +264,44 @@ def problem(assessment: Assessment, identity: Identity) -> str:
         names = [s.split(":", 1)[1] for s in verdict.missing if s.startswith("scp:")]
         return f"but the SCP {join_and([short_name(n) for n in names])} does not allow it"
     return f"and no statement of {policy_names(identity)} allows it"
+
+
+def _tests(match: StatementMatch) -> str:
+    """The open condition tests of a statement, in words (and its unknown policy variables)."""
+    words = [describe_test(c) for c in match.open[:3]]
+    words += [f"`${{{v}}}` names it" for v in match.variables if v not in {c.key for c in match.open}][:1]
+    return " and ".join(words) or "its conditions hold"
+
+
+def _unknown(verdict: Verdict, identity: Identity) -> str:
+    """Which keys mplint does not know, and how to state them."""
+    keys = list(verdict.condition_keys)[:4]
+    shown = join_and([f"`{k}`" for k in keys]) or "the request"
+    where = "" if identity.name == "default" else f"identities.{identity.name}."
+    hints: dict[str, None] = {}
+    for key in keys:
+        lower = key.lower()
+        if lower.startswith("aws:principaltag/"):
+            hints[f"`{where}{'principal-tags' if not where else 'tags'}`"] = None
+        elif lower in ("aws:principalarn", "aws:username", "aws:principaltype"):
+            hints[f"`{where}principal`"] = None
+        else:
+            hints[f"`{where}context`"] = None
+    verb = "is" if len(keys) == 1 else "are"
+    return f"and {shown} {verb} not known before deploying (state it in config {join_and(list(hints))})"
+
+
+def _because(deny: StatementMatch, assessment: Assessment) -> str:
+    """Why a conditional Deny applies: its tests with the values the request context gives them."""
+    settled = deny.settled
+    if not settled:
+        return ""
+    parts = []
+    for entry in settled[:2]:
+        fact = assessment.context.fact(entry.key) if assessment.context else None
+        has = f" (the request has {fact.shown()}: {fact.source})" if fact else ""
+        parts.append(f"{describe_test(entry)}{has}")
+    return ", because " + " and ".join(parts)
 
 
 def consequence(assessment: Assessment) -> str:
@@ -287,7 +381,7 @@ def related(assessment: Assessment, identity: Identity) -> tuple[Related, ...]:
                 f"{m.statement.label}: {m.effect.lower()} only under this condition",
             )
             for m in verdict.deciding
-            if m.statement.conditions
+            if m.open or m.keys
         ]
     elif rule == UNKNOWN_RESOURCE:
         out += [

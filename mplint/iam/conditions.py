@@ -25,7 +25,7 @@ from enum import IntEnum
 from functools import lru_cache
 from typing import Protocol
 
-from mplint.iam.wildcard import ANY, CHAR, LIT, Token, run_tokens
+from mplint.iam.wildcard import ANY, CHAR, LIT, SEG, Glob, Token, run_tokens
 from mplint.model.policy import ConditionEntry
 
 VARIABLE = re.compile(r"\$\{([^}]*)\}")
@@ -176,14 +176,50 @@ def evaluate(entry: ConditionEntry, context: Lookup, variables: bool) -> tuple[T
         return Truth.FALSE, ()
     assert isinstance(patterns, list)
     matcher = _MATCHERS[op.family]
-    hits = [_matches_any(matcher, op, value, patterns) for value in request]
+    hits = [_match_value(matcher, op, value, patterns) for value in request]
     if op.qualifier == "ForAllValues":
-        outcome = all(hit != op.negated for hit in hits)
+        outcome = min((_negate(hit, op.negated) for hit in hits), default=Truth.TRUE)
     elif op.qualifier == "ForAnyValue":
-        outcome = any(hit != op.negated for hit in hits)
+        outcome = max((_negate(hit, op.negated) for hit in hits), default=Truth.FALSE)
     else:  # a single-valued operator on a key with several values: true when any value matches
-        outcome = any(hits) != op.negated
-    return (Truth.TRUE if outcome else Truth.FALSE), ()
+        outcome = _negate(max(hits, default=Truth.FALSE), op.negated)
+    return outcome, ((entry.key,) if outcome is Truth.UNKNOWN else ())
+
+
+def _negate(truth: Truth, negated: bool) -> Truth:
+    return Truth(2 - truth) if negated else truth
+
+
+class Partial(str):
+    """A value known only in part: each `*` stands for text mplint does not know (never a `:`), e.g.
+    `sagemaker.*.amazonaws.com` when the stack's region is a template."""
+
+    __slots__ = ()
+
+
+def _match_value(matcher: Callable[[Operator, str, object], bool], op: Operator, value: str, patterns: list) -> Truth:
+    if isinstance(value, Partial):
+        return max((_partial(op, value, p) for p in patterns), default=Truth.FALSE)
+    return Truth.TRUE if _matches_any(matcher, op, value, patterns) else Truth.FALSE
+
+
+def _partial(op: Operator, value: Partial, pattern: object) -> Truth:
+    """Does every value the partial value stands for match (TRUE), none (FALSE), or some (UNKNOWN)?"""
+    fold = op.family == "StringIgnoreCase"
+    request = Glob.of(value, _partial_tokens(value.casefold() if fold else value), False)
+    if op.family in ("String", "StringIgnoreCase") and isinstance(pattern, str):
+        text = pattern.casefold() if fold else pattern
+        return Truth.UNKNOWN if request.matches(text) else Truth.FALSE
+    if op.family == "StringLike" and isinstance(pattern, tuple):
+        glob = Glob.of("", pattern, False)
+        if glob.covers(request):
+            return Truth.TRUE
+        return Truth.UNKNOWN if glob.overlaps(request) else Truth.FALSE
+    return Truth.UNKNOWN
+
+
+def _partial_tokens(text: str) -> tuple[Token, ...]:
+    return tuple((SEG, "") if ch == "*" else (LIT, ch) for ch in text)
 
 
 def _absent(op: Operator) -> Truth:
@@ -235,6 +271,28 @@ def substitute_text(text: str, context: Lookup) -> str | Unknown | None:
         return pieces
     assert isinstance(pieces, list)
     return "".join(piece for piece, _ in pieces)
+
+
+def resolve_variables(text: str, context: Lookup) -> str | None:
+    """A resource pattern with the variables the context knows written in (their wildcard characters as
+    `${*}` and `${?}`); unknown ones stay variables. None when one names a key the request lacks, with no
+    default: the statement is then invalid."""
+    out: list[str] = []
+    pos = 0
+    for match in VARIABLE.finditer(text):
+        out.append(text[pos : match.start()])
+        pos = match.end()
+        inner = match.group(1)
+        value = None if inner in ESCAPES else _variable(inner, context)
+        if inner in ESCAPES or value is UNKNOWN_VALUE:
+            out.append(match.group(0))
+        elif value is None:
+            return None
+        else:
+            assert isinstance(value, str)
+            out.append("".join("${" + ch + "}" if ch in "*?$" else ch for ch in value))
+    out.append(text[pos:])
+    return "".join(out)
 
 
 def _pieces(text: str, context: Lookup) -> list[tuple[str, bool]] | Unknown | None:

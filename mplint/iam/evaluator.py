@@ -18,26 +18,29 @@ and each side's worst Deny the same way. The verdict:
   an unknown resource → at most UNKNOWN_RESOURCE).
 
 A statement's strength is the weaker of its resource part (exact match,
-match only through a policy variable → CONDITIONAL, overlap with a partly
-unknown resource → UNKNOWN) and its condition part (any Condition →
-CONDITIONAL: the request context is unknown at lint time; except where the
-request says what it carries, a passed role's `iam:PassedToService`, and every
-condition is a plain StringEquals/StringLike on such a key: then it holds or
-the statement does not apply).
+match only through a policy variable whose value is not known → CONDITIONAL,
+overlap with a partly unknown resource → UNKNOWN) and its condition part,
+evaluated against the request context (mplint.iam.context): a false Condition
+makes the statement not apply, a true one leaves it whole, and one that needs a
+key the context does not know makes it CONDITIONAL on that key. Without a
+context every Condition is CONDITIONAL. The keys a request itself says it carries
+(a passed role's `iam:PassedToService`) come before the context's.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import Enum, IntEnum
-from fnmatch import fnmatchcase
 from functools import lru_cache
 
 from mplint.findings import Span
-from mplint.iam.wildcard import Glob, compile_action, compile_arn, compile_request_arn
+from mplint.iam.conditions import NO_CONTEXT, Lookup, Partial, Truth, Unknown, evaluate_block, resolve_variables
+from mplint.iam.wildcard import Glob, compile_action, compile_arn, compile_request_arn, compile_template
 from mplint.model.policy import ConditionEntry, PolicyFile, PolicyKind, Statement
 
+TEMPLATE_PART = re.compile(r"\$\{[A-Za-z][A-Za-z0-9]*\}")  # `${BucketName}` of an IAM reference ARN template
 KEY_POLICY_NOTE = "granted by the identity side only; the KMS key policy is not checked"
 
 
@@ -73,12 +76,18 @@ class Request:
     (``*`` alone: nothing is known). With ``wildcard_only`` (the action supports
     no resource-level permissions) the resource is the literal ``*`` whatever is
     given, and only a policy resource matching ``*`` grants it.
+
+    ``scopes`` are the ARN patterns of the action's optional resource types (a list
+    action on no particular resource): a policy resource that covers one of them
+    grants the request as ``*`` does. A ``resource`` written as an ARN template
+    (``${Name}`` placeholders) stands for any resource of that type.
     """
 
     action: str
     resource: str = "*"
     wildcard_only: bool = False
     context: tuple[tuple[str, str], ...] = ()  # request context keys the call is known to carry
+    scopes: tuple[str, ...] = ()  # optional resource types that stand in for `*` (wildcard_only)
 
     @property
     def service(self) -> str:
@@ -100,6 +109,8 @@ class StatementMatch:
     resource_span: Span | None  # the resource string that matched (None for NotResource)
     variables: tuple[str, ...] = ()  # policy variables the resource match depends on
     resource: str | None = None  # the resource pattern that matched (None for NotResource)
+    open: tuple[ConditionEntry, ...] = ()  # the condition tests whose outcome the context does not tell
+    keys: tuple[str, ...] = ()  # the context keys it depends on: open tests' keys and unknown variables
 
     @property
     def effect(self) -> str:
@@ -112,6 +123,11 @@ class StatementMatch:
     @property
     def conditions(self) -> tuple[ConditionEntry, ...]:
         return self.statement.conditions
+
+    @property
+    def settled(self) -> tuple[ConditionEntry, ...]:
+        """The condition tests the context decided (all of them hold: the statement applies)."""
+        return tuple(c for c in self.statement.conditions if c not in self.open)
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +147,8 @@ class Verdict:
 
     @property
     def conditions(self) -> tuple[ConditionEntry, ...]:
-        return tuple(c for m in self.deciding for c in m.conditions)
+        """The condition tests left open by the deciding statements."""
+        return tuple(c for m in self.deciding for c in m.open)
 
 
 # ---------------------------------------------------------------------------
@@ -141,12 +158,13 @@ class Verdict:
 class _Compiled:
     """One evaluable statement; its patterns are compiled on first use."""
 
-    __slots__ = ("_actions", "_resources", "conditional", "statement", "variables")
+    __slots__ = ("_actions", "_resources", "conditional", "resource_variables", "statement", "variables")
 
     def __init__(self, statement: Statement, variables: bool) -> None:
         self.statement = statement
         self.conditional = bool(statement.conditions)
         self.variables = variables
+        self.resource_variables = variables and any("${" in p.value for p in statement.resource_patterns)
         self._actions: tuple[Glob, ...] | None = None
         self._resources: tuple[tuple[Glob, Span], ...] | None = None
 
@@ -162,6 +180,19 @@ class _Compiled:
             patterns = self.statement.resource_patterns
             self._resources = tuple((compile_arn(p.value, self.variables), p.span) for p in patterns)
         return self._resources
+
+    def resources_in(self, context: Lookup) -> tuple[tuple[Glob, Span], ...] | None:
+        """The resource patterns with the variables the context knows filled in; None when one names a key
+        the request lacks (with no default): the statement is then invalid and applies to nothing."""
+        if not self.resource_variables or context is NO_CONTEXT:
+            return self.resources
+        out = []
+        for pattern in self.statement.resource_patterns:
+            text = resolve_variables(pattern.value, context) if "${" in pattern.value else pattern.value
+            if text is None:
+                return None
+            out.append((compile_arn(text, True), pattern.span))
+        return tuple(out)
 
 
 class CompiledPolicy:
@@ -224,28 +255,37 @@ class CompiledPolicy:
         unique.sort(key=lambda hit: hit[0].statement.index)  # file order, whatever bucket found it
         return unique
 
-    def matches(self, request: Request) -> list[StatementMatch]:
+    def matches(self, request: Request, context: Lookup = NO_CONTEXT) -> list[StatementMatch]:
         """Every statement of this policy that applies to the request (strength above NONE)."""
-        return self._matches(_target(request))
+        return self._matches(_target(request), carrying(request, context))
 
-    def _matches(self, target: _Target) -> list[StatementMatch]:
+    def _matches(self, target: _Target, context: Lookup) -> list[StatementMatch]:
         hits = self.candidates(target.action, target.service)
         if not hits:
             return []
         out: list[StatementMatch] = []
         for comp, action_span in hits:
-            strength, glob, resource_span, variables = _resource_strength(comp, target)
+            resources = comp.resources_in(context)
+            if resources is None:
+                continue
+            strength, glob, resource_span, variables = _resource_strength(comp, resources, target)
             if strength is Strength.NONE:
                 continue
+            open_tests: tuple[ConditionEntry, ...] = ()
+            keys = variables
             if comp.conditional:
-                met = _conditions_met(comp.statement.conditions, target.context)
-                if met is False:
+                outcome = evaluate_block(comp.statement.conditions, context, comp.variables)
+                if outcome.truth is Truth.FALSE:
                     continue
-                if met is None:
+                if outcome.truth is Truth.UNKNOWN:
                     strength = min(strength, Strength.CONDITIONAL)
+                    open_tests = outcome.open
+                    keys = tuple(dict.fromkeys((*outcome.keys, *variables)))
             text = glob.text if glob is not None else None
             out.append(
-                StatementMatch(self.policy, comp.statement, strength, action_span, resource_span, variables, text)
+                StatementMatch(
+                    self.policy, comp.statement, strength, action_span, resource_span, variables, text, open_tests, keys
+                )
             )
         return out
 
@@ -262,36 +302,42 @@ class _Target:
     service: str
     text: str  # the resource
     pattern: Glob | None  # set when the resource has unknown parts
-    context: dict[str, str]  # condition key (lower case) -> the value the request carries
+    scopes: tuple[Glob, ...] = ()  # optional resource types that stand in for `*`
 
     @classmethod
     def of(cls, request: Request) -> _Target:
         action = request.action.lower()
         service = action.partition(":")[0]
-        context = {key.lower(): value for key, value in request.context}
         if request.wildcard_only:
-            return cls(action, service, "*", None, context)
+            return cls(action, service, "*", None, tuple(compile_request_arn(s) for s in request.scopes))
+        if "${" in request.resource and TEMPLATE_PART.search(request.resource):
+            return cls(action, service, request.resource, compile_template(request.resource))
         if "*" in request.resource:
-            return cls(action, service, request.resource, compile_request_arn(request.resource), context)
-        return cls(action, service, request.resource, None, context)
+            return cls(action, service, request.resource, compile_request_arn(request.resource))
+        return cls(action, service, request.resource, None)
 
 
-def _conditions_met(conditions: tuple[ConditionEntry, ...], context: dict[str, str]) -> bool | None:
-    """Whether a statement's conditions hold for a request that carries ``context``: True or False when every
-    condition is a plain StringEquals/StringLike on a key the request carries, else None (not known)."""
-    if not context:
-        return None
-    for entry in conditions:
-        value = context.get(entry.key.lower())
-        if value is None or entry.operator not in ("StringEquals", "StringLike"):
-            return None
-        if entry.operator == "StringEquals":
-            holds = value in entry.values
-        else:
-            holds = any(fnmatchcase(value, pattern) for pattern in entry.values)
-        if not holds:
-            return False
-    return True
+class _Carried:
+    """The keys a request itself carries, answered before the request context's (a `*` in a value stands for
+    a part the stack does not tell)."""
+
+    __slots__ = ("_carried", "_rest")
+
+    def __init__(self, carried: tuple[tuple[str, str], ...], rest: Lookup) -> None:
+        self._carried: dict[str, tuple[str, ...]] = {}
+        for key, value in carried:
+            self._carried.setdefault(key.lower(), ())
+            self._carried[key.lower()] += (Partial(value) if "*" in value else value,)
+        self._rest = rest
+
+    def values(self, key: str) -> tuple[str, ...] | Unknown | None:
+        found = self._carried.get(key.lower())
+        return found if found is not None else self._rest.values(key)
+
+
+def carrying(request: Request, context: Lookup) -> Lookup:
+    """The context a request is judged in: ``context`` with the keys the request says it carries."""
+    return _Carried(request.context, context) if request.context else context
 
 
 @lru_cache(maxsize=1024)
@@ -304,7 +350,7 @@ def _one(glob: Glob, target: _Target) -> Strength:
     if glob.is_universal and not glob.has_variables:
         return Strength.FULL
     if target.pattern is None:
-        if not glob.matches(target.text):
+        if not glob.matches(target.text) and not any(glob.covers(scope) for scope in target.scopes):
             return Strength.NONE
         return Strength.CONDITIONAL if glob.has_variables else Strength.FULL
     if glob.covers(target.pattern):
@@ -315,11 +361,11 @@ def _one(glob: Glob, target: _Target) -> Strength:
 _Resolved = tuple[Strength, Glob | None, Span | None, tuple[str, ...]]
 
 
-def _resource_strength(comp: _Compiled, target: _Target) -> _Resolved:
+def _resource_strength(comp: _Compiled, resources: tuple[tuple[Glob, Span], ...], target: _Target) -> _Resolved:
     """The statement's resource part against the target, with the pattern that decided it."""
     best: _Resolved = (Strength.NONE, None, None, ())
     if not comp.statement.negated_resource:
-        for glob, span in comp.resources:
+        for glob, span in resources:
             strength = _one(glob, target)
             if strength > best[0]:
                 best = (strength, glob, span, glob.variables)
@@ -328,7 +374,7 @@ def _resource_strength(comp: _Compiled, target: _Target) -> _Resolved:
         return best
     # NotResource: applies to what none of the patterns contains.
     worst, names = Strength.FULL, ()
-    for glob, _ in comp.resources:
+    for glob, _ in resources:
         inside = _one(glob, target)
         if inside is Strength.FULL:
             return best
@@ -393,18 +439,20 @@ class Evaluator:
             [p for p in policies if p.kind is PolicyKind.SCP],
         )
 
-    def evaluate(self, request: Request) -> Verdict:
-        target = _target(request)
-        found = [(name, [m for p in policies for m in p._matches(target)]) for name, policies in self._groups]
+    def evaluate(self, request: Request, context: Lookup = NO_CONTEXT) -> Verdict:
+        target, context = _target(request), carrying(request, context)
+        found = [(name, [m for p in policies for m in p._matches(target, context)]) for name, policies in self._groups]
         if not any(matches for _, matches in found):  # the common case, kept cheap
             missing = tuple(name for name, _ in found)
             return Verdict(request, Decision.NOT_GRANTED, missing=missing, notes=_notes(request))
         return _decide(request, [Side.of(name, matches) for name, matches in found])
 
-    def sides(self, request: Request) -> list[Side]:
+    def sides(self, request: Request, context: Lookup = NO_CONTEXT) -> list[Side]:
         """Per side, the statements that apply to the request."""
-        target = _target(request)
-        return [Side.of(name, [m for p in policies for m in p._matches(target)]) for name, policies in self._groups]
+        target, context = _target(request), carrying(request, context)
+        return [
+            Side.of(name, [m for p in policies for m in p._matches(target, context)]) for name, policies in self._groups
+        ]
 
 
 def evaluate(
@@ -412,9 +460,10 @@ def evaluate(
     identity: Sequence[PolicyFile],
     boundary: PolicyFile | None = None,
     scps: Sequence[PolicyFile] = (),
+    context: Lookup = NO_CONTEXT,
 ) -> Verdict:
     """One-off evaluation; compile an :class:`Evaluator` to ask many questions of the same policies."""
-    return Evaluator(identity, boundary, scps).evaluate(request)
+    return Evaluator(identity, boundary, scps).evaluate(request, context)
 
 
 def _notes(request: Request) -> tuple[str, ...]:
@@ -470,9 +519,9 @@ def _drop_denied_regions(sides: list[Side], denied_by: tuple[StatementMatch, ...
 
 
 def _plain(deny: StatementMatch) -> bool:
-    """An unconditional Deny on Resource patterns without policy variables."""
+    """A Deny whose conditions hold, on Resource patterns without policy variables."""
     stmt = deny.statement
-    return not stmt.conditions and not stmt.negated_resource and not deny.variables
+    return not deny.open and not stmt.negated_resource and not any("${" in p.value for p in stmt.resource_patterns)
 
 
 def _covering_deny(allow: StatementMatch, denies: list[StatementMatch]) -> StatementMatch | None:
@@ -489,6 +538,5 @@ def _covering_deny(allow: StatementMatch, denies: list[StatementMatch]) -> State
 def _keys(matches: Iterable[StatementMatch]) -> tuple[str, ...]:
     keys: dict[str, None] = {}
     for m in matches:
-        keys.update(dict.fromkeys(m.statement.condition_keys))
-        keys.update(dict.fromkeys(m.variables))
+        keys.update(dict.fromkeys(m.keys))
     return tuple(keys)

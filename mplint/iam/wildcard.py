@@ -13,12 +13,18 @@ backtracking blow-up whatever the input.
 
 Under policy Version 2012-10-17 a ``${...}`` in a resource is a policy
 variable; ``${*}``, ``${?}`` and ``${$}`` stand for the literal characters. A
-variable's value is unknown at lint time, so it is matched as a ``*`` that may
-cross colons: a match then means "matches for some value of the variable".
+variable whose value is not known is matched as a ``*`` that may cross colons: a
+match then means "matches for some value of the variable".
+
+The partition, service, region and account of a real ARN are lower case (or
+digits): a policy pattern with an upper-case letter there matches nothing. The
+same compiled patterns serve the evaluator and the policy rules (MPL411/MPL412),
+so both give one answer for one pattern.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -27,8 +33,10 @@ ONE = 1  # ``?``: one character (never ``:`` in an ARN)
 SEG = 2  # ``*`` within an ARN segment: a run without ``:``
 ANY = 3  # ``*`` that may cross colons (every ``*`` of an action pattern)
 CHAR = 4  # ``?`` of an action pattern: any one character
+NAME = 5  # an unknown S3 bucket name: a run without ``:`` or ``/``
+NEVER = 6  # a position no character fills: the pattern matches nothing
 
-_STARS = (SEG, ANY)
+_STARS = (SEG, ANY, NAME)
 _ESCAPES = {"${*}": "*", "${?}": "?", "${$}": "$"}
 
 Token = tuple[int, str]
@@ -135,7 +143,40 @@ def compile_arn(pattern: str, variables: bool = False) -> Glob:
             continue
         raw.append((SEG, "") if ch == "*" else (ONE, "") if ch == "?" else (LIT, ch))
         i += 1
+    if _upper_field(pattern):
+        raw.append((NEVER, ""))
     return Glob.of(pattern, _segment_stars(raw), False, tuple(names))
+
+
+def _upper_field(pattern: str) -> bool:
+    """An upper-case letter in the partition, service, region or account of an ARN pattern."""
+    if not pattern.startswith("arn:"):
+        return False
+    fields = pattern.split(":", 5)[1:5]
+    return any(ch.isupper() for part in fields for ch in _VARIABLE_RE.sub("", part))
+
+
+_VARIABLE_RE = re.compile(r"\$\{[^}]*\}")
+
+
+@lru_cache(maxsize=8192)
+def compile_template(template: str) -> Glob:
+    """An ARN template of the IAM reference (`arn:${Partition}:s3:::${BucketName}`) as a request pattern: a
+    placeholder before the resource part stands for one field, one in the resource part for any text, and
+    a bucket name for a run without `/`."""
+    tokens: list[Token] = []
+    colons = 0
+    for piece in re.split(r"(\$\{[^}]*\})", template):
+        if piece.startswith("${"):
+            if piece == "${BucketName}" and colons == 5:
+                tokens.append((NAME, ""))
+            else:
+                tokens.append((ANY, "") if colons >= 5 else (SEG, ""))
+            continue
+        for ch in piece:
+            tokens.append((LIT, ch))
+            colons += ch == ":"
+    return Glob.of(template, _merge_stars(tuple(tokens)), False)
 
 
 @lru_cache(maxsize=4096)
@@ -215,6 +256,10 @@ def _accepts(kind: int, value: str, ch: str) -> bool:
         return value == ch
     if kind in (ANY, CHAR):
         return True
+    if kind == NAME:
+        return ch not in ":/"
+    if kind == NEVER:
+        return False
     return ch != ":"  # ONE and SEG: ARN wildcards stay within a segment
 
 
@@ -244,7 +289,7 @@ def _classes_meet(a: Token, b: Token) -> bool:
         return _accepts(b[0], b[1], a[1])
     if b[0] == LIT:
         return _accepts(a[0], a[1], b[1])
-    return True  # two wildcard classes always share some character that is not a colon
+    return NEVER not in (a[0], b[0])  # two wildcard classes share some character that is not `:` or `/`
 
 
 def _overlap(a: tuple[Token, ...], b: tuple[Token, ...]) -> bool:
@@ -273,12 +318,16 @@ def _overlap(a: tuple[Token, ...], b: tuple[Token, ...]) -> bool:
 def _absorbs(p: Token, q: Token) -> bool:
     """Can the policy position ``p`` take every string the request symbol ``q`` stands for?"""
     pk, qk = p[0], q[0]
+    if pk == NEVER or qk == NEVER:
+        return False
     if pk == ANY:
         return True
     if pk == CHAR:
         return qk in (ONE, CHAR, LIT)
     if pk == SEG:
-        return qk in (ONE, SEG) or (qk == LIT and q[1] != ":")
+        return qk in (ONE, SEG, NAME) or (qk == LIT and q[1] != ":")
+    if pk == NAME:
+        return qk == NAME or (qk == LIT and q[1] not in ":/")
     if pk == ONE:
         return qk == ONE or (qk == LIT and q[1] != ":")
     return qk == LIT and q[1] == p[1]
