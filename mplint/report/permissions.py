@@ -11,6 +11,7 @@ import textwrap
 from mplint.context import Context
 from mplint.findings import Level
 from mplint.iam.assess import LOWER, Assessment, ResourceReport, join_and, level_of, policy_names, short_name
+from mplint.iam.context import RequestContext
 from mplint.iam.requirements import Origin, Requirement, State
 
 
@@ -106,17 +107,20 @@ def report_text(ctx: Context, reports: list[ResourceReport], width: int | None =
         elif report.identity is not None and report.assessments:
             head.append(f"  identity {report.identity.name}: {policy_names(report.identity)}")
         lines += [part for line in head for part in _wrap_line(line, width)]
-        rows = [("ACTION", "RESOURCE", "COMMANDS", "VERDICT", "WHY")]
+        numbers = _context_numbers(report)
+        lines += _context_lines(list(numbers))
+        rows = [("ACTION", "RESOURCE", "COMMANDS", "CONTEXT", "VERDICT", "WHY")]
         for i, req in enumerate(needs.requirements):
             assessment = report.assessments[i] if report.assessments else None
-            rows.append((req.action, req.arn, _commands(req), verdict_text(ctx, assessment) or "-", why(req)))
+            used = ",".join(str(numbers[c]) for c in report.contexts[i]) if report.contexts else "-"
+            rows.append((req.action, req.arn, _commands(req), used, verdict_text(ctx, assessment) or "-", why(req)))
         lines += _table(rows, indent="  ", width=width)
         lines.append("")
     return "\n".join(lines) + ("\n" if lines else "")
 
 
 GAP = "  "
-WRAPPING = (1, 2, 4)  # RESOURCE, COMMANDS and WHY wrap; ACTION and VERDICT are read whole
+WRAPPING = (1, 2, 5)  # RESOURCE, COMMANDS and WHY wrap; ACTION, CONTEXT and VERDICT are read whole
 NARROWEST = 20  # narrower than this, a wrapping column is hard to read: one block per action instead
 
 
@@ -154,7 +158,7 @@ def _blocks(rows: list[tuple[str, ...]], indent: str, width: int) -> list[str]:
     label = max(len(names[i]) for i in WRAPPING) + 2
     room = max(NARROWEST, width - len(indent) - 4 - label)
     for row in rows[1:]:
-        out += _wrap_line(f"{indent}{row[0]}: {row[3]}", width)
+        out += _wrap_line(f"{indent}{row[0]}: {row[4]} (context {row[3]})", width)
         for i in WRAPPING:
             lines = _wrap_cell(row[i], room)
             out.append(f"{indent}    {names[i]:<{label}}{lines[0]}")
@@ -182,6 +186,55 @@ def _wrap_line(line: str, width: int | None) -> list[str]:
     return textwrap.wrap(line, width, subsequent_indent=indent, break_on_hyphens=False) or [line]
 
 
+def _context_numbers(report: ResourceReport) -> dict[RequestContext, int]:
+    """Each distinct request context of the resource, numbered in the order the requirements use them."""
+    numbers: dict[RequestContext, int] = {}
+    for group in report.contexts:
+        for context in group:
+            numbers.setdefault(context, len(numbers) + 1)
+    return numbers
+
+
+def _context_lines(contexts: list[RequestContext]) -> list[str]:
+    """The request contexts assumed: the keys all of them share once, then what each one adds or changes."""
+    if not contexts:
+        return []
+    facts = [{f.key: f for f in c.facts()} for c in contexts]
+    shared = {k: f for k, f in facts[0].items() if all(k in other and other[k] == f for other in facts[1:])}
+    lines = ["  request context assumed (a key not listed is not known before deploying):"]
+    lines += [f"    {f.key} = {f.shown()}  ({f.source})" for f in shared.values()]
+    for number, (context, own) in enumerate(zip(contexts, facts, strict=True), 1):
+        lines.append(f"  context {number}:")
+        lines += [f"    {f.key} = {f.shown()}  ({f.source})" for k, f in own.items() if k not in shared]
+        lines += [
+            f"    {fam.label}: {'no others' if fam.members else 'none'}  ({fam.source})" for fam in context.families
+        ]
+    return lines
+
+
+def _context_json(context: RequestContext) -> dict:
+    return {
+        "keys": {f.key: {"values": _values_json(f), "source": f.source} for f in context.facts()},
+        "complete": {fam.label: fam.source for fam in context.families},
+    }
+
+
+def _values_json(fact) -> list[str] | str | None:
+    if fact.values is None:
+        return None
+    if isinstance(fact.values, tuple):
+        return list(fact.values)
+    return "unknown"
+
+
+def _table(rows: list[tuple[str, ...]], indent: str) -> list[str]:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    return [
+        indent + "  ".join(cell.ljust(w) for cell, w in zip(row[:-1], widths, strict=True)) + "  " + row[-1]
+        for row in rows
+    ]
+
+
 def report_json(ctx: Context, reports: list[ResourceReport], commands: tuple[str, ...]) -> dict:
     stacks: dict[str, list[dict]] = {}
     for report in reports:
@@ -202,9 +255,13 @@ def _resource_json(ctx: Context, report: ResourceReport) -> dict:
         "not_checked": report.unchecked.message if report.unchecked else None,
         "requirements": [],
     }
+    numbers = _context_numbers(report)
+    out["contexts"] = [_context_json(c) for c in numbers]
     for i, req in enumerate(needs.requirements):
         assessment = report.assessments[i] if report.assessments else None
-        out["requirements"].append(_requirement_json(ctx, req, assessment))
+        item = _requirement_json(ctx, req, assessment)
+        item["contexts"] = [numbers[c] for c in report.contexts[i]] if report.contexts else []
+        out["requirements"].append(item)
     return out
 
 
@@ -242,5 +299,6 @@ def _requirement_json(ctx: Context, req: Requirement, assessment: Assessment | N
                 for m in assessment.verdict.deciding
             ],
             "notes": list(assessment.verdict.notes),
+            "unknown_keys": list(assessment.verdict.condition_keys),
         },
     }
