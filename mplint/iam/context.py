@@ -108,7 +108,7 @@ class RequestContext:
             if member is not None:
                 return member
         if self._absent_for is not None:
-            reason = _not_listed(self._absent_for, lower)
+            reason = _not_listed(self._absent_for, key)
             if reason is not None:
                 return Fact(key, None, reason)
         return None
@@ -134,7 +134,7 @@ def _not_listed(action: str, key: str) -> str | None:
     """A key of the action's own service that the IAM reference does not list for it is never in its requests."""
     service = action.partition(":")[0]
     prefix, colon, _ = key.partition(":")
-    if not colon or prefix != service.lower():
+    if not colon or prefix.lower() != service.lower():
         return None
     listed = get_catalog().condition_keys(action)
     if not listed or any(_key_pattern(k).fullmatch(key) for k in listed):
