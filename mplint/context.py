@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from mplint.iam.assess import ResourceReport
     from mplint.iam.evaluator import Evaluator
     from mplint.iam.requirements import ResourceNeeds
+    from mplint.iam.resource_policies import StackPolicies
     from mplint.registry import Rule, Selection
     from mplint.stackql.binding import Binding
     from mplint.stackql.calls import Call
@@ -168,6 +169,16 @@ class Context:
 
         return self.once("evaluator", identity, lambda: compile_identity(identity))
 
+    def resource_policies(self, stack: Stack) -> StackPolicies:
+        """The KMS key, bucket and trust policies the stack declares."""
+        from mplint.iam.resource_policies import StackPolicies
+
+        return self.once(
+            "resource-policies",
+            stack,
+            lambda: StackPolicies.of(self.bindings(stack), stack.manifest),  # type: ignore[arg-type]
+        )
+
     def permission_reports(self, stack: Stack) -> list[ResourceReport]:
         """Each resource's needs with the deploying identity's verdict on each (when policies are given)."""
         return self.once("permissions", stack, lambda: self._judge(stack))
@@ -190,7 +201,8 @@ class Context:
                 resource.anchor_span,
             )
             given = judged and report.identity is not None and report.identity.given
-            judge(report, self.evaluator(report.identity) if given and report.identity else None)
+            evaluator = self.evaluator(report.identity) if given and report.identity else None
+            judge(report, evaluator, self.resource_policies(stack) if evaluator else None)
             if not judged:
                 report.identity, report.unchecked = None, None
         return out

@@ -18,7 +18,7 @@ from mplint.project import load_project
 from tests.conftest import FIXTURES, ROOT
 
 VALID = FIXTURES / "valid" / "model-package-stack"
-PERMISSION_RULES = tuple(f"MPL3{n:02d}" for n in range(1, 20))
+PERMISSION_RULES = tuple(f"MPL3{n:02d}" for n in range(1, 20) if n != 11)  # verdicts; MPL311 is about the stack
 runner = CliRunner()
 
 
@@ -93,7 +93,11 @@ def test_a_resource_pattern_that_another_covers_is_dropped() -> None:
 
 def test_every_fixture_stack_with_a_known_type_is_satisfied_by_its_own_policy(tmp_path: Path) -> None:
     for stack in sorted((FIXTURES / "permissions").iterdir()):
-        assert permission_findings(generated(stack), tmp_path, stack) == [], stack.name
+        found = permission_findings(generated(stack), tmp_path, stack)
+        if stack.name == "key-policy-refuses":  # no identity policy can do what the key policy refuses
+            assert found and all("the KMS key policy of `model_key`" in f.message for f in found)
+            continue
+        assert found == [], stack.name
 
 
 def test_cli_generate(monkeypatch: pytest.MonkeyPatch) -> None:

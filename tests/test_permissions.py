@@ -301,3 +301,11 @@ def test_cli_json_with_a_policy_and_exit_code(in_root: None) -> None:
 def test_cli_rejects_sarif(in_root: None) -> None:
     result = runner.invoke(app, ["permissions", "fixtures/valid/model-package-stack", "-f", "sarif"])
     assert result.exit_code == 2
+
+
+def test_keys_and_buckets_not_in_the_stack_get_one_note_each(tmp_path: Path) -> None:
+    outcome = lint_paths(LintOptions(paths=[VALID], base=ROOT, policies=[write(tmp_path, "p.json", generated())]))
+    notes = [f for f in outcome.result.findings if f.rule_id == "MPL311"]
+    assert sorted((f.span.line, f.level) for f in notes) == [(39, Level.NOTE), (55, Level.NOTE)]
+    assert "the bucket `acme-ml-artifacts` is not declared in this stack" in notes[0].message
+    assert f"the KMS key `{KEY}`" in notes[1].message and "key policy" in notes[1].message

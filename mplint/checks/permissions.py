@@ -12,6 +12,7 @@ from mplint.context import Context
 from mplint.findings import Finding, Level
 from mplint.iam.assess import (
     NOT_GRANTED,
+    RESOURCE_POLICY_UNCHECKED,
     UNCHECKED_IDENTITY,
     Assessment,
     level_of,
@@ -19,15 +20,20 @@ from mplint.iam.assess import (
     related,
 )
 from mplint.iam.requirements import Requirement, State
+from mplint.iam.resource_policies import BUCKET, KEY, bucket_of, policy_kind
 from mplint.project import Identity, Stack
 from mplint.registry import owns
 
-R = owns(__name__, "MPL301", "MPL302", "MPL303", "MPL304", "MPL305", "MPL306", "MPL307", "MPL308", "MPL309")
+R = owns(
+    __name__,
+    "MPL301", "MPL302", "MPL303", "MPL304", "MPL305", "MPL306", "MPL307", "MPL308", "MPL309", "MPL310", "MPL311",
+)  # fmt: skip
 
 
 def check_stack(ctx: Context, stack: Stack) -> Iterator[Finding]:
     if not any(identity.given for identity in ctx.project.identities.values()):
         return
+    noted: set[str] = set()
     for report in ctx.permission_reports(stack):
         resource = report.needs.resource
         if report.unchecked is not None:
@@ -35,6 +41,27 @@ def check_stack(ctx: Context, stack: Stack) -> Iterator[Finding]:
             yield R.emit(UNCHECKED_IDENTITY, report.unchecked.message, report.unchecked.span, key_path=key)
         if report.identity is not None and report.assessments:
             yield from _findings(ctx, report.assessments, report.identity)
+            yield from _unchecked_policies(report.assessments, noted)
+
+
+def _unchecked_policies(assessments: tuple[Assessment, ...], noted: set[str]) -> Iterator[Finding]:
+    """MPL311 once per KMS key and bucket of the stack whose own policy is not in the stack."""
+    for assessment in assessments:
+        req = assessment.requirement
+        kind = policy_kind(req)
+        if req.state is State.ABSENT or assessment.resource_policy is not None or kind not in (KEY, BUCKET):
+            continue
+        name = bucket_of(req.arn) if kind == BUCKET else req.arn
+        if name is None or name in noted or name == "*":
+            continue
+        noted.add(name)
+        what = f"the KMS key `{name}`" if kind == KEY else f"the bucket `{name}`"
+        policy = "key policy" if kind == KEY else "bucket policy"
+        message = (
+            f"{what} is not declared in this stack, so its {policy}, which AWS consults as well, is not checked: "
+            f"the verdicts on `{req.action}` and the other actions on it come from the identity's policies alone"
+        )
+        yield R.emit(RESOURCE_POLICY_UNCHECKED, message, req.span, key_path=(req.resource.name or "", name))
 
 
 def _findings(ctx: Context, assessments: tuple[Assessment, ...], identity: Identity) -> Iterator[Finding]:

@@ -7,6 +7,7 @@ MPL3xx rule ids that `mplint.checks.permissions` reports and `mplint permissions
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
@@ -16,9 +17,11 @@ from mplint.iam import arns
 from mplint.iam.conditions import NO_CONTEXT
 from mplint.iam.conditions import describe as describe_test
 from mplint.iam.context import RequestContext, Stage, contexts
-from mplint.iam.evaluator import Decision, Evaluator, Request, StatementMatch, Verdict
+from mplint.iam.evaluator import KEY_POLICY_NOTE, Decision, Evaluator, Request, StatementMatch, Verdict
 from mplint.iam.overlays import load_overlays
 from mplint.iam.requirements import Origin, Requirement, ResourceNeeds, State
+from mplint.iam.resource_policies import ROLE, Caller, Declared, StackPolicies, trust_allows, value_text
+from mplint.iam.resource_policies import judge as judge_resource
 from mplint.model.policy import PolicyKind
 from mplint.project import Identity
 
@@ -31,6 +34,8 @@ PROPERTY_NOT_GRANTED = "MPL306"
 BOUNDARY = "MPL307"
 SCP = "MPL308"
 UNCHECKED_IDENTITY = "MPL309"
+RESOURCE_POLICY = "MPL310"
+RESOURCE_POLICY_UNCHECKED = "MPL311"
 LOWER = {Level.ERROR: Level.WARNING, Level.WARNING: Level.NOTE, Level.NOTE: Level.NOTE}
 FAILS = {
     Origin.HANDLER: "Cloud Control runs the handler with the caller's credentials, so the operation fails at "
@@ -49,6 +54,8 @@ class Assessment:
     rule: str | None
     probe: Verdict | None = None  # the action on any resource, when not granted on the manifest's
     context: RequestContext | None = None  # the request context of the verdict (the worst of its calls)
+    resource_policy: Declared | None = None  # the resource policy the stack declares for it
+    refusal: str | None = None  # why that policy refuses what the identity's policies allow (MPL310)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,15 +116,20 @@ RANK = {
 }
 
 
-def judge(report: ResourceReport, evaluator: Evaluator | None) -> None:
-    """Fill the report's request contexts and, given the identity's policies, its assessments."""
+def judge(report: ResourceReport, evaluator: Evaluator | None, declared: StackPolicies | None = None) -> None:
+    """Fill the report's request contexts and, given the identity's policies, its assessments (with the
+    resource policies the stack declares)."""
     needs = report.needs
     stage = Stage.of(needs, load_overlays(needs.binding.cfn_type or ""), report.identity)
     report.contexts = tuple(tuple(contexts(req, stage)) for req in needs.requirements)
-    if evaluator is not None:
-        report.assessments = tuple(
-            assess(req, evaluator, ctxs, needs) for req, ctxs in zip(needs.requirements, report.contexts, strict=True)
-        )
+    if evaluator is None:
+        return
+    out = []
+    for req, ctxs in zip(needs.requirements, report.contexts, strict=True):
+        text = value_text(needs.binding, req.trigger.path) if req.trigger else None
+        found = declared.find(req, needs, text) if declared is not None else None
+        out.append(assess(req, evaluator, ctxs, needs, found))
+    report.assessments = tuple(out)
 
 
 def request_of(requirement: Requirement, needs: ResourceNeeds | None = None) -> Request:
@@ -139,25 +151,65 @@ def assess(
     evaluator: Evaluator,
     ctxs: tuple[RequestContext, ...] = (),
     needs: ResourceNeeds | None = None,
+    declared: Declared | None = None,
 ) -> Assessment:
     """The verdict on one requirement: the worst over the contexts it is requested in."""
     request = request_of(requirement, needs)
-    judged = [(evaluator.evaluate(request, c), c) for c in ctxs] if ctxs else [(evaluator.evaluate(request), None)]
-    verdict, context = min(judged, key=lambda vc: RANK[vc[0].decision])
+    judged = [_verdict(evaluator, request, c, declared) for c in ctxs or (None,)]
+    verdict, context, refused = min(judged, key=lambda vcr: RANK[vcr[0].decision])
+    rule, probe = _rule(requirement, verdict, context, evaluator, refused)
+    return Assessment(requirement, verdict, rule, probe, context, declared, refused)
+
+
+def _rule(
+    requirement: Requirement,
+    verdict: Verdict,
+    context: RequestContext | None,
+    evaluator: Evaluator,
+    refused: str | None,
+) -> tuple[str | None, Verdict | None]:
+    """The rule a verdict falls under (None: granted), and the probe on any resource for MPL304."""
     decision = verdict.decision
+    if refused is not None:
+        return RESOURCE_POLICY, None
     if decision is Decision.GRANTED:
-        return Assessment(requirement, verdict, None, context=context)
+        return None, None
     if decision is not Decision.NOT_GRANTED:
-        rule = {Decision.DENIED: DENIED, Decision.CONDITIONAL: CONDITIONAL}.get(decision, UNKNOWN_RESOURCE)
-        return Assessment(requirement, verdict, rule, context=context)
+        return {Decision.DENIED: DENIED, Decision.CONDITIONAL: CONDITIONAL}.get(decision, UNKNOWN_RESOURCE), None
     if "identity" not in verdict.missing:
-        rule = BOUNDARY if "boundary" in verdict.missing else SCP
-        return Assessment(requirement, verdict, rule, context=context)
+        return (BOUNDARY if "boundary" in verdict.missing else SCP), None
     probe = evaluator.evaluate(Request(requirement.action, "*"), context or NO_CONTEXT)
     if _identity_allows(probe):
-        return Assessment(requirement, verdict, OTHER_RESOURCES, probe, context)
-    rule = NOT_GRANTED if requirement.state is State.BASE else PROPERTY_NOT_GRANTED
-    return Assessment(requirement, verdict, rule, context=context)
+        return OTHER_RESOURCES, probe
+    return (NOT_GRANTED if requirement.state is State.BASE else PROPERTY_NOT_GRANTED), None
+
+
+def _verdict(
+    evaluator: Evaluator, request: Request, context: RequestContext | None, declared: Declared | None
+) -> tuple[Verdict, RequestContext | None, str | None]:
+    """The verdict in one context, with the stack's resource policy; the third item says why the resource
+    policy refuses what the identity's policies allow (None: it does not)."""
+    lookup = context or NO_CONTEXT
+    alone = evaluator.evaluate(request, lookup)
+    if declared is None:
+        return alone, context, None
+    if declared.kind == ROLE:
+        service = context.values("iam:PassedToService") if context else None
+        allowed = alone.decision not in (Decision.NOT_GRANTED, Decision.DENIED)
+        if allowed and isinstance(service, tuple) and service and trust_allows(declared, service[0]) is False:
+            return alone, context, f"does not let `{service[0]}` assume the role"
+        return alone, context, None
+    caller = Caller(_one(lookup.values("aws:PrincipalArn")), _one(lookup.values("aws:PrincipalAccount")))
+    combined, delegates = judge_resource(evaluator, request, lookup, declared, caller)
+    combined = dataclasses.replace(combined, notes=tuple(n for n in combined.notes if n != KEY_POLICY_NOTE))
+    identity_allows = RANK[alone.decision] > RANK[Decision.NOT_GRANTED]
+    if combined.decision is Decision.NOT_GRANTED and not delegates and identity_allows:
+        return combined, context, "neither allows the deploying principal nor lets IAM policies allow it"
+    return combined, context, None
+
+
+def _one(values: object) -> str | None:
+    return values[0] if isinstance(values, tuple) and len(values) == 1 else None
 
 
 def _identity_allows(probe: Verdict) -> bool:
@@ -247,6 +299,8 @@ def problem(assessment: Assessment, identity: Identity) -> str:
             )
         allows = [m for m in verdict.deciding if m.effect == "Allow" and (m.open or m.keys)]
         tests = _tests(allows[0]) if allows else "conditions on the request"
+        if allows and allows[0].policy.kind is PolicyKind.RESOURCE:
+            return f"but {allows[0].policy.name} allows it only if {tests}, {_unknown(verdict, identity)}"
         return f"but {policy_names(identity)} allow{_s(identity)} it only if {tests}, {_unknown(verdict, identity)}"
     if rule == UNKNOWN_RESOURCE:
         patterns = _patterns(verdict.deciding)
@@ -258,6 +312,9 @@ def problem(assessment: Assessment, identity: Identity) -> str:
     if rule == OTHER_RESOURCES:
         where = _patterns(_identity_matches(assessment.probe))
         return f"but {policy_names(identity)} allow{_s(identity)} it only on {where}"
+    if rule == RESOURCE_POLICY and assessment.resource_policy is not None:
+        names = policy_names(identity)
+        return f"and {names} allow{_s(identity)} it, but {assessment.resource_policy.label} {assessment.refusal}"
     if rule == BOUNDARY and identity.boundary is not None:
         return f"but the permissions boundary {short_name(identity.boundary.name)} does not allow it"
     if rule == SCP:
@@ -396,6 +453,8 @@ def related(assessment: Assessment, identity: Identity) -> tuple[Related, ...]:
             )
             for m in _identity_matches(assessment.probe)
         ]
+    elif rule == RESOURCE_POLICY and assessment.resource_policy is not None:
+        out.append(Related(assessment.resource_policy.span, f"{assessment.resource_policy.label} is declared here"))
     elif rule == BOUNDARY and identity.boundary is not None:
         out.append(Related(identity.boundary.document.span, "the permissions boundary does not allow it"))
     elif rule == SCP:

@@ -470,6 +470,11 @@ def _notes(request: Request) -> tuple[str, ...]:
     return (KEY_POLICY_NOTE,) if request.action[:4].lower() == "kms:" else ()
 
 
+def decide(request: Request, sides: list[Side]) -> Verdict:
+    """The verdict from each side's applicable statements (see the module docstring)."""
+    return _decide(request, sides)
+
+
 def _decide(request: Request, sides: list[Side]) -> Verdict:
     notes = _notes(request)
     allowed_by = tuple(m for s in sides for m in s.allows)

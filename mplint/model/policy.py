@@ -48,6 +48,7 @@ class PolicyKind(str, Enum):
     IDENTITY = "identity"
     BOUNDARY = "boundary"
     SCP = "scp"
+    RESOURCE = "resource"  # a resource's own policy (KMS key policy, bucket policy, trust policy)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +64,16 @@ class Problem:
 class Pattern:
     """One action or resource string and where it is."""
 
+    value: str
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """One principal of a Principal or NotPrincipal element: its kind (AWS, Service, Federated,
+    CanonicalUser, or `*` for the bare wildcard) and value."""
+
+    kind: str
     value: str
     span: Span
 
@@ -129,6 +140,8 @@ class Statement:
     conditions: tuple[ConditionEntry, ...] = ()
     condition_span: Span | None = None
     principal_span: Span | None = None  # Principal or NotPrincipal, which identity policies must not have
+    principals: tuple[Principal, ...] | None = None  # a resource policy's Principal (None: absent)
+    not_principals: tuple[Principal, ...] | None = None
     malformed: bool = False  # a defect that makes the statement unusable
 
     @property
@@ -186,6 +199,14 @@ class PolicyDocument:
     def from_document(cls, doc: Document, limits: Limits = DEFAULT) -> PolicyDocument:
         """Build from a loaded file; a policy over the statement or action limits raises LoadError (MPL005)."""
         return cls.from_node(doc.root, doc.source.whole_span(), limits)
+
+    @classmethod
+    def from_value(cls, node: Node, limits: Limits = DEFAULT) -> PolicyDocument:
+        """A policy written as a property value: a mapping, or a JSON string (spans inside the string)."""
+        builder = _Builder(limits)
+        if isinstance(node, Scalar) and isinstance(node.value, str):
+            return builder.document(builder.parse_embedded(node), node.span)
+        return builder.document(node, node.span)
 
     @classmethod
     def from_node(cls, node: Node | None, where: Span, limits: Limits = DEFAULT) -> PolicyDocument:
@@ -350,10 +371,29 @@ class _Builder:
         stmt.resources, stmt.not_resources = self.pair(node, stmt, "Resource", "NotResource")
         principal = node.get("Principal") or node.get("NotPrincipal")
         stmt.principal_span = self.span(principal) if principal is not None else None
+        if node.get("Principal") is not None:
+            stmt.principals = self.principals(node.get("Principal"))
+        if node.get("NotPrincipal") is not None:
+            stmt.not_principals = self.principals(node.get("NotPrincipal"))
         if (cond := node.get("Condition")) is not None:
             stmt.condition_span = self.span(cond)
             stmt.conditions = self.conditions(cond, stmt)
         return stmt
+
+    def principals(self, node: Node) -> tuple[Principal, ...]:
+        """`"*"` or `{"AWS": ..., "Service": ...}` with a string or a list under each kind; other shapes
+        give nothing (the policy rules report them)."""
+        if isinstance(node, Scalar):
+            return (Principal("*", "*", self.span(node)),) if node.value == "*" else ()
+        if not isinstance(node, Mapping):
+            return ()
+        out: list[Principal] = []
+        for kind, values in node.items:
+            items = values.items if isinstance(values, Sequence) else [values]
+            for item in items:
+                if isinstance(item, Scalar) and item.value is not None and not isinstance(item.value, (dict, list)):
+                    out.append(Principal(str(kind.value), str(item.value), self.span(item)))
+        return tuple(out)
 
     def sid(self, node: Mapping, stmt: Statement) -> None:
         value = node.get("Sid")
