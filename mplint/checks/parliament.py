@@ -332,10 +332,14 @@ class _Mapper:
     ) -> Iterator[Finding]:
         stmt = self.statement(place)
         flagged = own.mismatched_patterns(stmt) if stmt is not None else []
+        resources = tuple(p.value for p in (stmt.resources or ())) if stmt is not None else ()
         entries = [
-            e for e in issue.detail or []
-            if isinstance(e, dict) and not any(match_action(p.value.strip(), e["action"]) for p in flagged)
-        ]  # fmt: skip
+            e
+            for e in issue.detail or []
+            if isinstance(e, dict)
+            and not any(match_action(p.value.strip(), e["action"]) for p in flagged)
+            and not any(own.can_match(r, _as_template(str(e.get("required_format", "")))) for r in resources)
+        ]  # fmt: skip  (mplint's own matcher decides what a Resource matches, as the evaluator does)
         needs: dict[str, list[str]] = {}
         for entry in entries:
             if self._granted(str(entry["action"]), str(entry["required_format"])):
@@ -492,3 +496,8 @@ def _needing(action: str, formats: list[str]) -> str:
     if len(formats) == 1:
         return f"`{action}` needs {formats[0]}"
     return f"`{action}` needs {formats[0]} and {plural(len(formats) - 1, 'other type')}"
+
+
+def _as_template(arn_format: str) -> str:
+    """parliament's ARN format (`arn:*:sagemaker:*:*:model-package/*`) as an IAM reference template."""
+    return arn_format.replace("*", "${Any}")

@@ -160,10 +160,11 @@ def _resources(stmt: Statement) -> Iterator[Finding]:
             yield R.emit(INVALID_ARN, f"`{pattern.value}` {reason}", pattern.span, key_path=("Statement", stmt.index))
     for pattern in mismatched_patterns(stmt):
         related = tuple(Related(r.span, "the statement's Resource") for r in stmt.resources or ())
-        yield R.emit(RESOURCE_MISMATCH, _mismatch_message(pattern.value), pattern.span, related=related[:3])
+        message = _mismatch_message(pattern.value, stmt.effect == "Deny")
+        yield R.emit(RESOURCE_MISMATCH, message, pattern.span, related=related[:3])
 
 
-def _mismatch_message(pattern: str) -> str:
+def _mismatch_message(pattern: str, deny: bool = False) -> str:
     applies = applicability(pattern.strip().lower())
     names = expand(pattern)
     if len(applies.templates) == 1:
@@ -175,10 +176,15 @@ def _mismatch_message(pattern: str) -> str:
     head = f"`{pattern}` does not apply"
     if len(names) > 1:
         head = f"none of the {len(names)} actions of `{pattern}` applies"
-    message = f"{head} to the Resource of this statement (it takes {takes}): the grant does nothing"
+    if deny:
+        what = f"`{names[0]}`" if len(names) == 1 else f"any of the {len(names)} actions of `{pattern}`"
+        ending = f"the Deny does not deny {what if names else f'`{pattern}`'} on anything"
+    else:
+        ending = "the grant does nothing"
+    message = f"{head} to the Resource of this statement (it takes {takes}): {ending}"
     if len(message) >= MAX_MESSAGE and applies.types:  # a long ARN template: its resource type says enough
         takes = f"a resource of type {' or '.join(applies.types[:2])}" + (" ..." if len(applies.types) > 2 else "")
-        message = f"{head} to the Resource of this statement (it takes {takes}): the grant does nothing"
+        message = f"{head} to the Resource of this statement (it takes {takes}): {ending}"
     return message
 
 
