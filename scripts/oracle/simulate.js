@@ -8,7 +8,9 @@
 //    "identity": [policy, ...], "boundary": policy | null, "scps": [policy, ...],
 //    "resource_policy": policy | null}, ...]}
 // Each SCP is its own level of the organisation tree (every one must allow). The resource policy is
-// there for KMS, whose key policy the simulator always consults.
+// there for KMS, whose key policy the simulator always consults. A case may carry a request context:
+// "context": {key: value | [values]} (known values) and "absent": [key, ...] (keys known to be absent);
+// every other key is unknown to Discovery mode, as it is to mplint.
 //
 // ANSWERS.json: {"simulator": {name: version}, "answers": {id: {
 //   "result_type": "single" | "wildcard" | "error", "overall": "Allowed" | "ExplicitlyDenied" | "ImplicitlyDenied",
@@ -33,10 +35,10 @@ function isConditional(analysis) {
 function simulation(doc, c) {
   return {
     request: {
-      principal: doc.principal,
+      principal: c.principal || doc.principal,
       action: c.action,
-      resource: { resource: c.resource, accountId: doc.account },
-      contextVariables: {},
+      resource: { resource: c.resource, accountId: c.resource_account || doc.account },
+      contextVariables: c.context || {},
     },
     identityPolicies: c.identity.map((policy, i) => ({ name: `identity${i}`, policy })),
     permissionBoundaryPolicies: c.boundary ? [{ name: 'boundary', policy: c.boundary }] : undefined,
@@ -52,7 +54,13 @@ function simulation(doc, c) {
 async function answer(doc, c) {
   const [service, name] = c.action.split(':');
   const out = { wildcard_only: await isWildcardOnlyAction(service, name) };
-  const result = await runSimulation(simulation(doc, c), { simulationMode: 'Discovery' });
+  const known = [...Object.keys(c.context || {}), ...(c.absent || [])].map((keyName) => ({
+    keyName,
+    presenceIsKnown: true,
+    valueIsKnown: true,
+  }));
+  const options = { simulationMode: 'Discovery', discoveryContextKeyConstraints: known };
+  const result = await runSimulation(simulation(doc, c), options);
   out.result_type = result.resultType;
   if (result.resultType === 'error') {
     out.error = JSON.stringify(result.errors);
