@@ -349,6 +349,18 @@ def _one(glob: Glob, target: _Target) -> Strength:
     """How firmly one policy resource pattern contains the target."""
     if glob.is_universal and not glob.has_variables:
         return Strength.FULL
+    key = (id(glob), id(target))
+    known = _PATTERN_CACHE.get(key)
+    if known is not None:
+        return known[2]
+    strength = _contains(glob, target)
+    if len(_PATTERN_CACHE) > 200_000:
+        _PATTERN_CACHE.clear()
+    _PATTERN_CACHE[key] = (glob, target, strength)  # both are kept, so their ids stay theirs
+    return strength
+
+
+def _contains(glob: Glob, target: _Target) -> Strength:
     if target.pattern is None:
         if not glob.matches(target.text) and not any(glob.covers(scope) for scope in target.scopes):
             return Strength.NONE
@@ -356,6 +368,11 @@ def _one(glob: Glob, target: _Target) -> Strength:
     if glob.covers(target.pattern):
         return Strength.CONDITIONAL if glob.has_variables else Strength.FULL
     return Strength.UNKNOWN if glob.overlaps(target.pattern) else Strength.NONE
+
+
+# (id(policy glob), id(target)) -> (the glob, the target, strength): many policies share resource patterns,
+# and matching, covering or overlapping them is the costly part of a verdict.
+_PATTERN_CACHE: dict[tuple[int, int], tuple[Glob, _Target, Strength]] = {}
 
 
 _Resolved = tuple[Strength, Glob | None, Span | None, tuple[str, ...]]
@@ -428,6 +445,7 @@ class Evaluator:
         if self.boundary is not None:
             self._groups.append(("boundary", [self.boundary]))
         self._groups += [(f"scp:{scp.policy.name}", [scp]) for scp in self.scps]
+        self._names = tuple(name for name, _ in self._groups)
 
     @classmethod
     def from_policies(cls, policies: Sequence[PolicyFile]) -> Evaluator:
@@ -442,9 +460,16 @@ class Evaluator:
     def evaluate(self, request: Request, context: Lookup = NO_CONTEXT) -> Verdict:
         target, context = _target(request), carrying(request, context)
         found = [(name, [m for p in policies for m in p._matches(target, context)]) for name, policies in self._groups]
-        if not any(matches for _, matches in found):  # the common case, kept cheap
-            missing = tuple(name for name, _ in found)
-            return Verdict(request, Decision.NOT_GRANTED, missing=missing, notes=_notes(request))
+        if not any(matches for _, matches in found):  # the common case, kept cheap: one shared verdict
+            key = (request, self._names)
+            verdict = _NOTHING.get(key)
+            if verdict is None:
+                if len(_NOTHING) > 100_000:
+                    _NOTHING.clear()
+                verdict = _NOTHING[key] = Verdict(
+                    request, Decision.NOT_GRANTED, missing=self._names, notes=_notes(request)
+                )
+            return verdict
         return _decide(request, [Side.of(name, matches) for name, matches in found])
 
     def sides(self, request: Request, context: Lookup = NO_CONTEXT) -> list[Side]:
@@ -453,6 +478,9 @@ class Evaluator:
         return [
             Side.of(name, [m for p in policies for m in p._matches(target, context)]) for name, policies in self._groups
         ]
+
+
+_NOTHING: dict[tuple[Request, tuple[str, ...]], Verdict] = {}  # "no statement applies" verdicts, shared
 
 
 def evaluate(
