@@ -59,6 +59,7 @@ def test_policy_rules_and_evaluator_agree(action: str) -> None:
     assert disagree == [], f"{action}: {disagree}"
 
 
+T = "arn:${Partition}:"
 PACKAGE = "arn:${Partition}:sagemaker:${Region}:${Account}:model-package/${ModelPackageName}"
 LOG_GROUP = "arn:${Partition}:logs:${Region}:${Account}:log-group:${LogGroupName}"
 
@@ -72,13 +73,24 @@ LOG_GROUP = "arn:${Partition}:logs:${Region}:${Account}:log-group:${LogGroupName
         ("arn:aws:s3:::bucket/*", "arn:${Partition}:s3:::${BucketName}", False),
         ("arn:aws:s3:::bucket*", "arn:${Partition}:s3:::${BucketName}", True),
         ("arn:aws:logs:*:*:log-group:app:*", LOG_GROUP, True),
+        # a `*` ending the region runs on over the colons a resource type spells, never into a name:
+        ("arn:aws:ec2:*:*:subnet/*", T + "ec2:${Region}:${Account}:network-interface/${NetworkInterfaceId}", False),
+        ("arn:aws:secretsmanager:*:*:sql!*", T + "secretsmanager:${Region}:${Account}:secret:${SecretId}", True),
+        ("arn:aws:rds:*:*:snapshot:awsbackup:*", T + "rds:${Region}:${Account}:snapshot:${SnapshotName}", True),
+        ("arn:*:kms:*:::*", T + "kms:${Region}:${Account}:key/${KeyId}", False),
     ],
 )  # fmt: skip
 def test_the_cases_the_issue_names(pattern: str, template: str, expected: bool) -> None:
     assert can_match(pattern, template) is expected
-    action = {"sagemaker": "sagemaker:DescribeModelPackage", "s3": "s3:ListBucket", "logs": "logs:DescribeLogStreams"}[
-        template.split(":")[2]
-    ]
+    action = {
+        "sagemaker": "sagemaker:DescribeModelPackage",
+        "s3": "s3:ListBucket",
+        "logs": "logs:DescribeLogStreams",
+        "ec2": "ec2:DeleteNetworkInterface",
+        "secretsmanager": "secretsmanager:GetSecretValue",
+        "rds": "rds:DeleteDBSnapshot",
+        "kms": "kms:DescribeKey",
+    }[template.split(":")[2]]
     doc = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": action, "Resource": pattern}]}
     verdict = Evaluator([policy_from_text(json.dumps(doc))]).evaluate(Request(action, template))
     assert (verdict.decision is not Decision.NOT_GRANTED) is expected

@@ -11,7 +11,7 @@ from functools import lru_cache
 from mplint.catalog.actions import ActionCatalog, get_catalog, has_wildcard
 from mplint.catalog.retired import retired_service
 from mplint.findings import Span
-from mplint.iam.wildcard import compile_arn, compile_template
+from mplint.iam.wildcard import compile_arn, template_fit
 from mplint.model.policy import Pattern, PolicyDocument, PolicyFile, Statement
 from mplint.suggest import is_typo_of
 
@@ -250,7 +250,7 @@ def can_match(resource: str, template: str) -> bool:
     got, want = VARIABLE.sub("*", resource).split(":", 5), VARIABLE.sub("*", template).split(":", 5)
     if _literally_apart(got, want):
         return False
-    return compile_arn(resource, True).overlaps(compile_template(template))
+    return template_fit(resource, True, template) != "none"
 
 
 def _literally_apart(got: list[str], want: list[str]) -> bool:

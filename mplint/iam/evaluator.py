@@ -37,7 +37,14 @@ from functools import lru_cache
 
 from mplint.findings import Span
 from mplint.iam.conditions import NO_CONTEXT, Lookup, Partial, Truth, Unknown, evaluate_block, resolve_variables
-from mplint.iam.wildcard import Glob, compile_action, compile_arn, compile_request_arn, compile_template
+from mplint.iam.wildcard import (
+    Glob,
+    compile_action,
+    compile_arn,
+    compile_request_arn,
+    compile_template,
+    template_fit,
+)
 from mplint.model.policy import ConditionEntry, PolicyFile, PolicyKind, Statement
 
 TEMPLATE_PART = re.compile(r"\$\{[A-Za-z][A-Za-z0-9]*\}")  # `${BucketName}` of an IAM reference ARN template
@@ -303,6 +310,7 @@ class _Target:
     text: str  # the resource
     pattern: Glob | None  # set when the resource has unknown parts
     scopes: tuple[Glob, ...] = ()  # optional resource types that stand in for `*`
+    template: bool = False  # the resource is an IAM reference ARN template: any resource of that type
 
     @classmethod
     def of(cls, request: Request) -> _Target:
@@ -311,7 +319,7 @@ class _Target:
         if request.wildcard_only:
             return cls(action, service, "*", None, tuple(compile_request_arn(s) for s in request.scopes))
         if "${" in request.resource and TEMPLATE_PART.search(request.resource):
-            return cls(action, service, request.resource, compile_template(request.resource))
+            return cls(action, service, request.resource, compile_template(request.resource), template=True)
         if "*" in request.resource:
             return cls(action, service, request.resource, compile_request_arn(request.resource))
         return cls(action, service, request.resource, None)
@@ -345,10 +353,17 @@ def _target(request: Request) -> _Target:
     return _Target.of(request)
 
 
-def _one(glob: Glob, target: _Target) -> Strength:
+def _one(glob: Glob, target: _Target, variables: bool) -> Strength:
     """How firmly one policy resource pattern contains the target."""
     if glob.is_universal and not glob.has_variables:
         return Strength.FULL
+    if target.template:  # matched part by part, as the policy rules match (mplint.iam.analysis.can_match)
+        fit = template_fit(glob.text, variables, target.text)
+        if fit == "none":
+            return Strength.NONE
+        if glob.has_variables:
+            return Strength.CONDITIONAL
+        return Strength.FULL if fit == "all" else Strength.UNKNOWN
     key = (id(glob), id(target))
     known = _PATTERN_CACHE.get(key)
     if known is not None:
@@ -383,7 +398,7 @@ def _resource_strength(comp: _Compiled, resources: tuple[tuple[Glob, Span], ...]
     best: _Resolved = (Strength.NONE, None, None, ())
     if not comp.statement.negated_resource:
         for glob, span in resources:
-            strength = _one(glob, target)
+            strength = _one(glob, target, comp.variables)
             if strength > best[0]:
                 best = (strength, glob, span, glob.variables)
                 if strength is Strength.FULL:
@@ -392,7 +407,7 @@ def _resource_strength(comp: _Compiled, resources: tuple[tuple[Glob, Span], ...]
     # NotResource: applies to what none of the patterns contains.
     worst, names = Strength.FULL, ()
     for glob, _ in resources:
-        inside = _one(glob, target)
+        inside = _one(glob, target, comp.variables)
         if inside is Strength.FULL:
             return best
         if inside is Strength.CONDITIONAL:  # contained only for some value of a variable

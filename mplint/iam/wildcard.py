@@ -164,8 +164,11 @@ def compile_template(template: str) -> Glob:
     """An ARN template of the IAM reference (`arn:${Partition}:s3:::${BucketName}`) as a request pattern: a
     placeholder before the resource part stands for one field, one in the resource part for any text, and
     a bucket name for a run without `/`."""
+    return _template(template, 0)
+
+
+def _template(template: str, colons: int) -> Glob:
     tokens: list[Token] = []
-    colons = 0
     for piece in re.split(r"(\$\{[^}]*\})", template):
         if piece.startswith("${"):
             if piece == "${BucketName}" and colons == 5:
@@ -190,6 +193,54 @@ def compile_request_arn(resource: str) -> Glob:
     if resource == "*":  # nothing known at all: any resource
         return Glob.of(resource, ((ANY, ""),), False)
     return Glob.of(resource, _merge_stars(tuple((SEG, "") if ch == "*" else (LIT, ch) for ch in resource)), False)
+
+
+@lru_cache(maxsize=65536)
+def template_fit(pattern: str, variables: bool, template: str) -> str:
+    """How an ARN pattern meets every resource of an ARN template: "all", "some" or "none".
+
+    The partition, service, region and account of a real ARN hold no colon, so a six-part pattern is
+    matched part by part; a `*` that ends a part runs on over later colons only where the resource type
+    itself spells one (`secret:${SecretId}`, `log-group:${LogGroupName}`), never into a name. A shorter
+    pattern, whose last `*` runs on, is matched as a whole.
+    """
+    got, want = _fields(pattern), _fields(template)
+    if len(got) < 6 or len(want) < 6:
+        whole, request = compile_arn(pattern, variables), compile_template(template)
+        return "all" if whole.covers(request) else "some" if whole.overlaps(request) else "none"
+    if any(ch.isupper() for part in got[1:5] for ch in _VARIABLE_RE.sub("", part)):
+        return "none"  # real ARNs are lower case there
+    fits = []
+    for i, (mine, theirs) in enumerate(zip(got, want, strict=True)):
+        glob = compile_arn(mine, variables)
+        request = _template(theirs, 5 if i == 5 else 0)
+        if glob.covers(request):
+            fits.append("all")
+        elif glob.overlaps(request):
+            fits.append("some")
+        else:
+            fits = []
+            break
+    if fits:
+        return "all" if all(f == "all" for f in fits) else "some"
+    if ":" in _VARIABLE_RE.sub("", want[5]):  # a `*` ending a part may run on over the colons the type spells
+        return "some" if compile_arn(pattern, variables).overlaps(compile_template(template)) else "none"
+    return "none"
+
+
+def _fields(text: str) -> list[str]:
+    """The six parts of an ARN (fewer when it has fewer), not splitting inside a `${...}`."""
+    out, start, depth = [], 0, 0
+    for i, ch in enumerate(text):
+        if ch == "{" and text[i - 1 : i] == "$":
+            depth += 1
+        elif ch == "}" and depth:
+            depth -= 1
+        elif ch == ":" and not depth and len(out) < 5:
+            out.append(text[start:i])
+            start = i + 1
+    out.append(text[start:])
+    return out
 
 
 def _merge_stars(tokens: tuple[Token, ...]) -> tuple[Token, ...]:
