@@ -1,7 +1,7 @@
 """Generate the managed-policy differential table: real AWS managed policies, a real stack's requests, and the
 request context mplint builds for them, judged by mplint's evaluator and by @cloud-copilot/iam-simulate.
 
-The stack is fixtures/valid/region-scp-stack (us-east-1, account 123456789012) deployed as
+The stack is fixtures/valid/sagemaker-region-scp (us-east-1, account 123456789012) deployed as
 arn:aws:iam::123456789012:role/deploy; its requests are every requirement of every command (needed or
 not), each in every request context mplint builds for it (mplint.iam.context). The policies are the 201
 AWS managed policies of ../shared/corpus that apply to the most of those requests (sorted by that count,
@@ -44,7 +44,7 @@ from mplint.model.policy import PolicyFile, load_policy  # noqa: E402
 from mplint.project import load_project  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "corpus" / "iam" / "aws-managed" / "iamtrail" / "documents"
-STACK = ROOT / "fixtures" / "valid" / "region-scp-stack"
+STACK = ROOT / "fixtures" / "valid" / "sagemaker-region-scp"
 OUT = ROOT / "tests" / "data" / "iam_oracle_managed.json"
 ACCOUNT = "123456789012"
 PRINCIPAL = f"arn:aws:iam::{ACCOUNT}:role/deploy"

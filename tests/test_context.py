@@ -16,7 +16,7 @@ from mplint.project import load_project
 from tests.conftest import FIXTURES, ROOT
 
 VALID = FIXTURES / "valid" / "model-package-stack"
-US_EAST = FIXTURES / "valid" / "region-scp-stack"
+US_EAST = FIXTURES / "valid" / "sagemaker-region-scp"
 
 
 def reports(stack: Path, config: Path | None = None, **options):

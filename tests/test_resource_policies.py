@@ -159,13 +159,13 @@ def test_the_key_fixture_is_refused_and_its_default_twin_is_not() -> None:
     kms = {f.properties["action"] for f in found if f.rule_id == "MPL310"}
     assert {"kms:CreateGrant", "kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey", "kms:PutKeyPolicy"} <= kms
     assert not [f for f in found if f.rule_id == "MPL311"]  # the key is declared: its policy was checked
-    good = FIXTURES / "valid" / "declared-key-stack"
+    good = FIXTURES / "valid" / "sagemaker-declared-key"
     assert lint(good, policies=[good / "deploy-policy.json"], config=good / "mplint.yaml") == []
 
 
 def test_a_key_declared_without_a_key_policy_gets_the_default(tmp_path: Path) -> None:
     stack = tmp_path / "stack"
-    shutil.copytree(FIXTURES / "valid" / "declared-key-stack", stack)
+    shutil.copytree(FIXTURES / "valid" / "sagemaker-declared-key", stack)
     manifest = stack / "stackql_manifest.yml"
     text = manifest.read_text()
     start = text.index("      - name: key_policy")
