@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -10,8 +11,9 @@ from mplint.app import LintOptions, resolve_config
 from mplint.config import ConfigError
 from mplint.context import Context
 from mplint.iam.conditions import UNKNOWN_VALUE, Partial
-from mplint.iam.context import RequestContext
-from mplint.iam.requirements import Origin, Requirement
+from mplint.iam.context import RequestContext, Stage, contexts
+from mplint.iam.overlays import load_overlays
+from mplint.iam.requirements import Need, Origin, Requirement
 from mplint.project import load_project
 from tests.conftest import FIXTURES, ROOT
 
@@ -178,3 +180,35 @@ def test_a_requirement_needed_by_several_calls_gets_each_context() -> None:
     groups = [g for r, g in zip(report.needs.requirements, report.contexts, strict=True) if r.action == req.action]
     tags = {c.values("aws:ResourceTag/team") for g in groups for c in g}
     assert tags == {None, ("growth",)}  # before create it has no tags; afterwards the manifest's
+
+
+NATIVE = FIXTURES / "valid" / "native-model-package"
+
+
+def native_call(action: str, method: str, carried: tuple[tuple[str, str], ...] = ()) -> tuple[Requirement, Stage]:
+    """A requirement as a native provider method states it: the method's name as the operation, and the
+    request keys the call carries."""
+    (report,) = reports(NATIVE)
+    req = next(r for r in report.needs.requirements if r.action == action)
+    req = dataclasses.replace(req, needs=[Need("build", method, Origin.NATIVE)], context=carried)
+    return req, Stage.of(report.needs, load_overlays(report.needs.binding.cfn_type or ""), None)
+
+
+def test_a_native_create_method_sends_the_manifest_tags() -> None:
+    req, stage = native_call("sagemaker:CreateModelPackage", "create_model_package")
+    (ctx,) = contexts(req, stage)
+    assert ctx.values("aws:ViaAWSService") == ("false",) and ctx.values("aws:CalledVia") is None
+    assert ctx.values("aws:RequestTag/team") == ("growth",)
+    assert ctx.values("aws:ResourceTag/team") is None  # not created yet
+    req, stage = native_call("sagemaker:DescribeModelPackage", "describe_model_package")
+    (ctx,) = contexts(req, stage)
+    assert ctx.values("aws:ResourceTag/team") == ("growth",)
+
+
+def test_the_keys_a_native_call_carries_are_in_its_context() -> None:
+    carried = (("iam:PassedToService", "sagemaker.amazonaws.com"), ("kms:ViaService", "sagemaker.*.amazonaws.com"))
+    req, stage = native_call("sagemaker:CreateModelPackage", "create_model_package", carried)
+    (ctx,) = contexts(req, stage)
+    assert ctx.values("iam:PassedToService") == ("sagemaker.amazonaws.com",)
+    (via,) = ctx.values("kms:ViaService")
+    assert isinstance(via, Partial) and via == "sagemaker.*.amazonaws.com"

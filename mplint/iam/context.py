@@ -291,6 +291,7 @@ def build(requirement: Requirement, stage: Stage, origin: Origin, operation: str
     put(stage.principal.facts)
     put(_resource_account(requirement, stage))
     put(_overlay_facts(requirement.overlays, action, stage.place))
+    put(_carried(requirement))
     families = [f for f in (stage.principal.family,) if f is not None]
     tag_facts, tag_families = _tag_facts(requirement, stage, operation)
     put(tag_facts)
@@ -353,7 +354,10 @@ def _service_of(stage: Stage) -> str:
         if parsed is not None:
             return parsed.service
     parts = (stage.needs.binding.cfn_type or "").split("::")
-    return parts[1].lower() if len(parts) == 3 else ""
+    if len(parts) == 3:
+        return parts[1].lower()
+    table = (stage.needs.binding.stackql_name or "").split(".")
+    return table[1].lower() if len(table) == 3 and table[0].lower() == "aws" else ""  # aws.<service>.<resource>
 
 
 def own(requirement: Requirement, stage: Stage) -> bool:
@@ -407,6 +411,21 @@ def _overlay_facts(overlays: tuple[Overlay, ...], action: str, place: Place) -> 
                 yield Fact(key, tuple(v.arn for v in values), source)
 
 
+def _carried(requirement: Requirement) -> Iterator[Fact]:
+    """The keys the call itself says it carries (a native member rule's `context`), `*` where not known."""
+    rule = requirement.overlays[0] if requirement.overlays else None
+    source = f"overlay `{rule.id}`: {rule.why}" if rule is not None else "the call carries it"
+    for key, text in requirement.context:
+        value = Partial(text) if arns.UNKNOWN in text else text
+        yield Fact(key, (value,), source)
+
+
+def creates(operation: str) -> bool:
+    """Does the operation create the resource? A Cloud Control `create`, or a native method that creates
+    (`create_model_package`, `CreateBucket`)."""
+    return re.match(r"(?:create|Create)(?:_|[A-Z]|$)", operation) is not None
+
+
 def _tag_facts(requirement: Requirement, stage: Stage, operation: str) -> tuple[list[Fact], list[Family]]:
     facts: list[Fact] = []
     families: list[Family] = []
@@ -418,17 +437,17 @@ def _tag_facts(requirement: Requirement, stage: Stage, operation: str) -> tuple[
         source = f"the IAM reference lists no request tags for `{requirement.action}`"
         facts.append(Fact("aws:TagKeys", None, source))
         families.append(Family("aws:RequestTag/*", (), source))
-    elif operation == "create" and tags is None:
+    elif creates(operation) and tags is None:
         source = f"the manifest sets no Tags on `{name}`"
         facts.append(Fact("aws:TagKeys", None, source))
         families.append(Family("aws:RequestTag/*", (), source))
-    elif operation == "create" and tags is not None and tags.keys_known:
+    elif creates(operation) and tags is not None and tags.keys_known:
         source = f"the Tags the manifest sets on `{name}`"
         facts.append(Fact("aws:TagKeys", tuple(k for k, _ in tags.values), source))
         members = tuple(Fact(f"aws:RequestTag/{k}", _tag_values(v), source) for k, v in tags.values)
         families.append(Family("aws:RequestTag/*", members, source))
     if own(requirement, stage):
-        if operation == "create":
+        if creates(operation):
             families.append(Family("aws:ResourceTag/*", (), f"`{name}` does not exist before it is created"))
         elif tags is None:
             families.append(Family("aws:ResourceTag/*", (), f"the manifest sets no Tags on `{name}`"))
