@@ -176,7 +176,7 @@ class Context:
         return self.once(
             "resource-policies",
             stack,
-            lambda: StackPolicies.of(self.bindings(stack), stack.manifest),  # type: ignore[arg-type]
+            lambda: StackPolicies.of(self.bindings(stack), stack.manifest, self.calls(stack)),  # type: ignore[arg-type]
         )
 
     def permission_reports(self, stack: Stack) -> list[ResourceReport]:

@@ -87,7 +87,7 @@ def test_the_default_key_policy_delegates_to_the_account() -> None:
     from mplint.iam.resource_policies import _default_key_policy
 
     resource = SimpleNamespace(name="key", anchor_span=SPAN)
-    default = Declared(KEY, resource, _default_key_policy(SimpleNamespace(resource=resource)), True)  # type: ignore[arg-type]
+    default = Declared(KEY, resource, _default_key_policy(resource), True)  # type: ignore[arg-type]
     assert decide(IDENTITY_KMS, default)[0].decision is Decision.GRANTED
     assert default.label == "the KMS key policy of `key` (the default key policy)"
 
@@ -201,3 +201,35 @@ def test_a_passed_role_the_stack_declares_must_trust_the_service(tmp_path: Path)
     ]
     assert [f.rule_id for f in found] == ["MPL310"]
     assert "does not let `sagemaker.amazonaws.com` assume the role" in found[0].message
+
+
+def test_a_bucket_policy_the_native_provider_puts_is_consulted(tmp_path: Path) -> None:
+    stack = tmp_path / "stack"
+    shutil.copytree(FIXTURES / "valid" / "native-model-package", stack)
+    manifest = stack / "stackql_manifest.yml"
+    text = manifest.read_text().replace('value: "{{ AWS_REGION }}"', "value: us-east-1")
+    bucket = (
+        "  - name: artifact_bucket\n    props:\n      - name: bucket_name\n        value: acme-ml-artifacts\n"
+        "  - name: artifact_bucket_policy\n    props:\n      - name: policy\n        value:\n"
+        '          Version: "2012-10-17"\n          Statement:\n            - Sid: OnlyTheReader\n'
+        "              Effect: Deny\n              Principal: '*'\n              Action: s3:GetObject\n"
+        "              Resource: arn:aws:s3:::acme-ml-artifacts/*\n              Condition:\n"
+        f"                ArnNotEquals: {{aws:PrincipalArn: 'arn:aws:iam::{ACCOUNT}:role/reader'}}\n"
+    )
+    manifest.write_text(text.replace("resources:\n", "resources:\n" + bucket, 1))
+    (stack / "resources" / "artifact_bucket.iql").write_text(
+        "/*+ create */\nINSERT INTO aws.s3.buckets (bucket, region)\nSELECT '{{ bucket_name }}', 'us-east-1';\n"
+    )
+    (stack / "resources" / "artifact_bucket_policy.iql").write_text(
+        "/*+ createorupdate */\nREPLACE aws.s3.bucket_policies\nSET Policy = '{{ policy }}'\n"
+        "WHERE bucket = 'acme-ml-artifacts'\nAND region = 'us-east-1';\n"
+    )
+    grant = {"Effect": "Allow", "Action": ["s3:GetObject", "s3:ListBucket"], "Resource": "*"}
+    (stack / "deploy.json").write_text(json.dumps({"Version": "2012-10-17", "Statement": [grant]}))
+    config = stack / "mplint.yaml"
+    config.write_text(f"principal: {DEPLOY}\naccount: '{ACCOUNT}'\n")
+    found = [f for f in lint(stack, policies=[stack / "deploy.json"], config=config) if "s3:" in f.message]
+    get = [f for f in found if f.properties.get("action") == "s3:GetObject"]
+    assert [f.rule_id for f in get] == ["MPL302"]
+    assert "OnlyTheReader" in get[0].message and "bucket policy of `artifact_bucket_policy`" in get[0].message
+    assert not [f for f in found if f.rule_id == "MPL311"]  # the bucket is declared: its policy was checked

@@ -9,15 +9,18 @@ passed to may assume it.
 
 The stack declares such a policy with an `AWS::KMS::Key` (`KeyPolicy`; a key declared without one gets
 the default key policy), an `AWS::S3::BucketPolicy` (`PolicyDocument`), or an `AWS::IAM::Role`
-(`AssumeRolePolicyDocument`); a property that names the resource through one of its exports (or
-`{{ resource.export }}`), a literal bucket name or a role name links a requirement to it.
+(`AssumeRolePolicyDocument`), or with the native provider's calls that do the same (CreateKey's `Policy`,
+PutKeyPolicy, PutBucketPolicy, CreateRole, UpdateAssumeRolePolicy; CreateBucket names a bucket). A
+property that names the resource through one of its exports (or `{{ resource.export }}`), a literal
+bucket name or a role name links a requirement to it.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mplint.findings import Span
 from mplint.iam import arns
@@ -26,9 +29,12 @@ from mplint.iam.evaluator import CompiledPolicy, Evaluator, Request, StatementMa
 from mplint.iam.requirements import Requirement, ResourceNeeds
 from mplint.model.manifest import Manifest, Resource
 from mplint.model.policy import ConditionEntry, PolicyDocument, PolicyFile, PolicyKind, Principal
-from mplint.stackql.binding import Binding
+from mplint.stackql.binding import Binding, PropertyValue
 from mplint.stackql.scope import query_scope
 from mplint.stackql.templates import analyse, is_template
+
+if TYPE_CHECKING:
+    from mplint.stackql.calls import Call
 
 KEY = "kms-key"
 BUCKET = "s3-bucket"
@@ -41,6 +47,14 @@ POLICY_PROPERTIES = {
 }
 KINDS = {"AWS::KMS::Key": KEY, "AWS::S3::BucketPolicy": BUCKET, "AWS::S3::Bucket": BUCKET, "AWS::IAM::Role": ROLE}
 NAME_PROPERTIES = {"AWS::S3::BucketPolicy": "Bucket", "AWS::S3::Bucket": "BucketName", "AWS::IAM::Role": "RoleName"}
+NATIVE_OPERATIONS = {  # native provider operation -> (what it declares, its policy member, its name member)
+    "CreateKey": (KEY, "Policy", None),
+    "PutKeyPolicy": (KEY, "Policy", None),
+    "CreateBucket": (BUCKET, None, "Bucket"),
+    "PutBucketPolicy": (BUCKET, "Policy", "Bucket"),
+    "CreateRole": (ROLE, "AssumeRolePolicyDocument", "RoleName"),
+    "UpdateAssumeRolePolicy": (ROLE, "PolicyDocument", "RoleName"),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,8 +86,9 @@ class StackPolicies:
     by_name: dict[tuple[str, str], str]  # (kind, bucket or role name) -> manifest resource name
 
     @classmethod
-    def of(cls, bindings: list[Binding], manifest: Manifest) -> StackPolicies:
+    def of(cls, bindings: list[Binding], manifest: Manifest, calls: Iterable[Call] = ()) -> StackPolicies:
         out = cls({}, {}, {})
+        out._native(calls, manifest)
         for binding in bindings:
             kind = KINDS.get(binding.cfn_type or "")
             name = binding.resource.name
@@ -93,6 +108,27 @@ class StackPolicies:
                     continue  # a bucket policy for the bucket wins over the bucket itself
                 out.by_name[key] = name
         return out
+
+    def _native(self, calls: Iterable[Call], manifest: Manifest) -> None:
+        """What the native provider's calls declare: a key created with its Policy (else the default key
+        policy), a bucket policy put, a role created with its trust policy; a bucket or role by its name."""
+        for call in calls:
+            method = call.method
+            found = NATIVE_OPERATIONS.get(method.op) if method is not None else None
+            name = call.resource.name
+            if found is None or not name:
+                continue
+            kind, policy_member, name_member = found
+            values, resource = _member_values(call, policy_member), call.resource
+            if values:
+                self.by_resource[name] = Declared(kind, resource, _policy(kind, resource, values[0], manifest))
+            elif kind == KEY and method.op == "CreateKey":
+                self.by_resource.setdefault(name, Declared(kind, resource, _default_key_policy(resource), True))
+            elif kind == BUCKET:
+                self.by_resource.setdefault(name, Declared(kind, resource, None))
+            literal = _literal_of(_member_values(call, name_member), call.resource, manifest)
+            if literal and ((kind, literal) not in self.by_name or values):
+                self.by_name[(kind, literal)] = name
 
     def find(self, requirement: Requirement, needs: ResourceNeeds, text: str | None) -> Declared | None:
         """The declared resource a requirement acts on: the resource itself, one its property names through an
@@ -159,8 +195,23 @@ def _referenced(text: str) -> list[str]:
 def _literal(binding: Binding, prop: str | None, manifest: Manifest) -> str | None:
     if prop is None:
         return None
-    resolve = arns.scope_resolver(query_scope(manifest, binding.resource))
-    texts = {arns.text_of(pv.value, resolve) for pv in binding.values if pv.property == prop}
+    return _literal_of([pv for pv in binding.values if pv.property == prop], binding.resource, manifest)
+
+
+def _member_values(call: Call, member: str | None) -> list[PropertyValue]:
+    """What a native call gives the member (by its wire name, in any case: `bucket` for `Bucket`)."""
+    if member is None:
+        return []
+    wanted = member.lower()
+    named = [arg for arg in call.args if (arg.member.name if arg.member else arg.name).lower() == wanted]
+    return [pv for arg in named for pv in arg.values]
+
+
+def _literal_of(values: list[PropertyValue], resource: Resource, manifest: Manifest) -> str | None:
+    if not values:
+        return None
+    resolve = arns.scope_resolver(query_scope(manifest, resource))
+    texts = {arns.text_of(pv.value, resolve) for pv in values}
     texts.discard(None)
     if len(texts) != 1:
         return None
@@ -173,17 +224,18 @@ def _declared(binding: Binding, manifest: Manifest, kind: str) -> Declared | Non
     values = [pv for pv in binding.values if properties and pv.property in properties]
     if not values:
         if binding.cfn_type == "AWS::KMS::Key":
-            return Declared(kind, binding.resource, _default_key_policy(binding), default=True)
+            return Declared(kind, binding.resource, _default_key_policy(binding.resource), default=True)
         return Declared(kind, binding.resource, None) if kind == BUCKET else None
-    node = values[0].node
-    document = PolicyDocument.from_value(node)
-    resolve = arns.scope_resolver(query_scope(manifest, binding.resource))
-    document = _rendered(document, resolve)
-    name = f"{_WHAT[kind]} of `{binding.resource.name}`"
-    return Declared(kind, binding.resource, PolicyFile(name, PolicyKind.RESOURCE, document))
+    return Declared(kind, binding.resource, _policy(kind, binding.resource, values[0], manifest))
 
 
-def _default_key_policy(binding: Binding) -> PolicyFile:
+def _policy(kind: str, resource: Resource, value: PropertyValue, manifest: Manifest) -> PolicyFile:
+    document = PolicyDocument.from_value(value.node)
+    document = _rendered(document, arns.scope_resolver(query_scope(manifest, resource)))
+    return PolicyFile(f"{_WHAT[kind]} of `{resource.name}`", PolicyKind.RESOURCE, document)
+
+
+def _default_key_policy(resource: Resource) -> PolicyFile:
     """KMS attaches the default key policy: the account may use IAM policies to allow every kms action."""
     from mplint.model.policy import policy_from_text
 
@@ -191,7 +243,7 @@ def _default_key_policy(binding: Binding) -> PolicyFile:
         '{"Version": "2012-10-17", "Statement": [{"Sid": "Enable IAM User Permissions", "Effect": "Allow", '
         '"Principal": {"AWS": "arn:aws:iam::ACCOUNT:root"}, "Action": "kms:*", "Resource": "*"}]}'
     )
-    name = f"the default key policy of `{binding.resource.name}`"
+    name = f"the default key policy of `{resource.name}`"
     return policy_from_text(text, name, PolicyKind.RESOURCE)
 
 
