@@ -118,3 +118,20 @@ def test_an_upper_case_region_matches_nothing_and_a_deny_says_what_it_fails_to_d
     assert [f.rule_id for f in found] == ["MPL411", "MPL411"]
     assert found[0].message.endswith("the grant does nothing")
     assert found[1].message.endswith("the Deny does not deny `sagemaker:DeleteModelPackage` on anything")
+
+
+def test_the_transform_the_cloudformation_guide_names_is_a_resource_of_create_change_set() -> None:
+    transform = ("arn:aws:cloudformation:us-east-1:aws:transform/Serverless-2016-10-31",)
+    assert can_apply("cloudformation:CreateChangeSet", transform)
+    assert evaluator_applies("cloudformation:CreateChangeSet", transform[0])
+    assert not can_apply("cloudformation:DeleteChangeSet", transform)  # the guide names CreateChangeSet only
+
+
+def test_elb_v2_resources_are_resources_of_the_actions_both_load_balancer_services_name() -> None:
+    group = "arn:aws:elasticloadbalancing:*:*:targetgroup/*/*"
+    assert can_apply("elasticloadbalancing:AddTags", (group,)) and evaluator_applies(
+        "elasticloadbalancing:AddTags", group
+    )
+    alb = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/web/50dc6c495c0c9188"
+    assert can_apply("elasticloadbalancing:DeleteLoadBalancer", (alb,))
+    assert not can_apply("elasticloadbalancing:DeleteLoadBalancer", (group,))
