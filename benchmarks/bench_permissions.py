@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 
 from mplint.app import LintOptions, resolve_config  # noqa: E402
 from mplint.context import Context  # noqa: E402
-from mplint.iam.assess import request_of  # noqa: E402
+from mplint.iam.assess import asked  # noqa: E402
 from mplint.iam.conditions import NO_CONTEXT, Lookup  # noqa: E402
 from mplint.iam.evaluator import Evaluator, Request  # noqa: E402
 from mplint.model.policy import PolicyFile, load_policy  # noqa: E402
@@ -63,11 +63,7 @@ def requests() -> list[Ask]:
     ctx = Context(project)
     found: dict[tuple, Ask] = {}
     for stack in project.stacks:
-        for report in ctx.permission_reports(stack):
-            for req, contexts in zip(report.needs.requirements, report.contexts, strict=True):
-                request = request_of(req, report.needs)
-                for context in contexts:
-                    found.setdefault((request, context.signature), (request, context))
+        found.update(asked(ctx.permission_reports(stack)))
     for request in LIST_OP:
         found.setdefault((request, None), (request, NO_CONTEXT))
     return sorted(found.values(), key=lambda a: (a[0].action, a[0].resource, str(getattr(a[1], "signature", ""))))

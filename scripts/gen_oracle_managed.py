@@ -36,7 +36,7 @@ from gen_oracle_cases import KEY_POLICY, run_oracle  # noqa: E402
 
 from mplint.app import LintOptions, resolve_config  # noqa: E402
 from mplint.context import Context  # noqa: E402
-from mplint.iam.assess import request_of  # noqa: E402
+from mplint.iam.assess import asked  # noqa: E402
 from mplint.iam.conditions import Partial, Unknown, variable_names  # noqa: E402
 from mplint.iam.context import RequestContext  # noqa: E402
 from mplint.iam.evaluator import Decision, Evaluator, Request  # noqa: E402
@@ -61,11 +61,7 @@ def stack_requests() -> list[tuple[Request, RequestContext]]:
     ctx = Context(project)
     out: dict[tuple, tuple[Request, RequestContext]] = {}
     for stack in project.stacks:
-        for report in ctx.permission_reports(stack):
-            for req, contexts in zip(report.needs.requirements, report.contexts, strict=True):
-                request = request_of(req, report.needs)
-                for context in contexts:
-                    out.setdefault((request, context.signature), (request, context))
+        out.update(asked(ctx.permission_reports(stack)))
     return list(out.values())
 
 

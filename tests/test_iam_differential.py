@@ -123,13 +123,18 @@ def mplint_says(case: dict) -> Decision:
     return Evaluator(identity, boundary, scps).evaluate(request).decision
 
 
-def disagreements() -> dict[str, tuple[str, Decision]]:
+def disagreements_in(cases: list[dict], says) -> dict[str, tuple[str, Decision]]:
+    """Each case where mplint's decision (``says``) is not one the simulator's answer accepts."""
     out = {}
-    for case in table()["cases"]:
-        expected, got = oracle_says(case["oracle"]), mplint_says(case)
+    for case in cases:
+        expected, got = oracle_says(case["oracle"]), says(case)
         if got not in _ACCEPTS[expected]:
             out[case["id"]] = (expected, got)
     return out
+
+
+def disagreements() -> dict[str, tuple[str, Decision]]:
+    return disagreements_in(table()["cases"], mplint_says)
 
 
 def test_table_is_large_and_varied() -> None:

@@ -22,7 +22,7 @@ from mplint.iam.conditions import UNKNOWN_VALUE
 from mplint.iam.evaluator import Decision, Evaluator, Request
 from mplint.model.policy import load_policy
 from tests.conftest import shared_path
-from tests.test_iam_differential import _ACCEPTS, oracle_says
+from tests.test_iam_differential import disagreements_in, oracle_says
 
 TABLE = Path(__file__).parent / "data" / "iam_oracle_managed.json"
 
@@ -114,12 +114,7 @@ def mplint_says(case: dict) -> Decision:
 
 @cache
 def disagreements() -> dict[str, tuple[str, Decision]]:
-    out = {}
-    for case in table()["cases"]:
-        expected, got = oracle_says(case["oracle"]), mplint_says(case)
-        if got not in _ACCEPTS[expected]:
-            out[case["id"]] = (expected, got)
-    return out
+    return disagreements_in(table()["cases"], mplint_says)
 
 
 def test_table_covers_201_policies_with_a_context() -> None:

@@ -146,6 +146,17 @@ def request_of(requirement: Requirement, needs: ResourceNeeds | None = None) -> 
     return Request(requirement.action, "*", True, carried, scopes)
 
 
+def asked(reports: list[ResourceReport]) -> dict[tuple, tuple[Request, RequestContext]]:
+    """Every distinct (request, context) the reports' requirements make, in requirement order."""
+    out: dict[tuple, tuple[Request, RequestContext]] = {}
+    for report in reports:
+        for req, group in zip(report.needs.requirements, report.contexts, strict=True):
+            request = request_of(req, report.needs)
+            for context in group:
+                out.setdefault((request, context.signature), (request, context))
+    return out
+
+
 def assess(
     requirement: Requirement,
     evaluator: Evaluator,
