@@ -288,62 +288,20 @@ def test_a_type_without_overlay_file_has_none() -> None:
     assert load_overlays("AWS::S3::Bucket").overlays == ()
 
 
+BAD_OVERLAY = {"id": "x", "actions": ["a:B"], "when": ["P"], "resource": "self", "why": "w", "source": "s"}
+
+
 @pytest.mark.parametrize(
     "data",
     [
         [],
         {"type": "AWS::Other::Type"},
         {"type": TYPE, "unknown": 1},
-        {
-            "type": TYPE,
-            "overlays": [{"id": "x", "actions": ["a:B"], "when": ["P"], "resource": "moon", "why": "w", "source": "s"}],
-        },
-        {
-            "type": TYPE,
-            "overlays": [{"id": "x", "actions": ["a:B"], "when": [], "resource": "self", "why": "w", "source": "s"}],
-        },
-        {
-            "type": TYPE,
-            "overlays": [
-                {
-                    "id": "x",
-                    "actions": ["a:B"],
-                    "when": ["P"],
-                    "resource": "self",
-                    "why": "w",
-                    "source": "s",
-                    "ops": ["fly"],
-                }
-            ],
-        },
-        {
-            "type": TYPE,
-            "overlays": [
-                {
-                    "id": "x",
-                    "actions": ["a:B"],
-                    "when": ["P"],
-                    "resource": "self",
-                    "why": "w",
-                    "source": "s",
-                    "called_by": "nobody",
-                }
-            ],
-        },
-        {
-            "type": TYPE,
-            "overlays": [
-                {
-                    "id": "x",
-                    "actions": ["a:B"],
-                    "when": ["P"],
-                    "resource": "self",
-                    "why": "w",
-                    "source": "s",
-                    "context": {"NoColon": "x"},
-                }
-            ],
-        },
+        {"type": TYPE, "overlays": [{**BAD_OVERLAY, "resource": "moon"}]},
+        {"type": TYPE, "overlays": [{**BAD_OVERLAY, "when": []}]},
+        {"type": TYPE, "overlays": [{**BAD_OVERLAY, "ops": ["fly"]}]},
+        {"type": TYPE, "overlays": [{**BAD_OVERLAY, "called_by": "nobody"}]},
+        {"type": TYPE, "overlays": [{**BAD_OVERLAY, "context": {"NoColon": "x"}}]},
     ],
 )
 def test_bad_overlay_files_are_refused_with_the_reason(data: object) -> None:
