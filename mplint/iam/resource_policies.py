@@ -11,8 +11,9 @@ The stack declares such a policy with an `AWS::KMS::Key` (`KeyPolicy`; a key dec
 the default key policy), an `AWS::S3::BucketPolicy` (`PolicyDocument`), or an `AWS::IAM::Role`
 (`AssumeRolePolicyDocument`), or with the native provider's calls that do the same (CreateKey's `Policy`,
 PutKeyPolicy, PutBucketPolicy, CreateRole, UpdateAssumeRolePolicy; CreateBucket names a bucket). A
-property that names the resource through one of its exports (or `{{ resource.export }}`), a literal
-bucket name or a role name links a requirement to it.
+property that names the resource through one of its exports (or `{{ resource.export }}`), a bucket or role
+name links a requirement to it: a literal one, or one that renders to the same text with `*` for the
+template it holds.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ POLICY_PROPERTIES = {
 }
 KINDS = {"AWS::KMS::Key": KEY, "AWS::S3::BucketPolicy": BUCKET, "AWS::S3::Bucket": BUCKET, "AWS::IAM::Role": ROLE}
 NAME_PROPERTIES = {"AWS::S3::BucketPolicy": "Bucket", "AWS::S3::Bucket": "BucketName", "AWS::IAM::Role": "RoleName"}
+MIN_KNOWN = 3  # literal characters a partly templated name needs to be matched by its text
 NATIVE_OPERATIONS = {  # native provider operation -> (what it declares, its policy member, its name member)
     "CreateKey": (KEY, "Policy", None),
     "PutKeyPolicy": (KEY, "Policy", None),
@@ -175,13 +177,19 @@ def _kind_of(requirement: Requirement) -> str | None:
 
 def _name_in_arn(arn: str, kind: str) -> str | None:
     parsed = arns.parse_arn(arn)
-    if parsed is None or arns.UNKNOWN in parsed.resource:
+    if parsed is None:
         return None
     if kind == BUCKET and parsed.service == "s3":
-        return parsed.resource.split("/", 1)[0]
+        return _named(parsed.resource.split("/", 1)[0])
     if kind == ROLE and parsed.resource.startswith("role/"):
-        return parsed.resource.rsplit("/", 1)[-1]
+        return _named(parsed.resource.rsplit("/", 1)[-1])
     return None
+
+
+def _named(name: str) -> str | None:
+    """A bucket or role name, `*` where a template hides a part (`acme-ml-artifacts-*`, the same text the
+    declaring resource's name renders to); None when too little of it is known to tell it from others."""
+    return name if len(name.replace(arns.UNKNOWN, "")) >= MIN_KNOWN else None
 
 
 def _referenced(text: str) -> list[str]:
@@ -216,7 +224,7 @@ def _literal_of(values: list[PropertyValue], resource: Resource, manifest: Manif
     if len(texts) != 1:
         return None
     rendered = texts.pop()
-    return rendered.text if rendered and arns.UNKNOWN not in rendered.text else None
+    return _named(rendered.text) if rendered else None
 
 
 def _declared(binding: Binding, manifest: Manifest, kind: str) -> Declared | None:
