@@ -212,3 +212,16 @@ def test_the_keys_a_native_call_carries_are_in_its_context() -> None:
     assert ctx.values("iam:PassedToService") == ("sagemaker.amazonaws.com",)
     (via,) = ctx.values("kms:ViaService")
     assert isinstance(via, Partial) and via == "sagemaker.*.amazonaws.com"
+
+
+def test_a_call_a_native_member_rule_says_the_service_makes_is_a_forward_access_session() -> None:
+    found = {
+        req.action: group
+        for report in reports(FIXTURES / "permissions" / "native-model-package")
+        for req, group in zip(report.needs.requirements, report.contexts, strict=True)
+    }
+    (kms,) = found["kms:Decrypt"]
+    assert kms.values("aws:ViaAWSService") == ("true",)
+    assert kms.values("aws:CalledVia") is None  # SageMaker is not one of the services that set aws:CalledVia
+    (create,) = found["sagemaker:CreateModelPackage"]
+    assert create.values("aws:ViaAWSService") == ("false",)

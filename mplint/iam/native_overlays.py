@@ -72,7 +72,10 @@ class MemberRule:
         """The rule as a type overlay, for requirements and reports that name their trigger."""
         when = tuple(p.pattern for p in self.names) or ("*",)
         actions = self.actions or (f"{self.dependents}*",)
-        return Overlay(self.id, actions, when, self.resource, self.why, self.source, (), self.match, (), self.precision)
+        return Overlay(
+            self.id, actions, when, self.resource, self.why, self.source, (), self.match, (), self.precision,
+            called_by=self.called_by,
+        )  # fmt: skip
 
 
 @lru_cache(maxsize=65536)
