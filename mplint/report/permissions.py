@@ -227,14 +227,6 @@ def _values_json(fact) -> list[str] | str | None:
     return "unknown"
 
 
-def _table(rows: list[tuple[str, ...]], indent: str) -> list[str]:
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
-    return [
-        indent + "  ".join(cell.ljust(w) for cell, w in zip(row[:-1], widths, strict=True)) + "  " + row[-1]
-        for row in rows
-    ]
-
-
 def report_json(ctx: Context, reports: list[ResourceReport], commands: tuple[str, ...]) -> dict:
     stacks: dict[str, list[dict]] = {}
     for report in reports:
