@@ -108,7 +108,7 @@ def report_text(ctx: Context, reports: list[ResourceReport], width: int | None =
             head.append(f"  identity {report.identity.name}: {policy_names(report.identity)}")
         lines += [part for line in head for part in _wrap_line(line, width)]
         numbers = _context_numbers(report)
-        lines += _context_lines(list(numbers))
+        lines += [part for line in _context_lines(list(numbers)) for part in _wrap_line(line, width)]
         rows = [("ACTION", "RESOURCE", "COMMANDS", "CONTEXT", "VERDICT", "WHY")]
         for i, req in enumerate(needs.requirements):
             assessment = report.assessments[i] if report.assessments else None
