@@ -148,6 +148,14 @@ def test_a_trust_policy_must_let_the_service_assume_the_role() -> None:
 # Through the stack
 
 
+def copied(fixture: Path, tmp_path: Path) -> tuple[Path, Path, str]:
+    """A fixture stack copied to edit: the stack, its manifest and the manifest's text."""
+    stack = tmp_path / "stack"
+    shutil.copytree(fixture, stack)
+    manifest = stack / "stackql_manifest.yml"
+    return stack, manifest, manifest.read_text()
+
+
 def lint(stack: Path, **options) -> list:
     outcome = lint_paths(LintOptions(paths=[stack], base=ROOT, **options))
     return [f for f in outcome.result.findings if f.rule_id.startswith("MPL3")]
@@ -164,10 +172,7 @@ def test_the_key_fixture_is_refused_and_its_default_twin_is_not() -> None:
 
 
 def test_a_key_declared_without_a_key_policy_gets_the_default(tmp_path: Path) -> None:
-    stack = tmp_path / "stack"
-    shutil.copytree(FIXTURES / "valid" / "sagemaker-declared-key", stack)
-    manifest = stack / "stackql_manifest.yml"
-    text = manifest.read_text()
+    stack, manifest, text = copied(FIXTURES / "valid" / "sagemaker-declared-key", tmp_path)
     start = text.index("      - name: key_policy")
     end = text.index("    exports:\n      - model_key_arn")
     manifest.write_text(text[:start] + text[end:])
@@ -177,10 +182,7 @@ def test_a_key_declared_without_a_key_policy_gets_the_default(tmp_path: Path) ->
 
 
 def test_a_passed_role_the_stack_declares_must_trust_the_service(tmp_path: Path) -> None:
-    stack = tmp_path / "stack"
-    shutil.copytree(FIXTURES / "permissions" / "pass-role-denied", stack)
-    manifest = stack / "stackql_manifest.yml"
-    text = manifest.read_text()
+    stack, manifest, text = copied(FIXTURES / "permissions" / "pass-role-denied", tmp_path)
     role = (
         "  - name: validation_role\n    props:\n      - name: role_name\n        value: model-validation\n"
         '      - name: assume_role_policy_document\n        value:\n          Version: "2012-10-17"\n'
@@ -204,10 +206,8 @@ def test_a_passed_role_the_stack_declares_must_trust_the_service(tmp_path: Path)
 
 
 def test_a_bucket_policy_the_native_provider_puts_is_consulted(tmp_path: Path) -> None:
-    stack = tmp_path / "stack"
-    shutil.copytree(FIXTURES / "valid" / "native-model-package", stack)
-    manifest = stack / "stackql_manifest.yml"
-    text = manifest.read_text().replace('value: "{{ AWS_REGION }}"', "value: us-east-1")
+    stack, manifest, text = copied(FIXTURES / "valid" / "native-model-package", tmp_path)
+    text = text.replace('value: "{{ AWS_REGION }}"', "value: us-east-1")
     bucket = (
         "  - name: artifact_bucket\n    props:\n      - name: bucket_name\n        value: acme-ml-artifacts\n"
         "  - name: artifact_bucket_policy\n    props:\n      - name: policy\n        value:\n"
