@@ -21,7 +21,7 @@ from mplint.limits import applied
 from mplint.project import MANIFEST_NAMES, Project, discover, load_files
 from mplint.registry import Rule, Selection, UnknownId, load_all_rules, select
 from mplint.source import Buffers, LoadProblem, SourceFile
-from mplint.suppress import load_suppressions
+from mplint.suppress import Suppressions, load_suppressions
 
 
 class UsageError(Exception):
@@ -46,6 +46,11 @@ class LintOptions:
     rules_dirs: list[Path] = field(default_factory=list)  # user rule folders, beside the config's `rules-dirs`
     only: tuple[str, ...] = ()  # restrict the run to these rule prefixes (`permissions`: MPL3)
     skip_checks: frozenset[str] = frozenset()  # check modules left out of the run (the server's fast pass)
+    # None: one run in this process that keeps every file's tree (each part's `ctx`, for the server and
+    # `permissions`); a number: the files in chunks over that many worker processes, trees dropped as they go
+    jobs: int | None = None
+    cache: bool = False  # with `jobs`: reuse the results of files that did not change (`mplint.cache`)
+    cache_dir: Path | None = None  # default: `.mplint_cache` beside each configuration, else in the working folder
 
 
 @dataclass(slots=True, eq=False)
@@ -54,13 +59,20 @@ class Part:
 
     config: Config
     rules: dict[str, Rule]
-    ctx: Context
     result: Result
     failed: bool
+    base: Path
+    sources: dict[str, SourceFile]  # the files read (with `jobs`: those the findings point into)
+    read: frozenset[str]  # the display path of every file read
+    linted: int  # stacks and policy files
+    reported: bool  # something was said about a path named (a load problem other than a skipped file)
     broken: bool = False  # a check failed on some file and --fail-level is not `never`
+    ctx: Context | None = None  # the run's context, with every tree: kept when `jobs` is None only
 
     @property
     def project(self) -> Project:
+        if self.ctx is None:
+            raise AttributeError("a run in chunks (`jobs`) keeps no project")
         return self.ctx.project
 
 
@@ -82,23 +94,27 @@ class Outcome:
 
     @property
     def sources(self) -> dict[str, SourceFile]:
-        return {path: src for part in self.parts for path, src in part.project.sources.items()}
+        return {path: src for part in self.parts for path, src in part.sources.items()}
+
+    @property
+    def files(self) -> int:
+        """How many files were read."""
+        return len(frozenset().union(*(part.read for part in self.parts)))
 
     @property
     def policies(self) -> list:
-        return [policy for part in self.parts for policy in part.project.policies]
+        return [policy for part in self.parts if part.ctx for policy in part.project.policies]
 
     @property
     def stacks(self) -> list:
-        return [stack for part in self.parts for stack in part.project.stacks]
+        return [stack for part in self.parts if part.ctx for stack in part.project.stacks]
 
     def render(self, fmt: str, options: dict) -> str:
         from mplint.report import get_reporter
 
-        sources = self.sources
-        base = self.parts[0].project.base if self.parts else None
-        options = {"fail_level": self.fail_level, **options, "files": len(sources), "base": base}
-        return get_reporter(fmt)(self.result, sources, options)
+        base = self.parts[0].base if self.parts else None
+        options = {"fail_level": self.fail_level, **options, "files": self.files, "base": base}
+        return get_reporter(fmt)(self.result, self.sources, options)
 
 
 def lint_paths(options: LintOptions, buffers: Buffers | None = None) -> Outcome:
@@ -107,15 +123,20 @@ def lint_paths(options: LintOptions, buffers: Buffers | None = None) -> Outcome:
     if options.account:
         check_account(options.account)
     plan, problems = _plan(options, buffers)
-    parts = [
-        _lint_part(options, config, files, base, problems if i == 0 else [], buffers)
-        for i, (config, files) in enumerate(plan)
-    ]
-    if not parts:  # only missing paths: their MPL001 findings under the default configuration
-        parts = [_lint_part(options, _configure(options, Config()), [], base, problems)]
+    if not plan:  # only missing paths: their MPL001 findings under the default configuration
+        plan = [(_configure(options, Config()), [])]
+    if options.jobs is None:
+        parts = [
+            _lint_part(options, config, files, base, problems if i == 0 else [], buffers)
+            for i, (config, files) in enumerate(plan)
+        ]
+    else:
+        from mplint.batch import lint_parts
+
+        parts = lint_parts(options, plan, base, problems, buffers)
     level = options.fail_level or parts[0].config.fail_level or Level.WARNING.value
     outcome = Outcome(parts, _merge([p.result for p in parts]), any(p.failed for p in parts), level)
-    if not outcome.stacks and not outcome.policies and not _reported(outcome):
+    if not any(part.linted or part.reported for part in parts):
         raise UsageError(_nothing_to_lint(options.paths))
     return outcome
 
@@ -205,17 +226,40 @@ def _shown(path: Path | None, base: Path | None) -> str | None:
 def _lint_part(
     options: LintOptions, config: Config, files: list[Path], base: Path, problems: list, buffers: Buffers | None = None
 ) -> Part:
-    rules = load_all_rules(config.rules_dirs)
-    selection = _selection(config, rules, options.only)
+    rules, selection, suppressions = part_setup(options, config, base)
     with applied(config.limits):
         project = load_files(files, config, base, problems, buffers)
-        suppressions = load_suppressions(config, project.base, project.display)
-        suppressions.expand(rules)
         ctx = Context(project, options.envs, options.engine or config.engine, rules, suppressions, selection)
         result = run(ctx, rules, options.skip_checks)
-    level = options.fail_level or config.fail_level or Level.WARNING.value
-    failed = level != "never" and fails(result, Level(level))
-    return Part(config, rules, ctx, result, failed, level != "never" and bool(result.crashed))
+    linted = len(project.stacks) + len(project.policies)
+    reported = any(problem.rule_id != "MPL006" for problem in project.problems)
+    return Part(
+        config, rules, result, part_failed(options, config, result), project.base, project.sources,
+        frozenset(project.sources), linted, reported, part_broken(options, config, result), ctx,
+    )  # fmt: skip
+
+
+def part_setup(options: LintOptions, config: Config, base: Path) -> tuple[dict[str, Rule], Selection, Suppressions]:
+    """A part's rules, the selection of them this run reports, and its suppressions."""
+    rules = load_all_rules(config.rules_dirs)
+    selection = _selection(config, rules, options.only)
+    suppressions = load_suppressions(config, base, Project(config, base=base).display)
+    suppressions.expand(rules)
+    return rules, selection, suppressions
+
+
+def _level(options: LintOptions, config: Config) -> str:
+    return options.fail_level or config.fail_level or Level.WARNING.value
+
+
+def part_failed(options: LintOptions, config: Config, result: Result) -> bool:
+    level = _level(options, config)
+    return level != "never" and fails(result, Level(level))
+
+
+def part_broken(options: LintOptions, config: Config, result: Result) -> bool:
+    """A check failed on some file (a tool notification) and the fail level is not `never`."""
+    return _level(options, config) != "never" and bool(result.crashed)
 
 
 def _selection(config: Config, rules: dict[str, Rule], only: tuple[str, ...]) -> Selection:
@@ -243,11 +287,6 @@ def _merge(results: list[Result]) -> Result:
     merged.findings.sort(key=lambda f: f.sort_key())
     merged.suppressed.sort(key=lambda item: item[0].sort_key())
     return merged
-
-
-def _reported(outcome: Outcome) -> bool:
-    """Was anything said about the paths (a missing path, an unreadable file)? Skipped files do not count."""
-    return any(problem.rule_id != "MPL006" for part in outcome.parts for problem in part.project.problems)
 
 
 def _nothing_to_lint(paths: list[Path]) -> str:

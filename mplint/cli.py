@@ -182,6 +182,13 @@ RULES_DIR = typer.Option("--rules-dir", metavar="DIR", help="A folder of user ru
 FIX = typer.Option("--fix", help="Apply the safe fixes to the files, then report what remains.")
 UNSAFE_FIXES = typer.Option("--unsafe-fixes", help="With --fix or --diff, also the fixes that may change behaviour.")
 DIFF = typer.Option("--diff", help="Print the fixes as a unified diff instead of writing them; exit 1 if any.")
+JOBS = typer.Option(
+    "--jobs", "-j", min=1, help="Lint in this many processes [default: the usable cores]; the output is the same."
+)
+NO_CACHE = typer.Option("--no-cache", help="Lint every file again: neither read nor write the results cache.")
+CACHE_DIR = typer.Option(
+    "--cache-dir", help="Keep the results cache here [default: .mplint_cache beside the configuration, else in .]."
+)
 
 
 def _version(value: bool) -> None:
@@ -282,6 +289,9 @@ def lint(
     sarif_suppressed: Annotated[SarifSuppressed, SARIF_SUPPRESSED] = SarifSuppressed.omit,
     summary: Annotated[Optional[Path], SUMMARY] = None,  # noqa: UP045
     changed: Annotated[bool, CHANGED] = False,
+    jobs: Annotated[Optional[int], JOBS] = None,  # noqa: UP045
+    no_cache: Annotated[bool, NO_CACHE] = False,
+    cache_dir: Annotated[Optional[Path], CACHE_DIR] = None,  # noqa: UP045
 ) -> None:
     """Lint stacks, their query files and IAM policies.
 
@@ -296,6 +306,7 @@ def lint(
 
     from mplint import ci_env
     from mplint.app import LintOptions, UsageError, lint_paths
+    from mplint.batch import usable_cores
     from mplint.config import ConfigError
     from mplint.registry import RuleFileError
 
@@ -314,6 +325,9 @@ def lint(
         commands=_split(command),
         account=account,
         rules_dirs=rules_dir,
+        jobs=jobs or usable_cores(),
+        cache=not no_cache,
+        cache_dir=cache_dir,
     )
     try:
         if changed and not _changed_paths(options):

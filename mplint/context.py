@@ -12,6 +12,7 @@ from mplint.catalog.schemas import SchemaCatalog, default_catalog
 from mplint.config import Config
 from mplint.findings import Level
 from mplint.project import Identity, Project, Stack
+from mplint.share import Share, StackActions
 from mplint.suppress import Inline, Suppressions
 
 if TYPE_CHECKING:
@@ -40,6 +41,7 @@ class Context:
     suppressions: Suppressions = field(default_factory=lambda: Suppressions())  # outside the linted files
     selection: Selection | None = None  # the rules this run reports (None: every rule) and their levels
     today: datetime.date = field(default_factory=datetime.date.today)  # for suppression expiry
+    share: Share | None = None  # this run's share of the part, when the part is linted in several runs
 
     def __post_init__(self) -> None:
         if self.selection is None:
@@ -162,6 +164,20 @@ class Context:
                 self.schemas.cfn_type,
             ),
         )
+
+    def stack_actions(self) -> frozenset[str] | None:
+        """The actions the project's stacks need (lower case); None when no stack has a manifest."""
+        stacks = [s for s in self.project.stacks if s.manifest is not None]
+        if not stacks:
+            return None
+        return frozenset(r.action.lower() for stack in stacks for needs in self.needs(stack) for r in needs.needed)
+
+    def stack_actions_summary(self) -> StackActions:
+        """`stack_actions()` as data for another run of the part, a failure included."""
+        try:
+            return StackActions(self.stack_actions())
+        except Exception as exc:  # reported where the actions are used (MPL424)
+            return StackActions(None, f"{type(exc).__name__}: {exc}")
 
     def evaluator(self, identity: Identity) -> Evaluator:
         """The identity's policies, compiled once."""

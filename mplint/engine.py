@@ -18,6 +18,7 @@ from mplint.checks.declarative import check_rule
 from mplint.context import Context
 from mplint.findings import Finding, Level, Notification, Span
 from mplint.registry import OWNERS, Rule
+from mplint.share import Share
 from mplint.suppress import FILE_WIDE, inline_index
 
 Produce = Callable[[], Iterable[Finding | Notification]]
@@ -49,8 +50,9 @@ def run(ctx: Context, rules: dict[str, Rule], skip: frozenset[str] = frozenset()
     for rule in enabled.values():
         if "declarative" in rule.extra:  # a rule as data: one run of its own, emitting its own id
             owned = frozenset({rule.id})
-            _collect(f"rule {rule.id}", owned, None, lambda rule=rule: check_rule(ctx, rule), raw, result)
+            _collect(f"rule {rule.id}", owned, None, lambda rule=rule: check_rule(ctx, rule), raw, result, ctx.share)
     _settle(ctx, raw, enabled, result)
+    result.notifications = ordered_notifications(result.notifications)
     return result
 
 
@@ -63,9 +65,10 @@ def _run_module(ctx: Context, name: str, raw: Pool, result: Result) -> None:
     owner = OWNERS.get(name)
     owned = owner.ids if owner is not None else frozenset()
     project = ctx.project
+    share = ctx.share
     units: dict[str, list] = {
         "check_stack": [(s, Span.point(s.path)) for s in project.stacks],
-        "check_policy": [(p, p.document.span) for p in project.policies],
+        "check_policy": [(p, p.document.span) for p in project.policies if share is None or share.reports(p.name)],
         "check_project": [(None, None)],
     }
     for hook in HOOKS:
@@ -74,13 +77,24 @@ def _run_module(ctx: Context, name: str, raw: Pool, result: Result) -> None:
             continue
         for unit, span in units[hook]:
             produce = (lambda call=call: call(ctx)) if unit is None else (lambda call=call, unit=unit: call(ctx, unit))
-            _collect(f"check {name}", owned, span, produce, raw, result)
+            _collect(f"check {name}", owned, span, produce, raw, result, share)
 
 
-def _collect(label: str, owned: frozenset[str], span: Span | None, produce: Produce, raw: Pool, result: Result) -> None:
-    """Run one check call; what it yields before a failure is kept, the failure becomes a notification."""
+def _collect(
+    label: str,
+    owned: frozenset[str],
+    span: Span | None,
+    produce: Produce,
+    raw: Pool,
+    result: Result,
+    share: Share | None = None,
+) -> None:
+    """Run one check call; what it yields before a failure is kept, the failure becomes a notification.
+    With a ``share``, what belongs to another run of the part is left to that run."""
     try:
         for item in produce():
+            if not _ours(item, share):
+                continue
             if isinstance(item, Notification):  # a tool event (a crash inside parliament, ...), not a finding
                 result.notifications.append(item)
             elif item.rule_id in owned:
@@ -91,6 +105,11 @@ def _collect(label: str, owned: frozenset[str], span: Span | None, produce: Prod
     except Exception as exc:  # a broken check must not lose the run, nor the other files' findings
         where = f" on {span.path}" if span is not None else ""
         result.notifications.append(Notification(f"{label} failed{where}: {_cause(exc)}", span=span, crash=True))
+
+
+def _ours(item: Finding | Notification, share: Share | None) -> bool:
+    """Whether this run reports the item (always, unless the part is shared among several runs)."""
+    return share is None or share.reports(item.span.path if item.span is not None else None)
 
 
 def _cause(exc: Exception) -> str:
@@ -181,6 +200,12 @@ def _suppressed(finding: Finding, index: dict[str, dict[int, dict[str, str]]]) -
         if at and (at.get(finding.rule_id) or at.get("ALL")):
             return at.get(finding.rule_id) or at.get("ALL")
     return None
+
+
+def ordered_notifications(notes: Iterable[Notification]) -> list[Notification]:
+    """Each notification once, in file order (those at no file first): the same whichever runs made them."""
+    unique = dict.fromkeys(notes)
+    return sorted(unique, key=lambda n: (n.span is not None, n.span or (), n.message))
 
 
 def fails(result: Result, fail_level: Level) -> bool:

@@ -304,18 +304,14 @@ class _StackNeeds:
     def __call__(self) -> frozenset[str] | None:
         if not self._done:
             self._done = True
-            try:
-                self._value = self._compute()
-            except Exception as exc:  # work in progress elsewhere must not cost the policy findings
-                self.notes.append(Notification(f"stack needs unavailable for MPL424: {type(exc).__name__}: {exc}"))
+            share = self.ctx.share
+            given = share.needs if share is not None else None
+            if given is None:
+                given = self.ctx.stack_actions_summary()
+            if given.error is not None:  # work in progress elsewhere must not cost the policy findings
+                self.notes.append(Notification(f"stack needs unavailable for MPL424: {given.error}"))
+            self._value = given.actions
         return self._value
-
-    def _compute(self) -> frozenset[str] | None:
-        stacks = [s for s in self.ctx.project.stacks if s.manifest is not None]
-        if not stacks:
-            return None
-        actions = {r.action.lower() for stack in stacks for needs in self.ctx.needs(stack) for r in needs.needed}
-        return frozenset(actions)
 
 
 def _no_needs() -> None:
