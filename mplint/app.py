@@ -62,8 +62,7 @@ class Part:
     result: Result
     failed: bool
     base: Path
-    sources: dict[str, SourceFile]  # the files read (with `jobs`: those the findings point into)
-    read: frozenset[str]  # the display path of every file read
+    sources: dict[str, SourceFile]  # every file read
     linted: int  # stacks and policy files
     reported: bool  # something was said about a path named (a load problem other than a skipped file)
     broken: bool = False  # a check failed on some file and --fail-level is not `never`
@@ -97,11 +96,6 @@ class Outcome:
         return {path: src for part in self.parts for path, src in part.sources.items()}
 
     @property
-    def files(self) -> int:
-        """How many files were read."""
-        return len(frozenset().union(*(part.read for part in self.parts)))
-
-    @property
     def policies(self) -> list:
         return [policy for part in self.parts if part.ctx for policy in part.project.policies]
 
@@ -113,8 +107,9 @@ class Outcome:
         from mplint.report import get_reporter
 
         base = self.parts[0].base if self.parts else None
-        options = {"fail_level": self.fail_level, **options, "files": self.files, "base": base}
-        return get_reporter(fmt)(self.result, self.sources, options)
+        sources = self.sources
+        options = {"fail_level": self.fail_level, **options, "files": len(sources), "base": base}
+        return get_reporter(fmt)(self.result, sources, options)
 
 
 def lint_paths(options: LintOptions, buffers: Buffers | None = None) -> Outcome:
@@ -234,8 +229,8 @@ def _lint_part(
     linted = len(project.stacks) + len(project.policies)
     reported = any(problem.rule_id != "MPL006" for problem in project.problems)
     return Part(
-        config, rules, result, part_failed(options, config, result), project.base, project.sources,
-        frozenset(project.sources), linted, reported, part_broken(options, config, result), ctx,
+        config, rules, result, part_failed(options, config, result), project.base, project.sources, linted,
+        reported, part_broken(options, config, result), ctx,
     )  # fmt: skip
 
 

@@ -63,8 +63,7 @@ class UnitResult:
     findings: list[Finding] = field(default_factory=list)
     suppressed: list[tuple[Finding, str]] = field(default_factory=list)
     notifications: list[Notification] = field(default_factory=list)
-    sources: dict[str, SourceFile] = field(default_factory=dict)  # the files the findings point into
-    read: list[str] = field(default_factory=list)  # display path of every file read
+    sources: dict[str, SourceFile] = field(default_factory=dict)  # every file it read (their texts, no tree)
     linted: int = 0  # stacks and policy files linted
     reported: bool = False  # a load problem other than a skipped file
     actions: StackActions | None = None  # what the stack needs, when the part's identities are judged
@@ -229,17 +228,11 @@ def _notified(note: Notification, owners: dict[str, int], out: list[UnitResult],
 def _describe(
     project: Project, ctx, chunk: Chunk, owners: dict[str, int], out: list[UnitResult], carrier: UnitResult, pick
 ) -> None:
-    """What each unit read, linted and needs, the texts its findings point into, and its dependencies."""
+    """What each unit read (the texts, for the reports), linted and needs, and its dependencies."""
     from mplint.cache import digest
 
-    for display in project.sources:
-        pick(display).read.append(display)
-    for result in [*out, carrier]:
-        wanted = {path for f in result.findings for path in _paths(f)}
-        wanted |= {path for f, _ in result.suppressed for path in _paths(f)}
-        result.sources = {
-            d: SourceFile(project.sources[d].path, d, project.sources[d].text) for d in wanted if d in project.sources
-        }
+    for display, source in project.sources.items():
+        pick(display).sources[display] = SourceFile(source.path, display, source.text)
     reported = {p.span.path for p in project.problems if p.rule_id != "MPL006"}
     for display in reported:
         pick(display).reported = True
@@ -257,15 +250,6 @@ def _describe(
         if chunk.want_actions:
             out[i].actions = _actions(ctx, stacks) if stacks else StackActions(None)
         out[i].deps = _dependencies(project, unit, stacks, digest)
-
-
-def _paths(finding: Finding) -> Iterator[str]:
-    yield finding.span.path
-    for rel in finding.related:
-        yield rel.span.path
-    for fix in finding.fixes:
-        for edit in fix.edits:
-            yield edit.span.path
 
 
 def _actions(ctx, stacks: list) -> StackActions:
@@ -352,7 +336,6 @@ def merged(results: Iterable[UnitResult]) -> UnitResult:
         out.suppressed += [(f, reason) for f, reason in result.suppressed if first(f)]
         notes += result.notifications
         out.sources.update(result.sources)
-        out.read += result.read
         out.linted += result.linted
         out.reported = out.reported or result.reported
     out.findings.sort(key=Finding.sort_key)
@@ -458,10 +441,7 @@ def _finish(options: LintOptions, base: Path, problems: list[LoadProblem], buffe
     result = Result(whole.findings, whole.suppressed, whole.notifications, rules)
     failed = part_failed(options, part.config, result)
     broken = part_broken(options, part.config, result)
-    return Part(
-        part.config, rules, result, failed, base, whole.sources, frozenset(whole.read), whole.linted, whole.reported,
-        broken,
-    )  # fmt: skip
+    return Part(part.config, rules, result, failed, base, whole.sources, whole.linted, whole.reported, broken)
 
 
 def _carrier_extra(part: _PartPlan, problems: list[LoadProblem], needs: StackActions | None) -> str:

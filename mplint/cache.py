@@ -273,7 +273,6 @@ def _entry(result: UnitResult, extra: str) -> dict:
         "suppressed": [[_finding(f), reason] for f, reason in result.suppressed],
         "notes": [_note(n) for n in result.notifications],
         "sources": {display: str(source.path) for display, source in result.sources.items()},
-        "read": result.read,
         "linted": result.linted,
         "reported": result.reported,
         "actions": None
@@ -329,7 +328,7 @@ def _from_finding(raw: list) -> Finding:
     )
 
 
-def _result(entry: dict, texts: dict[str, SourceFile]) -> UnitResult:
+def _result(entry: dict, texts: dict[str, SourceFile]) -> UnitResult | None:
     from mplint.batch import Dependency, UnitResult
     from mplint.source import LoadError, read_source
 
@@ -339,10 +338,10 @@ def _result(entry: dict, texts: dict[str, SourceFile]) -> UnitResult:
         if display in texts:
             sources[display] = texts[display]
             continue
-        try:  # a file the findings only point into (an identity's policy): its text as it is now
+        try:  # not one of the unit's own files (the carrier's identity policies): as it is now
             sources[display] = read_source(Path(path), display)
         except LoadError:
-            continue
+            return None
     actions = entry["actions"]
     if actions is not None:
         actions = StackActions(None if actions[0] is None else frozenset(actions[0]), actions[1])
@@ -353,7 +352,6 @@ def _result(entry: dict, texts: dict[str, SourceFile]) -> UnitResult:
             Notification(str(m), Level(lv), _span(s) if s else None, r, bool(c)) for m, lv, s, r, c in entry["notes"]
         ],
         sources=sources,
-        read=[str(d) for d in entry["read"]],
         linted=int(entry["linted"]),
         reported=bool(entry["reported"]),
         actions=actions,
