@@ -199,33 +199,9 @@ def _version(value: bool) -> None:
 
 
 def _data_versions() -> str:
-    """Where the bundled data comes from: a few small reads, no heavy imports."""
-    from mplint.catalog import values
-    from mplint.catalog.actions import catalog_meta
-    from mplint.catalog.dependent import dependent_meta
-    from mplint.catalog.native import default_native_catalog
-    from mplint.catalog.schemas import default_catalog
+    from mplint.about import data_versions
 
-    try:
-        actions = catalog_meta()
-        date = (actions.get("updated_at") or "?")[:10]
-        iam = f"{actions['package']} {actions['version']} ({date}, {actions['actions']} actions)"
-        schemas = default_catalog()
-        types = schemas.meta.get("types", "?")
-        facts = values.meta()
-        value_data = f"{facts['source']} {facts['version']} (instance types, engine versions, runtimes)"
-        native = default_native_catalog().meta
-        provider = (
-            f"{native['repo']} {native['commit'][:8]} ({native['commit_date'][:10]}, {native['services']} services, "
-            f"{native['resources']} resources, {native['methods']} methods)"
-        )
-        deps = dependent_meta()
-        dependents = f"{deps['package']} {deps['version']} ({deps['actions']} actions with dependents)"
-        lines = [f"resource schemas: {schemas.source_version} ({types} types)", f"IAM actions: {iam}"]
-        lines += [f"value data: {value_data}", f"native aws provider: {provider}"]
-        return "\n".join([*lines, f"IAM dependent actions: {dependents}"])
-    except Exception as exc:  # a damaged install still prints its version
-        return f"bundled data unreadable: {exc}"
+    return data_versions()
 
 
 @app.callback()
