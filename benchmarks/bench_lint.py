@@ -1,11 +1,13 @@
 """Benchmark: lint generated stacks of N model packages end to end, against cfn-lint on the same resources.
 
-    python benchmarks/bench_lint.py [--sizes 1,100,1000] [--repeat 3] [--no-cfn-lint] [--flavours 100]
+    python benchmarks/bench_lint.py [--sizes 1,100,1000,10000] [--repeat 3] [--cfn-lint PATH | --no-cfn-lint]
+                                    [--flavours 100]
 
-For each N it writes a stack (manifest + one shared query file) and the same
-resources as a CloudFormation template, then times `mplint lint` and, when it
-is installed, `cfn-lint` in subprocesses, reporting the best wall time of
---repeat runs and the peak resident memory. It also times `mplint --version`.
+For each N it writes a stack (manifest + one shared query file) and the same resources as a CloudFormation
+template, then runs `mplint lint --no-cache` (cold: no results cache) and cfn-lint (on PATH, or --cfn-lint;
+install it in a separate environment, e.g. `python -m venv /tmp/peer && /tmp/peer/bin/pip install
+cfn-lint==1.58.0`) in fresh processes: the best wall time of --repeat runs, its CPU time and peak memory
+(benchmarks/measure.py), and the ratio. Also `mplint --version` and the valid ModelPackage fixture, cold.
 
 Then (--flavours N, 0 to skip) the same N model packages on the native `aws` provider (pinned v26.08, the
 query file of fixtures/valid/native-model-package) against `awscc` (the Cloud Control query file with awscc's
@@ -17,17 +19,18 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures/valid"
-QUERY = FIXTURES / "model-package-stack/resources/churn_model_package.iql"
-NATIVE_QUERY = FIXTURES / "native-model-package/resources/churn_model_package.iql"
+from measure import HEADER, Measure, load, run
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "fixtures" / "valid"
+VALID = FIXTURES / "model-package-stack"
+QUERY = VALID / "resources" / "churn_model_package.iql"
+NATIVE_QUERY = FIXTURES / "native-model-package" / "resources" / "churn_model_package.iql"
 PROVIDERS = {"aws": "aws", "native": "aws::v26.08.00112", "awscc": "awscc::v26.03.00379"}
 
 
@@ -118,59 +121,45 @@ def write_template(path: Path, n: int) -> None:
     path.write_text(json.dumps(template, indent=1))
 
 
-def timed(cmd: list[str], repeat: int) -> tuple[float, float, int]:
-    """Best wall time (s), peak RSS of the children so far (MiB), and the exit code."""
-    best, code = float("inf"), 0
-    for _ in range(repeat):
-        start = time.perf_counter()
-        code = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False).returncode
-        best = min(best, time.perf_counter() - start)
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return best, peak, code
-
-
-def measure_isolated(cmd: list[str], repeat: int) -> tuple[float, float, int]:
-    """Run the timing in a fresh Python so that the peak RSS belongs to this command alone."""
-    here = str(Path(__file__).parent)
-    code = (
-        f"import json,sys;sys.path.insert(0,{here!r});from bench_lint import timed;"
-        f"print(json.dumps(timed({cmd!r},{repeat})))"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    wall, peak, rc = json.loads(out)
-    return wall, peak, rc
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", default="1,100,1000")
+    parser.add_argument("--sizes", default="1,100,1000,10000")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--cfn-lint", default=shutil.which("cfn-lint"), help="the peer [default: cfn-lint on PATH]")
     parser.add_argument("--no-cfn-lint", action="store_true")
     parser.add_argument("--flavours", type=int, default=100, help="resources in the native/awscc comparison")
     args = parser.parse_args()
     mplint = [sys.executable, "-m", "mplint"]
-    cfn_lint = None if args.no_cfn_lint else shutil.which("cfn-lint")
-    wall, peak, _ = measure_isolated([*mplint, "--version"], max(args.repeat, 5))
-    print(f"mplint --version: {wall:.3f} s, {peak:.0f} MiB")
+    cfn_lint = None if args.no_cfn_lint else args.cfn_lint
+    print(load())
+    print(f"{'':28}{HEADER}")
+    version = run([*mplint, "--version"], max(args.repeat, 5))
+    print(f"{'mplint --version':28}{version.row()}")
     if cfn_lint:
-        cw, cp, _ = measure_isolated([cfn_lint, "--version"], args.repeat)
-        print(f"cfn-lint --version: {cw:.3f} s, {cp:.0f} MiB  (ratio mplint/cfn-lint {wall / cw:.2f})")
-    print(f"{'N':>6} {'mplint s':>9} {'MiB':>6} {'exit':>4} {'cfn-lint s':>11} {'MiB':>6} {'ratio':>6}")
+        peer = run([cfn_lint, "--version"], args.repeat)
+        print(f"{'cfn-lint --version':28}{peer.row()}   mplint/cfn-lint {version.wall / peer.wall:.2f}")
+    valid = run([*mplint, "lint", "--no-cache", str(VALID)], max(args.repeat, 5))
+    print(f"{'mplint lint (valid stack)':28}{valid.row()}   exit {valid.code}")
+    print(f"\n{'N':>6} {'mplint':>8}{HEADER}  exit {'cfn-lint':>9}{HEADER}  cfn-lint/mplint")
+    walls: dict[int, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for n in (int(s) for s in args.sizes.split(",")):
             folder = Path(tmp, f"stack{n}")
             write_stack(folder, n)
-            mw, mp, mc = measure_isolated(
-                [*mplint, "lint", str(folder), "--format", "json", "-o", os.devnull], args.repeat
-            )
-            row = f"{n:>6} {mw:>9.3f} {mp:>6.0f} {mc:>4}"
+            cmd = [*mplint, "lint", "--no-cache", str(folder), "--format", "json", "-o", os.devnull]
+            mine = run(cmd, args.repeat if n < 10000 else 1)
+            walls[n] = mine.wall
+            row = f"{n:>6} {'':>8}{mine.row()}  {mine.code:>4}"
             if cfn_lint:
                 template = Path(tmp, f"template{n}.json")
                 write_template(template, n)
-                cw, cp, _ = measure_isolated([cfn_lint, str(template)], 1 if n >= 1000 else args.repeat)
-                row += f" {cw:>11.3f} {cp:>6.0f} {mw / cw:>6.2f}"
+                theirs = run([cfn_lint, str(template)], 1 if n >= 1000 else args.repeat)
+                row += f" {'':>9}{theirs.row()}  {theirs.wall / mine.wall:6.1f}x"
             print(row, flush=True)
-        if args.flavours:
+    if 1000 in walls and 10000 in walls:
+        print(f"\nN=10000 / N=1000 wall: {walls[10000] / walls[1000]:.2f} (linear: 10)")
+    if args.flavours:
+        with tempfile.TemporaryDirectory() as tmp:
             compare_flavours(Path(tmp), args.flavours, mplint, args.repeat)
 
 
@@ -181,15 +170,16 @@ def compare_flavours(tmp: Path, n: int, mplint: list[str], repeat: int) -> None:
     for flavour in ("native", "awscc"):
         folder = tmp / f"{flavour}{n}"
         write_stack(folder, n, flavour)
-        commands[flavour] = [*mplint, "lint", str(folder), "--format", "json", "-o", os.devnull]
-    best = dict.fromkeys(commands, float("inf"))
+        commands[flavour] = [*mplint, "lint", "--no-cache", str(folder), "--format", "json", "-o", os.devnull]
+    best: dict[str, Measure] = {}
     for _ in range(max(repeat, 5)):
         for flavour, cmd in commands.items():
-            best[flavour] = min(best[flavour], timed(cmd, 1)[0])
-    for flavour, cmd in commands.items():
-        _, peak, code = measure_isolated(cmd, 1)
-        print(f"{flavour:>6} N={n}: {best[flavour]:.3f} s, {peak:.0f} MiB, exit {code}", flush=True)
-    print(f"native/awscc: {best['native'] / best['awscc']:.2f}")
+            measured = run(cmd, 1)
+            if flavour not in best or measured.wall < best[flavour].wall:
+                best[flavour] = measured
+    for flavour, measured in best.items():
+        print(f"{flavour:>6} N={n}: {measured.row()}   exit {measured.code}", flush=True)
+    print(f"native/awscc: {best['native'].wall / best['awscc'].wall:.2f}")
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -16,9 +17,8 @@ from mplint.share import Share, StackActions
 from mplint.suppress import Inline, Suppressions
 
 if TYPE_CHECKING:
-    from jsonschema import Draft7Validator
-
     from mplint.catalog.native import NativeCatalog
+    from mplint.catalog.validator import TypeValidator
     from mplint.iam.assess import ResourceReport
     from mplint.iam.evaluator import Evaluator
     from mplint.iam.requirements import ResourceNeeds
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from mplint.stackql.target import Target, Use
 
 T = TypeVar("T")
+_VALIDATORS: weakref.WeakKeyDictionary[SchemaCatalog, dict[str, TypeValidator | None]] = weakref.WeakKeyDictionary()
 
 
 @dataclass(eq=False)
@@ -50,7 +51,6 @@ class Context:
             self.selection = Selection.every(self.rules or builtin_rules())
 
     _cache: dict[tuple[str, int], Any] = field(default_factory=dict)
-    _validators: dict[str, Draft7Validator | None] = field(default_factory=dict)
 
     @property
     def config(self) -> Config:
@@ -79,14 +79,16 @@ class Context:
             rule = builtin_rules().get(rule_id)
         return rule.level if rule else Level.ERROR
 
-    def validator(self, cfn_type: str) -> Draft7Validator | None:
-        """The type's resource schema compiled for validation, once per type (None: no schema)."""
+    def validator(self, cfn_type: str) -> TypeValidator | None:
+        """The type's resource schema compiled for validation, once per type and catalog in the process (a run
+        in chunks, a server's runs) (None: no schema)."""
         from mplint.catalog.validator import resource_validator
 
-        if cfn_type not in self._validators:
+        compiled = _VALIDATORS.setdefault(self.schemas, {})
+        if cfn_type not in compiled:
             schema = self.schemas.schema(cfn_type)
-            self._validators[cfn_type] = resource_validator(schema) if schema else None
-        return self._validators[cfn_type]
+            compiled[cfn_type] = resource_validator(schema) if schema else None
+        return compiled[cfn_type]
 
     def inline_comments(self) -> list[Inline]:
         """The `# mplint: disable=...` comments of every file read."""

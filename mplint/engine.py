@@ -14,7 +14,6 @@ import importlib
 from collections.abc import Callable, Container, Iterable
 from dataclasses import dataclass, field, replace
 
-from mplint.checks.declarative import check_rule
 from mplint.context import Context
 from mplint.findings import Finding, Level, Notification, Span
 from mplint.registry import OWNERS, Rule
@@ -49,6 +48,8 @@ def run(ctx: Context, rules: dict[str, Rule], skip: frozenset[str] = frozenset()
         _run_module(ctx, module, raw, result)
     for rule in enabled.values():
         if "declarative" in rule.extra:  # a rule as data: one run of its own, emitting its own id
+            from mplint.checks.declarative import check_rule
+
             owned = frozenset({rule.id})
             _collect(f"rule {rule.id}", owned, None, lambda rule=rule: check_rule(ctx, rule), raw, result, ctx.share)
     _settle(ctx, raw, enabled, result)

@@ -17,14 +17,20 @@ and a `oneOf` of required sets is not repeated beside the `requiredXor` that say
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterable, Iterator
-from typing import Any
-
-from jsonschema import Draft7Validator, ValidationError, validators
-from jsonschema._legacy_keywords import items_draft6_draft7_draft201909 as _draft7_items
+from typing import TYPE_CHECKING, Any
 
 from mplint.catalog import formats
 from mplint.catalog.patterns import compile_pattern, pattern_search
+
+if TYPE_CHECKING:
+    from jsonschema import Draft7Validator
+
+# jsonschema is imported when a value first needs the full validator (`_jsonschema`): a value the quick check
+# passes (`catalog.quick`) never does, and a run whose values all pass never imports it.
+ValidationError: Any = None
+_draft7_items: Any = None
 
 UNCHECKED = "x-unchecked-pattern"
 # Keywords that say nothing more once the value has the wrong type.
@@ -294,25 +300,76 @@ def _comparable(value: Any) -> Any:
     return value
 
 
-SchemaValidator = validators.extend(
-    Draft7Validator,
-    {
-        "pattern": _pattern,
-        "patternProperties": _pattern_properties,
-        "additionalProperties": _additional_properties,
-        "format": _format,
-        "requiredXor": _required_xor,
-        "requiredOr": _required_or,
-        "dependentRequired": _dependent_required,
-        "dependentExcluded": _dependent_excluded,
-        "dependencies": _dependencies,
-        "enumCaseInsensitive": _enum_case_insensitive,
-        "prefixItems": _prefix_items,
-        "items": _items,
-        "uniqueKeys": _unique_keys,
-        "maxUniqueItems": _max_unique_items,
-    },
-)
+_KEYWORDS = {
+    "pattern": _pattern,
+    "patternProperties": _pattern_properties,
+    "additionalProperties": _additional_properties,
+    "format": _format,
+    "requiredXor": _required_xor,
+    "requiredOr": _required_or,
+    "dependentRequired": _dependent_required,
+    "dependentExcluded": _dependent_excluded,
+    "dependencies": _dependencies,
+    "enumCaseInsensitive": _enum_case_insensitive,
+    "prefixItems": _prefix_items,
+    "items": _items,
+    "uniqueKeys": _unique_keys,
+    "maxUniqueItems": _max_unique_items,
+}
+_CLASSES: dict[str, Any] = {}
+_LOADING = threading.Lock()
+
+
+def _jsonschema() -> dict[str, Any]:
+    """`SchemaValidator` (Draft 7 with the keywords above), `MemberValidator` and `FormValidator` (native
+    requests, `member_validator`), built on first use."""
+    global ValidationError, _draft7_items
+    with _LOADING:
+        if not _CLASSES:
+            from jsonschema import Draft7Validator, validators
+            from jsonschema import ValidationError as error
+            from jsonschema._legacy_keywords import items_draft6_draft7_draft201909
+
+            ValidationError, _draft7_items = error, items_draft6_draft7_draft201909
+            schema_validator = validators.extend(Draft7Validator, _KEYWORDS)
+            _CLASSES["SchemaValidator"] = schema_validator
+            _CLASSES["MemberValidator"] = validators.extend(schema_validator, {"type": _member_type(False)})
+            _CLASSES["FormValidator"] = validators.extend(schema_validator, {"type": _member_type(True)})
+    return _CLASSES
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("SchemaValidator", "MemberValidator", "FormValidator"):
+        return _jsonschema()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+class TypeValidator:
+    """A resource type's schema compiled for validation: the quick check for the values that are right, the
+    full validator (made on first need) for the errors of the others."""
+
+    def __init__(self, schema: dict) -> None:
+        from mplint.catalog.quick import compile_check
+
+        self.schema = inline_refs(schema)
+        self.quick = compile_check(self.schema)
+        self._full: Draft7Validator | None = None
+
+    @property
+    def full(self) -> Draft7Validator:
+        if self._full is None:
+            self._full = _jsonschema()["SchemaValidator"](self.schema)
+        return self._full
+
+    def passes(self, instance: Any) -> bool:
+        """The value breaks nothing in the schema (False: it may)."""
+        try:
+            return self.quick(instance) is True
+        except Exception:  # an odd value or schema: the full validator says what it makes of it
+            return False
+
+    def iter_errors(self, instance: Any) -> Iterator[ValidationError]:
+        return iter(()) if self.passes(instance) else self.full.iter_errors(instance)
 
 
 def faults(validator: Any, instance: Any) -> Iterator[ValidationError]:
@@ -363,9 +420,9 @@ def inline_refs(schema: dict) -> dict:
     return inlined
 
 
-def resource_validator(schema: dict) -> Draft7Validator:
+def resource_validator(schema: dict) -> TypeValidator:
     """The validator for one resource type's properties (compile once per type and run)."""
-    return SchemaValidator(inline_refs(schema))
+    return TypeValidator(schema)
 
 
 _SCALAR_TEXT = {
@@ -400,10 +457,6 @@ def _as_text(wanted: list[str], instance: Any) -> bool:
     return isinstance(instance, str) and any(t in _SCALAR_TEXT and _SCALAR_TEXT[t].fullmatch(instance) for t in wanted)
 
 
-MemberValidator = validators.extend(SchemaValidator, {"type": _member_type(False)})
-FormValidator = validators.extend(SchemaValidator, {"type": _member_type(True)})
-
-
 def member_validator(schema: dict, form_encoded: bool = False) -> Draft7Validator:
     """The validator for a native method's request (`catalog.native.Method.schema`), compiled once per method.
 
@@ -411,4 +464,4 @@ def member_validator(schema: dict, form_encoded: bool = False) -> Draft7Validato
     (the query and ec2 protocols send every value as text) a string that spells a number or a boolean is
     accepted where the shape asks for one, and a single value where it asks for a list.
     """
-    return (FormValidator if form_encoded else MemberValidator)(inline_refs(schema))
+    return _jsonschema()["FormValidator" if form_encoded else "MemberValidator"](inline_refs(schema))

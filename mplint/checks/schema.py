@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
-
-from jsonschema import Draft7Validator, ValidationError
+from typing import TYPE_CHECKING, Any
 
 from mplint.catalog import formats
 from mplint.catalog.errors import RANGE_KEYWORDS, article, best_message, range_message, show, template_caused, type_name
@@ -20,6 +18,11 @@ from mplint.source import Mapping, Node, Scalar, walk
 from mplint.stackql.binding import Binding, PropertyValue, child
 from mplint.stackql.props import locate, per_env
 from mplint.suggest import clear_match, closest
+
+if TYPE_CHECKING:
+    from jsonschema import ValidationError
+
+    from mplint.catalog.validator import TypeValidator
 
 R = owns(
     __name__,
@@ -55,7 +58,7 @@ def check_stack(ctx: Context, stack: Stack) -> Iterator[Finding]:
             yield from check_binding(binding, validator)
 
 
-def check_binding(binding: Binding, validator: Draft7Validator) -> Iterator[Finding]:
+def check_binding(binding: Binding, validator: TypeValidator) -> Iterator[Finding]:
     schema = validator.schema
     yield from _lifecycle(binding, schema)
     request_only = {name for name in REQUEST_PARAMETERS if name not in schema.get("properties", {})}
