@@ -5,12 +5,13 @@ Shared by the CloudFormation schema checks (MPL20x) and the native request-membe
 
 from __future__ import annotations
 
-from typing import Any
-
-from jsonschema import ValidationError
+from typing import TYPE_CHECKING, Any
 
 from mplint.catalog.validator import UNCHECKED, Opaque, distinct
 from mplint.suggest import closest
+
+if TYPE_CHECKING:
+    from jsonschema import ValidationError
 
 RANGE_KEYWORDS = {
     "minLength", "maxLength", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum",

@@ -10,8 +10,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from jsonschema import Draft7Validator, ValidationError
-
 from mplint.catalog.errors import describe, template_caused
 from mplint.catalog.validator import Opaque, extra_keys, member_validator
 from mplint.context import Context
@@ -23,6 +21,8 @@ from mplint.stackql.provider import CC_PARAMS, CC_VIEWS
 from mplint.suggest import closest
 
 if TYPE_CHECKING:
+    from jsonschema import Draft7Validator, ValidationError
+
     from mplint.catalog.native import Method
     from mplint.catalog.native import Resource as NativeResource
     from mplint.stackql.calls import Arg, Call
