@@ -147,15 +147,15 @@ def _plan(
 ) -> tuple[list[tuple[Config, list[Path]]], list[LoadProblem]]:
     """Which configuration each file found is linted with, in a stable order."""
     configs: dict[Path | None, Config] = {}
-    nearest: dict[Path, Path | None] = {}
+    nearest: dict[Path, Path | None] = {}  # by the folder as given
+    searched: dict[Path, Path | None] = {}  # by the resolved folder: `find_config` stops at a folder it knows
 
     def config_path(folder: Path) -> Path | None:
         if options.config is not None:
             return options.config
-        key = folder.resolve()
-        if key not in nearest:
-            nearest[key] = find_config(key)
-        return nearest[key]
+        if folder not in nearest:
+            nearest[folder] = find_config(folder.resolve(), searched)
+        return nearest[folder]
 
     def config_of(folder: Path) -> Config:
         path = config_path(folder)

@@ -105,19 +105,34 @@ class Config:
         return self.path.parent if self.path is not None else None
 
 
-def find_config(start: Path) -> Path | None:
+def find_config(start: Path, known: dict[Path, Path | None] | None = None) -> Path | None:
     """The nearest `.mplint.yaml`, or `pyproject.toml` with a `[tool.mplint]` table, from ``start`` upward,
-    stopping at the repository root (a folder with `.git`)."""
+    stopping at the repository root (a folder with `.git`). ``known`` holds the answers for folders already
+    searched (the search from a folder below one of them stops there) and gets this search's."""
+    known = {} if known is None else known
+    walked: list[Path] = []
+    found: Path | None = None
     for folder in (start, *start.parents):
-        for name in CONFIG_NAMES:
-            if (folder / name).is_file():
-                return folder / name
-        pyproject = folder / "pyproject.toml"
-        if pyproject.is_file() and b"[tool.mplint" in _bytes(pyproject):
-            return pyproject
-        if (folder / ".git").exists():
-            return None
-    return None
+        if folder in known:
+            found = known[folder]
+            break
+        walked.append(folder)
+        found, stop = _config_in(folder)
+        if stop:
+            break
+    known.update(dict.fromkeys(walked, found))
+    return found
+
+
+def _config_in(folder: Path) -> tuple[Path | None, bool]:
+    """The configuration in ``folder``, and whether the search stops there."""
+    for name in CONFIG_NAMES:
+        if (folder / name).is_file():
+            return folder / name, True
+    pyproject = folder / "pyproject.toml"
+    if pyproject.is_file() and b"[tool.mplint" in _bytes(pyproject):
+        return pyproject, True
+    return None, (folder / ".git").exists()
 
 
 def _bytes(path: Path) -> bytes:

@@ -31,10 +31,13 @@ def check_stack(ctx: Context, stack: Stack) -> Iterator[Finding]:
 
 def _relative_paths(stack: Stack) -> dict[str, str]:
     """Each query file's shown path -> its path within the stack (messages do not depend on where mplint runs)."""
-    out = {}
+    out: dict[str, str] = {}
+    root = stack.root.resolve()
     for query in stack.queries.values():
+        if query.path in out:  # resources sharing a query file
+            continue
         try:
-            out[query.path] = query.source.path.resolve().relative_to(stack.root.resolve()).as_posix()
+            out[query.path] = query.source.path.resolve().relative_to(root).as_posix()
         except ValueError:
             out[query.path] = query.path
     return out

@@ -31,8 +31,11 @@ def check_stack(ctx: Context, stack: Stack) -> Iterator[Finding]:
 
 
 def _unread(resource: Resource, query: QueryFile | None, root: Path) -> Iterator[Finding]:
+    unread = unread_props(resource, query)
+    if not unread:
+        return
     where = f"`{_within(query.source.path, root)}`" if query is not None else "the inline `sql`"
-    for prop in unread_props(resource, query) or ():
+    for prop in unread:
         yield R.MPL115(
             f"prop `{prop.name}` of `{resource.name}` is never read: neither {where} nor the resource's other "
             "keys and props use it, so stackql-deploy never sends it",
