@@ -52,28 +52,28 @@ def _all(checks: list[Check]) -> Check:
     if len(checks) == 1:
         return checks[0]
 
-    def every(value: Any) -> bool | None:
-        unknown = False
-        for check in checks:
-            verdict = check(value)
-            if verdict is False:
-                return False
-            if verdict is None:
-                unknown = True
-        return None if unknown else True
+    return lambda value: _fold(check(value) for check in checks)
 
-    return every
+
+def _settle(verdicts: Any, decisive: bool) -> bool | None:
+    """``decisive`` as soon as one verdict is it; otherwise None when one is None, else the other answer."""
+    unknown = False
+    for verdict in verdicts:
+        if verdict is decisive:
+            return decisive
+        if verdict is None:
+            unknown = True
+    return None if unknown else not decisive
 
 
 def _fold(verdicts: Any) -> bool | None:
     """True when every verdict is True, False when one is False, else None."""
-    unknown = False
-    for verdict in verdicts:
-        if verdict is False:
-            return False
-        if verdict is None:
-            unknown = True
-    return None if unknown else True
+    return _settle(verdicts, False)
+
+
+def _any(verdicts: Any) -> bool | None:
+    """True when one verdict is True, None when none is but one is None, else False."""
+    return _settle(verdicts, True)
 
 
 def _equal(one: Any, two: Any) -> bool | None:
@@ -217,18 +217,7 @@ class _Compiler:
 
     def k_anyOf(self, subs: Any, schema: dict) -> Check:
         checks = [self.compile(sub) for sub in subs]
-
-        def check(value: Any) -> bool | None:
-            unknown = False
-            for sub in checks:
-                verdict = sub(value)
-                if verdict is True:
-                    return True
-                if verdict is None:
-                    unknown = True
-            return None if unknown else False
-
-        return check
+        return lambda value: _any(sub(value) for sub in checks)
 
     def k_oneOf(self, subs: Any, schema: dict) -> Check:
         checks = [self.compile(sub) for sub in subs]
@@ -267,13 +256,7 @@ class _Compiler:
     def k_contains(self, sub: Any, schema: dict) -> Check:
         check = self.compile(sub)
 
-        def contains(value: Any) -> bool | None:
-            if not isinstance(value, list):
-                return True
-            verdicts = [check(v) for v in value]
-            return True if True in verdicts else (None if None in verdicts else False)
-
-        return contains
+        return lambda value: not isinstance(value, list) or _any(check(v) for v in value)
 
     def k_propertyNames(self, sub: Any, schema: dict) -> Check:
         check = self.compile(sub)
