@@ -146,7 +146,16 @@ def _findings(paths: list[Path], base: Path) -> list[tuple]:
 def test_findings_are_the_same_without_the_quick_check(monkeypatch: pytest.MonkeyPatch) -> None:
     corpus = shared_path("corpus", "stackql-deploy")
     cases = [([FIXTURES], FIXTURES), ([corpus], corpus)]
+    verdicts: list[bool] = []
+    passes = TypeValidator.passes
+
+    def counted(self: TypeValidator, instance: Any) -> bool:
+        verdicts.append(passes(self, instance))
+        return verdicts[-1]
+
+    monkeypatch.setattr(TypeValidator, "passes", counted)
     with_quick = [_findings(paths, base) for paths, base in cases]
     monkeypatch.setattr(TypeValidator, "passes", lambda self, instance: False)
     assert [_findings(paths, base) for paths, base in cases] == with_quick
     assert sum(map(len, with_quick)) > 100
+    assert verdicts.count(True) > 100 and verdicts.count(False) > 10  # the quick check spared work, and not always
