@@ -50,7 +50,10 @@ def monorepo(root: Path) -> Path:
             Resource: "*"
         """,
     )
-    write(root / ".mplint.yaml", "policies: [deploy.json]\nboundary: boundary.yaml\n")
+    write(
+        root / ".mplint.yaml",
+        "policies: [deploy.json]\nboundary: boundary.yaml\nselect: [ALL, MPL424]  # MPL424 is opt-in\n",
+    )
     write(
         root / ".mplint-suppressions.yaml",
         f"- {{rule: MPL207, path: '**', reason: migration, expires: {PAST}}}\n"
