@@ -183,11 +183,17 @@ FIX = typer.Option("--fix", help="Apply the safe fixes to the files, then report
 UNSAFE_FIXES = typer.Option("--unsafe-fixes", help="With --fix or --diff, also the fixes that may change behaviour.")
 DIFF = typer.Option("--diff", help="Print the fixes as a unified diff instead of writing them; exit 1 if any.")
 JOBS = typer.Option(
-    "--jobs", "-j", min=1, help="Lint in this many processes [default: the usable cores]; the output is the same."
+    "--jobs",
+    "-j",
+    min=1,
+    metavar="N",
+    help="Lint in N processes [default: the usable cores]; the output is the same.",
 )
 NO_CACHE = typer.Option("--no-cache", help="Lint every file again: neither read nor write the results cache.")
 CACHE_DIR = typer.Option(
-    "--cache-dir", help="Keep the results cache here [default: .mplint_cache beside the configuration, else in .]."
+    "--cache-dir",
+    metavar="DIR",
+    help="Keep the results cache in DIR [default: .mplint_cache beside the configuration, else in .].",
 )
 
 

@@ -67,7 +67,7 @@ def test_option_labels_name_what_to_write() -> None:
 
 
 USAGE_ERRORS = [
-    (["lint", "--bogus"], "No such option: --bogus (see `mplint lint --help`)"),
+    (["lint", "--xyzzy"], "No such option: --xyzzy (see `mplint lint --help`)"),
     (["lint", "-f", "xml"], "'xml' is not one of 'text', 'json'"),
     (["lint", "--fail-level", "loud"], "'loud' is not one of 'error', 'warning', 'note', 'never'"),
     (["lint", "--engine", "3", str(VALID)], "--engine must be 1 or 2 (the stackql-deploy major version), not '3'"),
@@ -93,7 +93,7 @@ def test_usage_errors_are_one_line_and_exit_2(args: list[str], message: str) -> 
 
 def test_usage_errors_from_the_installed_command() -> None:
     """The entry point (not only the test runner) keeps click's own errors to one line."""
-    for args in (["lint", "--bogus"], ["rules", "show"], ["lint", "-f", "xml"]):
+    for args in (["lint", "--xyzzy"], ["rules", "show"], ["lint", "-f", "xml"]):
         out = subprocess.run([sys.executable, "-m", "mplint", *args], capture_output=True, text=True, cwd=ROOT)
         assert out.returncode == 2, out
         assert out.stderr.count("\n") == 1 and out.stderr.startswith("mplint: error: "), out.stderr
