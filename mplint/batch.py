@@ -86,6 +86,15 @@ class Chunk:
     buffers: Buffers | None = None
 
 
+def resolved_path(path: Path) -> Path:
+    """The path with its links followed; as it is (absolute) when they loop or cannot be read (the file's load
+    problem, MPL009, says so)."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):
+        return path.absolute()
+
+
 def plan_units(files: list[Path], buffers: Buffers | None, carried: set[Path]) -> tuple[list[Unit], list[Path]]:
     """The units of a part's files, in file order, and the files that go to the carrier (the identities'
     own files named on the command line)."""
@@ -95,11 +104,11 @@ def plan_units(files: list[Path], buffers: Buffers | None, carried: set[Path]) -
     to_carrier: list[Path] = []
     for path in files:
         kind = classify(path, buffers)
-        resolved = path.resolve()
+        resolved = resolved_path(path)
         key = resolved
         if kind == "query":
             manifest = manifest_of(path, buffers)
-            key = manifest.resolve() if manifest is not None else resolved
+            key = resolved_path(manifest) if manifest is not None else resolved
         elif resolved in carried:
             to_carrier.append(path)
             continue
@@ -200,7 +209,7 @@ def _owners(project: Project, units: list[Unit]) -> dict[str, int]:
         for path in unit.files:
             owners[project.display(path)] = i
     for stack in project.stacks:
-        i = index.get(stack.doc.source.path.resolve())
+        i = index.get(resolved_path(stack.doc.source.path))
         if i is None:
             continue
         owners[stack.path] = i
@@ -271,7 +280,7 @@ def _dependencies(project: Project, unit: Unit, stacks: list, digest) -> list[De
         paths += [Path(stack.doc.source.path), *stack.query_paths.values()]
     deps: dict[str, Dependency] = {}
     for path in paths:
-        resolved = str(path.resolve())
+        resolved = str(resolved_path(path))
         if resolved in deps:
             continue
         display = project.display(path)
@@ -374,7 +383,7 @@ def lint_parts(
     parts: list[_PartPlan] = []
     for config, files in plan:
         setup = part_setup(options, config, base)
-        carried = {path.resolve() for path in identity_files(config)}
+        carried = {resolved_path(path) for path in identity_files(config)}
         units, to_carrier = plan_units(files, buffers, carried)
         want = bool(carried) and "MPL424" in setup[1].enabled and any(u.kind in ("manifest", "query") for u in units)
         store = _store(options, config, base, setup, buffers)
@@ -448,5 +457,5 @@ def _carrier_extra(part: _PartPlan, problems: list[LoadProblem], needs: StackAct
     from mplint.cache import file_digest
 
     rows = [repr(problems), repr(None if needs is None else (sorted(needs.actions or ()), needs.error))]
-    rows += [f"{path.resolve()} {file_digest(path, str(path))}" for path in part.to_carrier]
+    rows += [f"{resolved_path(path)} {file_digest(path, str(path))}" for path in part.to_carrier]
     return "\n".join(rows)

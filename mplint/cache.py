@@ -134,21 +134,23 @@ def part_key(
     today: datetime.date,
 ) -> str:
     """What every unit of the part depends on besides its own files."""
-    rows: list[object] = [code_stamp(), base.resolve(), today.isoformat()]
+    from mplint.batch import resolved_path
+
+    rows: list[object] = [code_stamp(), resolved_path(base), today.isoformat()]
     rows += [
         repr(value)
         for name, value in sorted(_fields(options).items())
         if name not in ("paths", "fail_level", "jobs", "cache", "cache_dir", "base")
     ]
     if config.path is not None:
-        rows += [config.path.resolve(), file_digest(config.path, str(config.path))]
+        rows += [resolved_path(config.path), file_digest(config.path, str(config.path))]
     for folder in config.rules_dirs:
-        rows.append(folder.resolve())
+        rows.append(resolved_path(folder))
         for path in sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]) if folder.is_dir() else ():
             rows += [path.name, file_digest(path, str(path))]
     rows.append(repr(suppressions.entries))
     for path in identity_files(config):
-        rows += [path.resolve(), file_digest(path, str(path))]
+        rows += [resolved_path(path), file_digest(path, str(path))]
     return _hash(*rows)
 
 
@@ -203,7 +205,9 @@ class Store:
         """Keep the unit's result; a folder that cannot be written is no error (the cache is a help only)."""
         if result.deps is None or not cacheable(result.notifications):
             return
-        body = json.dumps(_entry(result, extra), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        body = json.dumps(_entry(result, extra), separators=(",", ":")).encode(
+            "ascii"
+        )  # \u escapes: lone surrogates too
         path = self._path(unit)
         temp = path.with_name(f"{path.stem}.{os.getpid()}.tmp")
         try:

@@ -68,6 +68,23 @@ def test_a_warm_run_lints_nothing_and_says_the_same(repo: Path, monkeypatch: pyt
     assert rendered(cached(repo)) == fresh
 
 
+def test_a_finding_quoting_a_lone_surrogate_is_kept_and_read_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # no configuration: the cache is kept in the working folder
+    (tmp_path / ".git").mkdir()
+    policy = tmp_path / "p.json"
+    policy.write_text(
+        '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:\\ud800", "Resource": "*"}]}'
+    )
+    run = lambda: lint_paths(LintOptions(paths=[policy], base=tmp_path, jobs=1, cache=True))  # noqa: E731
+    fresh = rendered(run())
+    assert '"rule"' in fresh["json"]  # findings about the policy, quoting its action
+    assert entries(tmp_path)
+    no_linting(monkeypatch)
+    assert rendered(run()) == fresh
+
+
 def test_the_cache_folder_says_it_is_a_cache(repo: Path) -> None:
     cached(repo)
     folder = repo / cache.FOLDER
