@@ -37,7 +37,8 @@ def _seeds(kind: str) -> list[Path]:
     elif kind == "query":
         found = sorted(FIXTURES.rglob("*.iql")) + sorted(corpus.rglob("*.iql"))[::8]
     elif kind == "policy":
-        found = sorted(FIXTURES.rglob("*.json")) + sorted((corpus / "iam").rglob("*.json"))[::80]
+        own = [p for p in FIXTURES.rglob("*.json") if ".mplint_cache" not in p.parts]  # not a run's cached results
+        found = sorted(own) + sorted((corpus / "iam").rglob("*.json"))[::80]
     elif kind == "config":
         found = sorted(FIXTURES.rglob("mplint.yaml")) + sorted(FIXTURES.rglob(".mplint.yaml"))
     return [p for p in found if p.is_file() and p.stat().st_size < 200_000]
