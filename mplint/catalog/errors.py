@@ -1,6 +1,6 @@
 """What a validation error of the one validator says, in words: its kind and a message naming where it is.
 
-Shared by the CloudFormation schema checks (MPL20x) and the native request-member checks (MPL22x).
+Shared by the CloudFormation schema checks (MPL20x) and the native request-member checks (MPL24x).
 """
 
 from __future__ import annotations
@@ -36,11 +36,13 @@ def describe(error: ValidationError, where: str) -> tuple[str, str]:
         )
         actual = "null" if error.instance is None else f"{type_name(error.instance)} {got}"
         return "type", f"`{where}` must be {article(expected)} {expected}, not {actual}"
-    if kind in ("enum", "const"):
-        options = error.validator_value if kind == "enum" else [error.validator_value]
-        best = closest(str(error.instance), [str(o) for o in options])
+    if kind == "const":
+        return "enum", f"`{where}` is {got}; it must be {show(error.validator_value)}"
+    if kind in ("enum", "enumCaseInsensitive"):
+        best = closest(str(error.instance), [str(o) for o in error.validator_value])
         hint = f"; did you mean `{best}`?" if best else ""
-        return "enum", f"`{where}` is {got}, not one of {', '.join(map(str, options))}{hint}"
+        case = " (in any case)" if kind == "enumCaseInsensitive" else ""
+        return "enum", f"`{where}` is {got}, not one of {', '.join(map(str, error.validator_value))}{case}{hint}"
     if kind == "pattern":
         return "pattern", f"`{where}` value {got} does not match the pattern `{error.validator_value}`"
     if kind in RANGE_KEYWORDS:

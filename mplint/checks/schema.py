@@ -6,9 +6,9 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from mplint.catalog import formats
-from mplint.catalog.errors import RANGE_KEYWORDS, article, best_message, range_message, show, template_caused, type_name
+from mplint.catalog.errors import describe, show, template_caused
 from mplint.catalog.schemas import KeyPath, covers, pointer_hits, pointer_paths
-from mplint.catalog.validator import UNCHECKED, extra_keys, faults, names_key
+from mplint.catalog.validator import extra_keys, faults, names_key
 from mplint.context import Context
 from mplint.edits import replace_scalar
 from mplint.findings import Edit, Finding, Fix, Related
@@ -33,6 +33,10 @@ R = owns(
 # Cloud Control request parameters that StackQL accepts as INSERT columns beside the properties.
 REQUEST_PARAMETERS = ("ClientToken",)
 # Keyword -> rule, for keywords whose validator message says it all.
+KIND_RULE = {  # catalog.errors.describe's kinds
+    "type": "MPL202", "enum": "MPL203", "pattern": "MPL204", "range": "MPL205",
+    "required": "MPL206", "unchecked": "MPL209", "other": "MPL210",
+}  # fmt: skip
 PLAIN = {
     "requiredXor": "MPL212", "requiredOr": "MPL213", "dependentRequired": "MPL214", "dependencies": "MPL214",
     "dependentExcluded": "MPL215", "uniqueKeys": "MPL216",
@@ -185,29 +189,8 @@ def _describe(error: ValidationError, binding: Binding) -> tuple[str, str]:
     if kind in ("anyOf", "oneOf") and _formats_only(error):
         options = ", or ".join(formats.label(sub.validator_value) for sub in error.context or ())
         return "MPL211", f"`{where}` value {got} is not {options}"
-    if kind == "type":
-        expected = (
-            error.validator_value if isinstance(error.validator_value, str) else " or ".join(error.validator_value)
-        )
-        actual = "null" if error.instance is None else f"{type_name(error.instance)} {got}"
-        return "MPL202", f"`{where}` must be {article(expected)} {expected}, not {actual}"
-    if kind in ("enum", "const", "enumCaseInsensitive"):
-        options = error.validator_value if kind != "const" else [error.validator_value]
-        best = closest(str(error.instance), [str(o) for o in options])
-        hint = f"; did you mean `{best}`?" if best else ""
-        if kind == "const":
-            return "MPL203", f"`{where}` is {got}; it must be {show(error.validator_value)}"
-        case = " (in any case)" if kind == "enumCaseInsensitive" else ""
-        return "MPL203", f"`{where}` is {got}, not one of {', '.join(map(str, options))}{case}{hint}"
-    if kind == "pattern":
-        return "MPL204", f"`{where}` value {got} does not match the pattern `{error.validator_value}`"
-    if kind in RANGE_KEYWORDS:
-        return "MPL205", f"`{where}` {range_message(kind, error.validator_value, error.instance)}"
-    if kind == "required":
-        return "MPL206", f"`{where}` lacks the required property {error.message.split(' ')[0]}"
-    if kind == UNCHECKED:
-        return "MPL209", f"`{where}`: {error.message} (the pattern is not supported by the regex engine)"
-    return "MPL210", f"`{where}` does not satisfy the schema's `{kind}`: {best_message(error)}"
+    kind, message = describe(error, where)
+    return KIND_RULE[kind], message
 
 
 def _formats_only(error: ValidationError) -> bool:
