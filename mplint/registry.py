@@ -24,7 +24,8 @@ USER_RULE_ID_RE = re.compile(r"^MPL9\d{2}$")  # MPL900-MPL999: user rules
 REQUIRED = ("id", "name", "level", "summary", "help")
 DECLARATIVE_KEYS = ("resources", "identities", "when", "assert", "message")  # see mplint/declarative/spec.py
 KNOWN = (
-    *REQUIRED, "tags", "check", "precision", "security_severity", "examples", "overlay", "parliament", "default",
+    *REQUIRED, "tags", "check", "precision", "security_severity", "examples", "overlay", "parliament", "targets",
+    "default",
     *DECLARATIVE_KEYS,
 )  # fmt: skip
 # `default: off` makes a rule opt-in: it runs only when `select` names it by its full id (prefixes and ALL do
@@ -112,7 +113,7 @@ def load_rule_file(path: Path, user: bool = False) -> Rule:
     default = data.get("default", True)
     if not isinstance(default, (bool, str)) or default not in DEFAULTS:
         raise RuleFileError(path, lines.get("default", 1), f"`default` must be on or off, not {default!r}")
-    extra: dict[str, Any] = {k: data[k] for k in ("examples", "overlay", "parliament") if k in data}
+    extra: dict[str, Any] = {k: data[k] for k in ("examples", "overlay", "parliament", "targets") if k in data}
     if any(key in data for key in DECLARATIVE_KEYS):
         extra["declarative"] = _declarative(path, data, node)
     sev = data.get("security_severity")

@@ -1,7 +1,7 @@
 """MPL220-MPL230: instance types, node types and DB instance classes that the service does not offer in the region.
 
-The facts are mplint/data/values.json.gz (catalog/values.py). The region is the stack's literal one; without
-it a value is checked against every region. A place whose schema has an enum of its own is left to the
+The facts are mplint/data/values.json.gz (catalog/values.py); where each rule looks is its rule file's
+`targets:`. The region is the stack's literal one; without it a value is checked against every region. A place whose schema has an enum of its own is left to the
 schema check (MPL203), and a region the data does not cover is not judged.
 """
 
@@ -15,7 +15,7 @@ from mplint.catalog.schemas import schema_at
 from mplint.context import Context
 from mplint.findings import Finding
 from mplint.project import Stack
-from mplint.registry import owns
+from mplint.registry import builtin_rules, owns
 from mplint.stackql.binding import Binding
 from mplint.stackql.props import Values, known_text, locate, per_env, region_of, value_at, values_at
 from mplint.suggest import did_you_mean
@@ -32,84 +32,21 @@ class Target:
     any_region: bool = False  # a list of what a thing supports, not where it runs
 
 
-def _targets(rule: str, family: str, service: str, places: dict[str, list[str]], **kw) -> dict[str, list[Target]]:
-    return {t: [Target(rule, family, service, tuple(p.split("/")), **kw) for p in ps] for t, ps in places.items()}
+def _rule_targets() -> dict[str, list[Target]]:
+    """Resource type -> the places checked there, from the `targets:` of the rules this module owns."""
+    table: dict[str, list[Target]] = {}
+    rules = builtin_rules()
+    for rule in sorted(R.ids):
+        for group in rules[rule].extra.get("targets", ()):
+            for cfn_type, pointers in group["places"].items():
+                table.setdefault(cfn_type, []).extend(
+                    Target(rule, group["family"], group["service"], tuple(p.split("/")), group.get("any-region", False))
+                    for p in pointers
+                )
+    return table
 
 
-def _merge(*tables: dict[str, list[Target]]) -> dict[str, list[Target]]:
-    merged: dict[str, list[Target]] = {}
-    for table in tables:
-        for type_name, targets in table.items():
-            merged.setdefault(type_name, []).extend(targets)
-    return merged
-
-
-_EMR_FLEET = "InstanceTypeConfigs/*/InstanceType"
-TARGETS = _merge(
-    _targets("MPL220", "ec2", "EC2", {
-        "AWS::EC2::Instance": ["InstanceType"],
-        "AWS::EC2::LaunchTemplate": ["LaunchTemplateData/InstanceType"],
-        "AWS::EC2::EC2Fleet": ["LaunchTemplateConfigs/*/Overrides/*/InstanceType"],
-        "AWS::EC2::CapacityReservationFleet": ["InstanceTypeSpecifications/*/InstanceType"],
-        "AWS::EC2::CapacityReservation": ["InstanceType"],
-        "AWS::EC2::SpotFleet": ["SpotFleetRequestConfigData/LaunchSpecifications/*/InstanceType",
-                                "SpotFleetRequestConfigData/LaunchTemplateConfigs/*/Overrides/*/InstanceType"],
-        "AWS::AutoScaling::LaunchConfiguration": ["InstanceType"],
-        "AWS::AutoScaling::AutoScalingGroup": ["MixedInstancesPolicy/LaunchTemplate/Overrides/*/InstanceType"],
-        "AWS::GameLift::GameServerGroup": ["InstanceDefinitions/*/InstanceType"],
-    }),
-    _targets("MPL222", "elasticache", "ElastiCache", {
-        "AWS::ElastiCache::CacheCluster": ["CacheNodeType"],
-        "AWS::ElastiCache::ReplicationGroup": ["CacheNodeType"],
-    }),
-    _targets("MPL223", "opensearch", "OpenSearch Service", {
-        "AWS::OpenSearchService::Domain": ["ClusterConfig/InstanceType", "ClusterConfig/DedicatedMasterType"],
-    }),
-    _targets("MPL223", "elasticsearch", "Elasticsearch Service", {
-        "AWS::Elasticsearch::Domain": ["ElasticsearchClusterConfig/InstanceType",
-                                       "ElasticsearchClusterConfig/DedicatedMasterType"],
-    }),
-    _targets("MPL224", "sagemaker-hosting", "SageMaker real-time hosting", {
-        "AWS::SageMaker::InferenceExperiment": [
-            "ModelVariants/*/InfrastructureConfig/RealTimeInferenceConfig/InstanceType"],
-    }),
-    _targets("MPL224", "sagemaker-hosting", "SageMaker real-time hosting", {
-        "AWS::SageMaker::ModelPackage": ["InferenceSpecification/SupportedRealtimeInferenceInstanceTypes/*",
-                                         "AdditionalInferenceSpecifications/*/SupportedRealtimeInferenceInstanceTypes/*"],
-    }, any_region=True),
-    _targets("MPL224", "sagemaker-transform", "SageMaker batch transform", {
-        "AWS::SageMaker::ModelPackage": ["InferenceSpecification/SupportedTransformInstanceTypes/*",
-                                         "AdditionalInferenceSpecifications/*/SupportedTransformInstanceTypes/*"],
-    }, any_region=True),
-    _targets("MPL224", "sagemaker-transform", "SageMaker batch transform", {
-        "AWS::SageMaker::ModelPackage": [
-            "ValidationSpecification/ValidationProfiles/*/TransformJobDefinition/TransformResources/InstanceType"],
-    }),
-    _targets("MPL224", "sagemaker-processing", "SageMaker processing", {
-        "AWS::SageMaker::DataQualityJobDefinition": ["JobResources/ClusterConfig/InstanceType"],
-        "AWS::SageMaker::ModelBiasJobDefinition": ["JobResources/ClusterConfig/InstanceType"],
-        "AWS::SageMaker::ModelExplainabilityJobDefinition": ["JobResources/ClusterConfig/InstanceType"],
-        "AWS::SageMaker::ModelQualityJobDefinition": ["JobResources/ClusterConfig/InstanceType"],
-        "AWS::SageMaker::MonitoringSchedule": [
-            "MonitoringScheduleConfig/MonitoringJobDefinition/MonitoringResources/ClusterConfig/InstanceType"],
-    }),
-    _targets("MPL224", "sagemaker-cluster", "SageMaker HyperPod", {
-        "AWS::SageMaker::Cluster": ["InstanceGroups/*/InstanceType", "RestrictedInstanceGroups/*/InstanceType"],
-    }),
-    _targets("MPL225", "redshift", "Redshift", {"AWS::Redshift::Cluster": ["NodeType"]}),
-    _targets("MPL226", "docdb", "DocumentDB", {"AWS::DocDB::DBInstance": ["DBInstanceClass"]}),
-    _targets("MPL227", "neptune", "Neptune", {"AWS::Neptune::DBInstance": ["DBInstanceClass"]}),
-    _targets("MPL228", "emr", "EMR", {
-        "AWS::EMR::Cluster": [f"Instances/{group}/InstanceType" for group in
-                              ("MasterInstanceGroup", "CoreInstanceGroup", "TaskInstanceGroups/*")]
-                             + [f"Instances/{fleet}/{_EMR_FLEET}" for fleet in
-                                ("MasterInstanceFleet", "CoreInstanceFleet", "TaskInstanceFleets/*")],
-        "AWS::EMR::InstanceGroupConfig": ["InstanceType"],
-        "AWS::EMR::InstanceFleetConfig": [_EMR_FLEET],
-    }),
-    _targets("MPL229", "mq", "Amazon MQ", {"AWS::AmazonMQ::Broker": ["HostInstanceType"]}),
-    _targets("MPL230", "dax", "DAX", {"AWS::DAX::Cluster": ["NodeType"]}),
-)  # fmt: skip
+TARGETS = _rule_targets()
 RDS = {"AWS::RDS::DBInstance": "DBInstanceClass", "AWS::RDS::DBCluster": "DBClusterInstanceClass"}
 
 
