@@ -118,7 +118,7 @@ class FailLevel(str, Enum):
 
 # The options of `mplint lint` and `mplint permissions`, named once so that the signatures stay readable.
 # Every option has a plain label (PATH, ID, N, ...), never the Python type.
-PATHS = typer.Argument(metavar="PATH", show_default=False, hidden=True)  # described in the docstring
+PATHS = typer.Argument(metavar="[PATH]...", show_default=False, hidden=True)  # described in the docstring
 OUTPUT = typer.Option("--output", "-o", metavar="FILE", help="Write the report to FILE instead of standard output.")
 FAIL_LEVEL = typer.Option(
     "--fail-level",
