@@ -12,16 +12,29 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from mplint.config import COMMANDS, Config, ConfigError, Written, check_account, find_config, load_config
-from mplint.context import Context
+from mplint.config import (
+    COMMANDS,
+    Config,
+    ConfigError,
+    Written,
+    check_account,
+    config_below,
+    find_config,
+    load_config,
+)  # fmt: skip
+from mplint.discovery import MANIFEST_NAMES, discover, display_path
 from mplint.engine import Result, fails, run
 from mplint.findings import Level
 from mplint.limits import applied
-from mplint.project import MANIFEST_NAMES, Project, discover, load_files
 from mplint.registry import Rule, Selection, UnknownId, load_all_rules, select
 from mplint.source import Buffers, LoadProblem, SourceFile
 from mplint.suppress import Suppressions, load_suppressions
+
+if TYPE_CHECKING:
+    from mplint.context import Context
+    from mplint.project import Project
 
 
 class UsageError(Exception):
@@ -154,7 +167,11 @@ def _plan(
         if options.config is not None:
             return options.config
         if folder not in nearest:
-            nearest[folder] = find_config(folder.resolve(), searched)
+            parent = folder.parent
+            if parent in nearest and parent != folder and not folder.is_symlink():  # a folder the search entered
+                nearest[folder] = config_below(folder, nearest[parent])
+            else:
+                nearest[folder] = find_config(folder.resolve(), searched)
         return nearest[folder]
 
     def config_of(folder: Path) -> Config:
@@ -221,6 +238,9 @@ def _shown(path: Path | None, base: Path | None) -> str | None:
 def _lint_part(
     options: LintOptions, config: Config, files: list[Path], base: Path, problems: list, buffers: Buffers | None = None
 ) -> Part:
+    from mplint.context import Context
+    from mplint.project import load_files
+
     rules, selection, suppressions = part_setup(options, config, base)
     with applied(config.limits):
         project = load_files(files, config, base, problems, buffers)
@@ -238,7 +258,7 @@ def part_setup(options: LintOptions, config: Config, base: Path) -> tuple[dict[s
     """A part's rules, the selection of them this run reports, and its suppressions."""
     rules = load_all_rules(config.rules_dirs)
     selection = _selection(config, rules, options.only)
-    suppressions = load_suppressions(config, base, Project(config, base=base).display)
+    suppressions = load_suppressions(config, base, lambda path: display_path(path, base))
     suppressions.expand(rules)
     return rules, selection, suppressions
 

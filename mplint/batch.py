@@ -98,7 +98,7 @@ def resolved_path(path: Path) -> Path:
 def plan_units(files: list[Path], buffers: Buffers | None, carried: set[Path]) -> tuple[list[Unit], list[Path]]:
     """The units of a part's files, in file order, and the files that go to the carrier (the identities'
     own files named on the command line)."""
-    from mplint.project import classify, manifest_of
+    from mplint.discovery import classify, manifest_of
 
     units: dict[Path, Unit] = {}
     to_carrier: list[Path] = []

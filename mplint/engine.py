@@ -13,12 +13,15 @@ import heapq
 import importlib
 from collections.abc import Callable, Container, Iterable
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
-from mplint.context import Context
 from mplint.findings import Finding, Level, Notification, Span
 from mplint.registry import OWNERS, Rule
 from mplint.share import Share
 from mplint.suppress import FILE_WIDE, inline_index
+
+if TYPE_CHECKING:
+    from mplint.context import Context
 
 Produce = Callable[[], Iterable[Finding | Notification]]
 HOOKS = ("check_stack", "check_policy", "check_project")

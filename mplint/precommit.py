@@ -9,7 +9,7 @@ from functools import cache
 from pathlib import Path
 
 from mplint.config import CONFIG_NAMES, Config, IdentityConfig, find_config, load_config
-from mplint.project import MANIFEST_NAMES, classify, discover
+from mplint.discovery import MANIFEST_NAMES, classify, discover
 from mplint.source import LoadError, Mapping, Sequence, load_yaml, read_source
 from mplint.suppress import SUPPRESSIONS_FILE
 

@@ -1,23 +1,18 @@
-"""From paths on disk to loaded stacks: discovery, reading and parsing. Load failures become MPL0xx findings."""
+"""From discovered files to loaded stacks and policies: reading and parsing. Load failures become MPL0xx findings."""
 
 from __future__ import annotations
 
 import os
-import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from mplint.config import Config, IdentityConfig
-from mplint.files import BOMS, printable, read_head
+from mplint.discovery import classify, discover, display_path, excluded_by, manifest_of, tree_roots
 from mplint.findings import Span
 from mplint.model.manifest import Manifest, Resource, build_manifest
 from mplint.model.policy import PolicyDocument, PolicyFile, PolicyKind
 from mplint.model.query import QueryFile, parse_query_file
 from mplint.source import Buffers, Document, LoadError, LoadProblem, SourceFile, load_json, load_yaml, read_source
-
-MANIFEST_NAMES = ("stackql_manifest.yml", "stackql_manifest.yaml")
-SKIP_DIRS = {".git", "node_modules", ".venv", "venv", "__pycache__", ".tox", ".mypy_cache", ".ruff_cache"}
 
 
 @dataclass(slots=True, eq=False)
@@ -69,7 +64,7 @@ class Project:
 
     def display(self, path: Path) -> str:
         """The path as shown: relative to the base when under it, forward slashes, undecodable bytes escaped."""
-        return printable(_display(path, self.base))
+        return display_path(path, self.base)
 
     def read(self, path: Path, any_bom: bool = False) -> SourceFile | None:
         display = self._display.get(path)
@@ -156,76 +151,6 @@ def _is_json(source: SourceFile) -> bool:
     return suffix not in (".yml", ".yaml") and source.text.lstrip()[:1] in ("{", "[")
 
 
-def _display(path: Path, base: Path) -> str:
-    absolute, real_base = os.path.abspath(path), os.path.realpath(base)
-    for candidate, folder in ((absolute, os.path.abspath(base)), (os.path.realpath(path), real_base)):
-        try:
-            rel = os.path.relpath(candidate, folder)
-        except ValueError:  # another drive
-            continue
-        if not rel.startswith(".."):
-            return Path(rel).as_posix()
-    return Path(absolute).as_posix()
-
-
-Exclude = Callable[[Path], bool]
-
-
-def discover(
-    paths: list[Path], excluded: Exclude | None = None, buffers: Buffers | None = None
-) -> tuple[list[Path], list[LoadProblem]]:
-    """Files named by the paths: a file as given, a folder searched for stack manifests. ``excluded``
-    tells which folders the search skips (each folder's own configuration decides); a file only in
-    ``buffers`` (an editor's unsaved buffer) counts as there."""
-    buffers = Buffers() if buffers is None else buffers
-    found: list[Path] = []
-    problems: list[LoadProblem] = []
-    for path in paths:
-        if path.is_dir():
-            found.extend(_search(path, excluded or _never, problems))
-        elif buffers.get(path) is not None or os.path.lexists(path):  # a file, or what is reported when read
-            found.append(path)
-        else:
-            where = printable(path.as_posix())
-            problems.append(LoadProblem("MPL001", f"no such file or folder: {where}", Span.point(where)))
-    unique = sorted({os.path.realpath(p): p for p in found}.values(), key=lambda p: p.as_posix())
-    return unique, problems
-
-
-def _never(path: Path) -> bool:
-    return False
-
-
-def _search(folder: Path, excluded: Exclude, problems: list[LoadProblem]) -> list[Path]:
-    out: list[Path] = []
-
-    def unreadable(error: OSError) -> None:
-        where = printable(Path(error.filename or folder).as_posix())
-        problems.append(LoadProblem("MPL001", f"cannot read folder: {error.strerror or error}", Span.point(where)))
-
-    for root, dirs, files in os.walk(folder, onerror=unreadable):
-        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not excluded(Path(root, d)))
-        out.extend(Path(root, name) for name in sorted(files) if name in MANIFEST_NAMES)
-    return out
-
-
-def excluded_by(config: Config) -> Exclude:
-    return lambda path: any(path.match(pattern) for pattern in config.exclude)
-
-
-def tree_roots(files: list[Path], config: Config, base: Path) -> set[str]:
-    """The real paths a symlink may point into: the base folder, the configuration's, and the folders of the
-    files linted and of the policies named."""
-    named = [*files, *config.identity.policies, *config.identity.scps]
-    named += [config.identity.boundary] if config.identity.boundary else []
-    for identity in config.identities.values():
-        named += [*identity.policies, *identity.scps, *([identity.boundary] if identity.boundary else [])]
-    roots = {os.path.realpath(base), *([os.path.realpath(config.folder)] if config.folder else [])}
-    for path in named:
-        roots.add(os.path.realpath(path if path.is_dir() else path.parent))
-    return roots
-
-
 def load_project(
     paths: list[Path], config: Config, base: Path | None = None, buffers: Buffers | None = None
 ) -> Project:
@@ -270,48 +195,6 @@ def load_files(
     for name, identity in sorted(config.identities.items()):
         project.identity(name, identity)
     return project
-
-
-POLICY_MARKS = re.compile(r"[\"']?(Statement|PolicyVersion)[\"']?\s*:")
-MANIFEST_MARKS = re.compile(r"^(resources|globals|providers)\s*:", re.MULTILINE)
-
-
-def classify(path: Path, buffers: Buffers | None = None) -> str:
-    """manifest | query | policy | other, from the name and, for other files, a glance at the content."""
-    if path.name in MANIFEST_NAMES:
-        return "manifest"
-    if path.suffix.lower() == ".iql":
-        return "query"
-    head = buffers.get(path) if buffers is not None else None
-    head = head[:65536] if head is not None else _head_text(path)
-    if head is None:
-        return "policy"  # reported as unreadable (or not a regular file) when read
-    if not head.strip():
-        return "policy"  # reported as empty when read
-    if POLICY_MARKS.search(head):
-        return "policy"
-    if path.suffix.lower() in (".yml", ".yaml") and MANIFEST_MARKS.search(head):
-        return "manifest"
-    return "other"
-
-
-def _head_text(path: Path, size: int = 65536) -> str | None:
-    """The start of a file as text, decoded by its byte-order mark if it has one."""
-    data = read_head(path, size)
-    if data is None:
-        return None
-    codec = next((codec for bom, codec, _ in BOMS if data.startswith(bom)), "utf-8")
-    return data.decode(codec, errors="replace")
-
-
-def manifest_of(query: Path, buffers: Buffers | None = None) -> Path | None:
-    """The manifest of the nearest stack folder above a file."""
-    buffers = Buffers() if buffers is None else buffers
-    for folder in Path(os.path.realpath(query)).parents:
-        for name in MANIFEST_NAMES:
-            if buffers.is_file(folder / name):
-                return folder / name
-    return None
 
 
 def load_stack(project: Project, path: Path) -> Stack | None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from mplint.config import Config
-from mplint.project import classify, load_project
+from mplint.discovery import classify
+from mplint.project import load_project
 from mplint.source import Buffers
 
 MANIFEST = """version: 1

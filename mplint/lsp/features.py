@@ -19,7 +19,8 @@ from mplint.catalog.actions import get_catalog
 from mplint.catalog.schemas import create_only, default_catalog, read_only, write_only
 from mplint.catalog.validator import inline_refs
 from mplint.context import Context
-from mplint.project import MANIFEST_NAMES, Stack, load_files, manifest_of
+from mplint.discovery import MANIFEST_NAMES, manifest_of
+from mplint.project import Stack, load_files
 from mplint.source import Buffers, LoadError, Mapping, Node, Scalar, Sequence, load_json, load_yaml, source_from_text
 from mplint.stackql.binding import Binding, PropertyValue
 from mplint.stackql.scope import query_scope

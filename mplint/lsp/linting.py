@@ -14,8 +14,8 @@ from pygls import uris
 
 from mplint.app import LintOptions, UsageError, files_to_lint, lint_paths
 from mplint.config import ConfigError
+from mplint.discovery import MANIFEST_NAMES, classify, manifest_of
 from mplint.findings import Finding, Notification
-from mplint.project import MANIFEST_NAMES, classify, manifest_of
 from mplint.registry import Rule, RuleFileError
 from mplint.source import Buffers
 
