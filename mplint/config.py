@@ -8,6 +8,7 @@ checked against the registry once the rules are known (`mplint.app`).
 from __future__ import annotations
 
 import datetime
+import os
 import re
 import sys
 from dataclasses import dataclass, field
@@ -124,15 +125,22 @@ def find_config(start: Path, known: dict[Path, Path | None] | None = None) -> Pa
     return found
 
 
+def config_below(folder: Path, parents: Path | None) -> Path | None:
+    """What `find_config` answers for a folder whose parent's answer is ``parents``, without the upward search."""
+    found, stop = _config_in(folder)
+    return found if found is not None or stop else parents
+
+
 def _config_in(folder: Path) -> tuple[Path | None, bool]:
-    """The configuration in ``folder``, and whether the search stops there."""
+    """The configuration in ``folder``, and whether the search stops there. (Asked for every folder a search
+    enters: plain strings, which cost a fraction of `Path` objects.)"""
+    where = os.fspath(folder)
     for name in CONFIG_NAMES:
-        if (folder / name).is_file():
+        if os.path.isfile(os.path.join(where, name)):
             return folder / name, True
-    pyproject = folder / "pyproject.toml"
-    if pyproject.is_file() and b"[tool.mplint" in _bytes(pyproject):
-        return pyproject, True
-    return None, (folder / ".git").exists()
+    if os.path.isfile(os.path.join(where, "pyproject.toml")) and b"[tool.mplint" in _bytes(folder / "pyproject.toml"):
+        return folder / "pyproject.toml", True
+    return None, os.path.exists(os.path.join(where, ".git"))
 
 
 def _bytes(path: Path) -> bytes:

@@ -71,25 +71,37 @@ def inside(path: str, roots: Iterable[str]) -> bool:
 def check_path(path: Path, where: Span, roots: Iterable[str] | None = None) -> os.stat_result:
     """The `stat` of a regular file that may be read, else a LoadError saying why not.
 
-    ``roots`` (real paths) are the linted tree: a path that symlinks out of them is refused.
+    ``roots`` (real paths) are the linted tree: a path that symlinks out of them is refused. Without roots
+    the links need not be followed one by one: `stat` follows them, and fails as `realpath` would.
     """
-    try:
-        real = os.path.realpath(path, strict=True)
-    except OSError as exc:
-        if exc.errno == errno.ELOOP:
-            raise LoadError("MPL009", "a symlink loop: not read", where) from None
-        if os.path.islink(path):
-            raise LoadError("MPL001", "a symlink to a file that does not exist", where) from None
-        raise LoadError("MPL001", f"cannot read file: {exc.strerror or exc}", where) from None
-    if roots is not None and real != os.path.abspath(path) and not inside(real, roots):
-        raise LoadError("MPL009", f"a symlink to {real}, outside the linted tree: not read", where)
-    try:
-        info = os.stat(real)
-    except OSError as exc:
-        raise LoadError("MPL001", f"cannot read file: {exc.strerror or exc}", where) from None
+    if roots is None:
+        try:
+            info = os.stat(path)
+        except OSError as exc:
+            raise _unreachable(path, exc, where) from None
+    else:
+        try:
+            real = os.path.realpath(path, strict=True)
+        except OSError as exc:
+            raise _unreachable(path, exc, where) from None
+        if real != os.path.abspath(path) and not inside(real, roots):
+            raise LoadError("MPL009", f"a symlink to {real}, outside the linted tree: not read", where)
+        try:
+            info = os.stat(real)
+        except OSError as exc:
+            raise LoadError("MPL001", f"cannot read file: {exc.strerror or exc}", where) from None
     if not stat.S_ISREG(info.st_mode):
         raise LoadError("MPL009", f"{file_kind(info.st_mode)}, not a regular file: not read", where)
     return info
+
+
+def _unreachable(path: Path, exc: OSError, where: Span) -> LoadError:
+    """Why a path's links cannot be followed to a file."""
+    if exc.errno == errno.ELOOP:
+        return LoadError("MPL009", "a symlink loop: not read", where)
+    if os.path.islink(path):
+        return LoadError("MPL001", "a symlink to a file that does not exist", where)
+    return LoadError("MPL001", f"cannot read file: {exc.strerror or exc}", where)
 
 
 def read_bytes(path: Path, limit: int, where: Span, roots: Iterable[str] | None = None) -> bytes:
