@@ -97,3 +97,34 @@ def test_select_is_the_full_run_filtered_on_each_fixture(stack: Path) -> None:
 def test_select_is_the_full_run_filtered_on_the_corpus() -> None:
     corpus = shared_path("corpus", "stackql-deploy")
     _selected_equals_full(LintOptions(paths=[corpus], base=corpus))
+
+
+def test_the_rule_index_is_of_the_rule_files() -> None:
+    """A stale index is not used (it costs time, not correctness); this keeps it current."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "gen_rule_index.py"), "--check"], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+
+
+def test_the_rules_from_the_index_are_the_rules_from_the_files(tmp_path: Path, monkeypatch) -> None:
+    from mplint import registry
+
+    from_files = registry.load_rules((registry.builtin_rules_dir(),))
+    indexed = registry._read_index(registry.rule_files(registry.builtin_rules_dir()))
+    assert indexed is not None
+    registry.builtin_rules.cache_clear()
+    try:
+        assert registry.builtin_rules() == from_files
+        assert [r.extra for r in registry.builtin_rules().values()] == [r.extra for r in from_files.values()]
+        stale = tmp_path / "rules-index.json"
+        stale.write_text(registry.RULE_INDEX.read_text().replace('"digest":"', '"digest":"0'))
+        monkeypatch.setattr(registry, "RULE_INDEX", stale)
+        assert registry._read_index(registry.rule_files(registry.builtin_rules_dir())) is None
+        registry.builtin_rules.cache_clear()
+        assert registry.builtin_rules() == from_files  # read from the files instead
+    finally:
+        registry.builtin_rules.cache_clear()
