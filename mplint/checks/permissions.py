@@ -7,22 +7,15 @@ with `mplint permissions`; this module turns its verdicts into findings. No poli
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from mplint.context import Context
 from mplint.findings import Finding, Level
-from mplint.iam.assess import (
-    NOT_GRANTED,
-    RESOURCE_POLICY_UNCHECKED,
-    UNCHECKED_IDENTITY,
-    Assessment,
-    level_of,
-    message,
-    related,
-)
-from mplint.iam.requirements import Requirement, State
-from mplint.iam.resource_policies import BUCKET, KEY, bucket_of, policy_kind
-from mplint.project import Identity, Stack
 from mplint.registry import owns
+
+if TYPE_CHECKING:  # the IAM model is imported once a policy is given: most runs judge no identity
+    from mplint.context import Context
+    from mplint.iam.assess import Assessment
+    from mplint.project import Identity, Stack
 
 R = owns(
     __name__,
@@ -33,6 +26,8 @@ R = owns(
 def check_stack(ctx: Context, stack: Stack) -> Iterator[Finding]:
     if not any(identity.given for identity in ctx.project.identities.values()):
         return
+    from mplint.iam.assess import UNCHECKED_IDENTITY
+
     noted: set[str] = set()
     for report in ctx.permission_reports(stack):
         resource = report.needs.resource
@@ -46,6 +41,10 @@ def check_stack(ctx: Context, stack: Stack) -> Iterator[Finding]:
 
 def _unchecked_policies(assessments: tuple[Assessment, ...], noted: set[str]) -> Iterator[Finding]:
     """MPL311 once per KMS key and bucket of the stack whose own policy is not in the stack."""
+    from mplint.iam.assess import RESOURCE_POLICY_UNCHECKED
+    from mplint.iam.requirements import State
+    from mplint.iam.resource_policies import BUCKET, KEY, bucket_of, policy_kind
+
     for assessment in assessments:
         req = assessment.requirement
         kind = policy_kind(req)
@@ -66,6 +65,8 @@ def _unchecked_policies(assessments: tuple[Assessment, ...], noted: set[str]) ->
 
 def _findings(ctx: Context, assessments: tuple[Assessment, ...], identity: Identity) -> Iterator[Finding]:
     """One finding per rule, place and action (an action needed on several ARNs is one finding)."""
+    from mplint.iam.requirements import State
+
     groups: dict[tuple, list[Assessment]] = {}
     for assessment in assessments:
         requirement = assessment.requirement
@@ -79,6 +80,9 @@ def _findings(ctx: Context, assessments: tuple[Assessment, ...], identity: Ident
 
 def finding(group: list[Assessment], identity: Identity, base: Level) -> Finding:
     """One finding for the assessments of one action at one place under one rule (one ARN or several)."""
+    from mplint.iam.assess import NOT_GRANTED, level_of, message, related
+    from mplint.iam.requirements import State
+
     assessment = _merged(group)
     req = assessment.requirement
     level = level_of(assessment, base) if req.state is State.MAYBE else None
@@ -100,6 +104,9 @@ def finding(group: list[Assessment], identity: Identity, base: Level) -> Finding
 
 def _merged(group: list[Assessment]) -> Assessment:
     """The first assessment, its requirement standing for all: every ARN, every command and operation."""
+    from mplint.iam.assess import Assessment
+    from mplint.iam.requirements import Requirement
+
     first = group[0]
     if len(group) == 1:
         return first
