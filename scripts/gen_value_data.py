@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Build mplint/data/values.json.gz: the facts the value checks use, taken from the pinned cfn-lint wheel.
+"""Build mplint/data/values.zip: the facts the value checks use, taken from the pinned cfn-lint wheel.
 
 Source: the PINNED wheel cfn-lint==1.58.0 (the one scripts/gen_schemas.py takes the schemas from), fetched
 with ``pip download --no-deps`` and checked against its sha256. Its data files hold, beside the schemas:
@@ -14,7 +14,9 @@ with ``pip download --no-deps`` and checked against its sha256. Its data files h
 
 Only the facts are kept (values, dates, ranges), in a plain shape the checks read directly; each extraction
 asserts the structure it expects, so a new wheel with a different shape fails here, not at lint time.
-The output is deterministic (sorted keys and lists, gzip without timestamp); the provenance goes into
+The output is a zip with one JSON member per kind of fact, and one per family of instance types, so that
+a check reads only what it asks about (a SageMaker stack reads 74 KB, not the 2.6 MB of every fact). It is
+deterministic (sorted keys and lists, fixed member dates); the provenance goes into
 mplint/data/values.meta.json, which `mplint --version` prints.
 
 Usage: python scripts/gen_value_data.py [--wheel PATH] [--out PATH]
@@ -23,7 +25,6 @@ Usage: python scripts/gen_value_data.py [--wheel PATH] [--out PATH]
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import sys
 import tempfile
@@ -36,7 +37,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from gen_schemas import PACKAGE, VERSION, WHEEL_SHA256, checked_wheel, fetch_wheel
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_OUT = ROOT / "mplint" / "data" / "values.json.gz"
+DEFAULT_OUT = ROOT / "mplint" / "data" / "values.zip"
+ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 EXT = "cfnlint/data/schemas/extensions/"
 LAMBDA = "cfnlint/data/AdditionalSpecs/LmbdRuntimeLifecycle.json"
 # family -> the file listing its instance types per region
@@ -179,11 +181,21 @@ def build(wheel_path: Path) -> dict[str, Any]:
         }
 
 
+def members(data: dict[str, Any]) -> dict[str, Any]:
+    """The zip's members: `<kind>.json`, and `instance_types/<family>.json`."""
+    out = {f"{kind}.json": value for kind, value in data.items() if kind != "instance_types"}
+    out.update({f"instance_types/{family}.json": v for family, v in data["instance_types"].items()})
+    return out
+
+
 def write(out: Path, data: dict[str, Any]) -> dict[str, Any]:
     meta = {"source": PACKAGE, "version": VERSION, "sha256": WHEEL_SHA256, "schema_date": data.pop("schema_date")}
-    payload = json.dumps(data, sort_keys=True, separators=(",", ":")).encode("utf-8")
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_bytes(gzip.compress(payload, compresslevel=9, mtime=0))
+    with zipfile.ZipFile(out, "w") as archive:
+        for name, value in sorted(members(data).items()):
+            info = zipfile.ZipInfo(name, date_time=ZIP_DATE)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, json.dumps(value, sort_keys=True, separators=(",", ":")), compresslevel=9)
     out.with_name("values.meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return meta
 

@@ -1,6 +1,6 @@
 """MPL220-MPL230: instance types, node types and DB instance classes that the service does not offer in the region.
 
-The facts are mplint/data/values.json.gz (catalog/values.py); where each rule looks is its rule file's
+The facts are mplint/data/values.zip (catalog/values.py); where each rule looks is its rule file's
 `targets:`. The region is the stack's literal one; without it a value is checked against every region. A
 place whose schema has an enum of its own is left to the schema check (MPL203), and a region the data does
 not cover is not judged.

@@ -1,6 +1,6 @@
 """MPL234, MPL235: a Lambda function on a deprecated runtime, or on one that can no longer be deployed.
 
-Dates are AWS's published runtime lifecycle (mplint/data/values.json.gz), compared with today's date, or
+Dates are AWS's published runtime lifecycle (mplint/data/values.zip), compared with today's date, or
 with the configuration's `as-of` date (for output that does not change from one day to the next).
 """
 
