@@ -237,9 +237,8 @@ def _notified(note: Notification, owners: dict[str, int], out: list[UnitResult],
 def _describe(
     project: Project, ctx, chunk: Chunk, owners: dict[str, int], out: list[UnitResult], carrier: UnitResult, pick
 ) -> None:
-    """What each unit read (the texts, for the reports), linted and needs, and its dependencies."""
-    from mplint.cache import digest
-
+    """What each unit read (the texts, for the reports), linted and needs, and its dependencies (when the
+    results are cached)."""
     for display, source in project.sources.items():
         pick(display).sources[display] = SourceFile(source.path, display, source.text)
     reported = {p.span.path for p in project.problems if p.rule_id != "MPL006"}
@@ -258,7 +257,10 @@ def _describe(
         stacks = stacks_by_unit.get(i, [])
         if chunk.want_actions:
             out[i].actions = _actions(ctx, stacks) if stacks else StackActions(None)
-        out[i].deps = _dependencies(project, unit, stacks, digest)
+        if chunk.options.cache:
+            from mplint.cache import digest
+
+            out[i].deps = _dependencies(project, unit, stacks, digest)
 
 
 def _actions(ctx, stacks: list) -> StackActions:
