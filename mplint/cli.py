@@ -193,6 +193,8 @@ NO_CACHE = typer.Option("--no-cache", help="Lint every file again: neither read 
 CACHE_DIR = typer.Option(
     "--cache-dir",
     metavar="DIR",
+    envvar="MPLINT_CACHE_DIR",
+    show_envvar=True,
     help="Keep the results cache in DIR [default: .mplint_cache beside the configuration, else in .].",
 )
 

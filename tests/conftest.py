@@ -14,6 +14,20 @@ FIXTURES = ROOT / "fixtures"
 SHARED = ROOT.parent / "shared"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _cache_outside_the_checkout(tmp_path_factory: pytest.TempPathFactory):
+    """The command line's results cache goes to a temporary folder, not beside the fixtures' configuration."""
+    import os
+
+    saved = os.environ.get("MPLINT_CACHE_DIR")
+    os.environ["MPLINT_CACHE_DIR"] = str(tmp_path_factory.mktemp("mplint-cache"))
+    yield
+    if saved is None:
+        os.environ.pop("MPLINT_CACHE_DIR", None)
+    else:
+        os.environ["MPLINT_CACHE_DIR"] = saved
+
+
 def shared_path(*parts: str) -> Path:
     """A path under ../shared; skips the test with a clear message when shared/ is absent."""
     path = SHARED.joinpath(*parts)
