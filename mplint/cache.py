@@ -239,9 +239,9 @@ class Store:
 
 
 def cacheable(notes: Iterable[Notification]) -> bool:
-    """A result is kept unless the tool itself had trouble making it (a crash, a time-out): those may differ
-    next time."""
-    return all(not note.crash and note.level is Level.NOTE for note in notes)
+    """A result is kept unless a check crashed or a time limit was reached: those may differ next time. What
+    parliament says of a policy it cannot read is the same every time (its version is in the key)."""
+    return all(not note.crash and not note.transient for note in notes)
 
 
 def _unchanged(deps: list) -> dict[str, SourceFile] | None:

@@ -94,3 +94,4 @@ class Notification:
     span: Span | None = None
     rule_id: str | None = None
     crash: bool = False  # a check or reader that failed: the run is not clean
+    transient: bool = False  # may differ next run (a time limit was reached): its result is never cached

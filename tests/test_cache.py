@@ -282,3 +282,58 @@ def _today():
     import datetime
 
     return datetime.date.today()
+
+
+CONTEXT_PROVIDER = {  # parliament 1.6.4 raises on the condition key type ArrayOfARN: "Unknown data format"
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Action": "sts:SetContext",
+            "Resource": "*",
+            "Condition": {
+                "ForAllValues:ArnEquals": {
+                    "sts:RequestContextProviders": ["arn:aws:iam::aws:contextProvider/IdentityCenter"]
+                }
+            },
+        }
+    ],
+}
+
+
+def test_what_parliament_says_of_a_policy_it_cannot_read_is_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    policy = tmp_path / "context.json"
+    policy.write_text(json.dumps(CONTEXT_PROVIDER))
+    options = {"paths": [policy], "base": tmp_path, "jobs": 1, "cache": True, "cache_dir": tmp_path / "c"}
+    first = lint_paths(LintOptions(**options))
+    assert any("parliament crashed" in note.message for note in first.result.notifications)
+    no_linting(monkeypatch)
+    assert rendered(lint_paths(LintOptions(**options))) == rendered(first)
+
+
+def test_a_time_limit_reached_is_never_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mplint.iam import parliament_adapter
+
+    def too_slow(fn, seconds):
+        raise parliament_adapter._TimeLimit()
+
+    monkeypatch.setattr(parliament_adapter, "_run_with_limit", too_slow)
+    policy = tmp_path / "p.json"
+    policy.write_text(
+        json.dumps({**CONTEXT_PROVIDER, "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]})
+    )
+    options = {"paths": [policy], "base": tmp_path, "jobs": 1, "cache": True, "cache_dir": tmp_path / "c"}
+    first = lint_paths(LintOptions(**options))
+    assert any(note.transient for note in first.result.notifications)
+    linted: list[Path] = []
+    real = batch.lint_chunk
+
+    def spy(chunk, setup=None):
+        linted.extend(path for unit in chunk.units for path in unit.files)
+        return real(chunk, setup)
+
+    monkeypatch.setattr(batch, "lint_chunk", spy)
+    lint_paths(LintOptions(**options))
+    assert linted == [policy]  # linted again: the next run may finish in time

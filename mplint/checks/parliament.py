@@ -15,6 +15,7 @@ parliament is imported on the first policy: runs without policies never pay for 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import json
 import math
@@ -133,7 +134,7 @@ def _one(policy: PolicyFile, doc: Document | None, adapter: Any, options: Settin
     mapper = _Mapper(policy, places, override)
     for note in result.notifications:
         if options.community or not note.message.startswith(_SKIPPED):  # without auditors, every cause is a finding
-            yield Notification(note.message, note.level, mapper.span_at(note.span), note.rule_id)
+            yield dataclasses.replace(note, span=mapper.span_at(note.span))
     for issue in result.issues:
         yield from mapper.findings(issue)
     yield from mapper.flush()

@@ -597,7 +597,7 @@ def analyze_policy(
     outcome = _attempt(parliament, text, path, config, include_community_auditors, timeout)
     if isinstance(outcome, _TimeLimit) and include_community_auditors:
         message = f"parliament's community auditors did not finish within {timeout:g} s; only its core checks ran"
-        notes.append(Notification(message, span=_span(path)))
+        notes.append(Notification(message, span=_span(path), transient=True))
         outcome = _attempt(parliament, text, path, config, False, timeout)
     elapsed = time.perf_counter() - started
     if isinstance(outcome, ParliamentResult):
@@ -606,7 +606,8 @@ def analyze_policy(
         message = f"parliament did not finish within {timeout:g} s; its checks were skipped"
     else:
         message = f"parliament crashed, its checks were skipped: {_describe_error(outcome)}"
-    return ParliamentResult([], [*notes, Notification(message, span=_span(path))], False, elapsed)
+    note = Notification(message, span=_span(path), transient=isinstance(outcome, _TimeLimit))
+    return ParliamentResult([], [*notes, note], False, elapsed)
 
 
 def _attempt(
