@@ -108,13 +108,14 @@ def report_text(ctx: Context, reports: list[ResourceReport], width: int | None =
             head.append(f"  identity {report.identity.name}: {policy_names(report.identity)}")
         lines += [part for line in head for part in _wrap_line(line, width)]
         numbers = _context_numbers(report)
-        lines += [part for line in _context_lines(list(numbers)) for part in _wrap_line(line, width)]
         rows = [("ACTION", "RESOURCE", "COMMANDS", "CONTEXT", "VERDICT", "WHY")]
         for i, req in enumerate(needs.requirements):
             assessment = report.assessments[i] if report.assessments else None
             used = ",".join(str(numbers[c]) for c in report.contexts[i]) if report.contexts else "-"
             rows.append((req.action, req.arn, _commands(req), used, verdict_text(ctx, assessment) or "-", why(req)))
         lines += _table(rows, indent="  ", width=width)
+        # the contexts the CONTEXT column numbers, after the table: what is needed is read first
+        lines += [part for line in _context_lines(list(numbers)) for part in _wrap_line(line, width)]
         lines.append("")
     return "\n".join(lines) + ("\n" if lines else "")
 
