@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from mplint.findings import Level, Notification, Span
+from mplint.iam.parliament_json import config_tree
 
 if TYPE_CHECKING:
     from mplint.catalog.actions import ActionCatalog, ServiceInfo
@@ -619,9 +620,14 @@ def _attempt(
     timeout: float | None,
 ) -> ParliamentResult | _TimeLimit | Exception:
     def run() -> Any:
-        return parliament.analyze_policy_string(
-            text, filepath=path, ignore_private_auditors=True, include_community_auditors=community, config=config
-        )
+        tree = config_tree(text)
+        if tree is None:  # not compact JSON: jsoncfg parses it (and reports what is wrong with it)
+            return parliament.analyze_policy_string(
+                text, filepath=path, ignore_private_auditors=True, include_community_auditors=community, config=config
+            )
+        policy = parliament.policy.Policy(tree, path, config)  # what analyze_policy_string does after parsing
+        policy.analyze(True, None, community)
+        return policy
 
     try:
         return _collect(_run_with_limit(run, timeout), config, path)
