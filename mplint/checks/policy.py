@@ -10,6 +10,7 @@ which of parliament's findings these rules already report.
 
 from __future__ import annotations
 
+import weakref
 from collections import Counter
 from collections.abc import Callable, Iterator
 from functools import lru_cache
@@ -296,7 +297,8 @@ class _StackNeeds:
     """The actions the stacks need (lower case), computed on first use; None when there is no stack."""
 
     def __init__(self, ctx: Context) -> None:
-        self.ctx = ctx
+        self.ctx = weakref.proxy(ctx)  # it is kept in ctx's own cache: a strong reference would be a cycle,
+        # which keeps every tree of the run alive until the collector's next full pass
         self.notes: list[Notification] = []
         self._value: frozenset[str] | None = None
         self._done = False
