@@ -64,12 +64,13 @@ class Project:
 
     def display(self, path: Path) -> str:
         """The path as shown: relative to the base when under it, forward slashes, undecodable bytes escaped."""
-        return display_path(path, self.base)
+        display = self._display.get(path)
+        if display is None:  # once per path and run: it resolves links, a system call per folder
+            display = self._display[path] = display_path(path, self.base)
+        return display
 
     def read(self, path: Path, any_bom: bool = False) -> SourceFile | None:
-        display = self._display.get(path)
-        if display is None:
-            display = self._display[path] = self.display(path)
+        display = self.display(path)
         if display in self._read:
             return self._read[display]
         self._read[display] = source = self._read_new(path, display, any_bom)
