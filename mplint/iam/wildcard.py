@@ -212,20 +212,23 @@ def template_fit(pattern: str, variables: bool, template: str) -> str:
         return "none"  # real ARNs are lower case there
     fits = []
     for i, (mine, theirs) in enumerate(zip(got, want, strict=True)):
-        glob = compile_arn(mine, variables)
-        request = _template(theirs, 5 if i == 5 else 0)
-        if glob.covers(request):
-            fits.append("all")
-        elif glob.overlaps(request):
-            fits.append("some")
-        else:
+        fit = _part_fit(mine, variables, theirs, i == 5)
+        if fit == "none":
             fits = []
             break
+        fits.append(fit)
     if fits:
         return "all" if all(f == "all" for f in fits) else "some"
     if ":" in _VARIABLE_RE.sub("", want[5]):  # a `*` ending a part may run on over the colons the type spells
         return "some" if compile_arn(pattern, variables).overlaps(compile_template(template)) else "none"
     return "none"
+
+
+@lru_cache(maxsize=16384)
+def _part_fit(mine: str, variables: bool, theirs: str, last: bool) -> str:
+    """How one part of a pattern meets that part of a template (parts repeat across patterns: `arn`, `*`, `aws`)."""
+    glob, request = compile_arn(mine, variables), _template(theirs, 5 if last else 0)
+    return "all" if glob.covers(request) else "some" if glob.overlaps(request) else "none"
 
 
 def _fields(text: str) -> list[str]:
