@@ -101,7 +101,7 @@ def test_jsoncfg_reads_some_declined_texts_too() -> None:
 
 def test_every_managed_policy_as_mplint_hands_it_to_parliament() -> None:
     folder: Path = shared_path("corpus", "iam", "aws-managed", "iamtrail", "documents")
-    for path in sorted(folder.iterdir())[::4]:
+    for path in sorted(folder.glob("*.json"))[::4]:
         doc = load_json(SourceFile(path, path.name, path.read_text(encoding="utf-8")))
         text = serialise(policy_node(doc.root)[0])[0]
         tree = config_tree(text)

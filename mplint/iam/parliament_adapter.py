@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from mplint.findings import Level, Notification, Span
+from mplint.iam import parliament_memo
 from mplint.iam.parliament_json import config_tree
 
 if TYPE_CHECKING:
@@ -404,6 +405,7 @@ def _install_lookups(parliament: types.ModuleType) -> None:
     for module in (parliament, sys.modules["parliament.policy"], statement):
         module.expand_action = expand_action
     statement.get_privilege_info = get_privilege_info
+    parliament_memo.install(statement, parliament.iam_definition)
 
 
 def _load_community_config(parliament: types.ModuleType) -> None:
