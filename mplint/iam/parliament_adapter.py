@@ -337,23 +337,45 @@ def _indexed_lookups(parliament: types.ModuleType) -> tuple[Callable[..., Any], 
     results, same exceptions, same order, same side effects, but indexed by prefix instead of scanning
     every service for every call (they were ~60% of parliament's time over the managed policies).
 
-    Each privilege has one `{"service", "action"}` dict, which every expansion naming it shares: the
-    cached expansions (`s3:*`, `ec2:Describe*`, ...) hold references, not copies. parliament only reads them."""
+    A service is indexed when first asked about, so a run pays for the services its policies name. Each
+    privilege has one `{"service", "action"}` dict, which every expansion naming it shares: the cached
+    expansions (`s3:*`, `ec2:Describe*`, ...) hold references, not copies. parliament only reads them."""
     definition = parliament.iam_definition
-    by_prefix: dict[str, list[tuple[dict[str, Any], list[tuple[str, dict[str, str]]]]]] = {}
-    everything: list[tuple[dict[str, Any], list[tuple[str, dict[str, str]]]]] = []
-    privileges: dict[tuple[str, str], tuple[dict[str, Any], dict[str, Any]]] = {}
-    literal: dict[tuple[str, str], list[dict[str, str]]] = {}  # (prefix, lower-case name) -> matches, in order
+    by_prefix: dict[str, list[dict[str, Any]]] = {}
     for entry in definition:
-        named = [
-            (p["privilege"].lower(), {"service": entry["prefix"], "action": p["privilege"]})
-            for p in entry["privileges"]
-        ]
-        by_prefix.setdefault(entry["prefix"], []).append((entry, named))
-        everything.append((entry, named))
-        for privilege, (low, item) in zip(entry["privileges"], named, strict=True):
-            privileges.setdefault((entry["prefix"], privilege["privilege"]), (privilege, entry))
-            literal.setdefault((entry["prefix"].lower(), low), []).append(item)
+        by_prefix.setdefault(entry["prefix"], []).append(entry)
+    named: dict[int, list[tuple[str, dict[str, str]]]] = {}  # id(entry) -> (lower-case name, dict) per privilege
+    literal: dict[str, dict[str, list[dict[str, str]]]] = {}  # prefix -> lower-case name -> matches, in order
+    privileges: dict[str, dict[str, tuple[dict[str, Any], dict[str, Any]]]] = {}  # prefix -> name -> first
+
+    def names_of(entry: dict[str, Any]) -> list[tuple[str, dict[str, str]]]:
+        found = named.get(id(entry))  # the entries live as long as the process
+        if found is None:
+            found = named[id(entry)] = [
+                (p["privilege"].lower(), {"service": entry["prefix"], "action": p["privilege"]})
+                for p in entry["privileges"]
+            ]
+        return found
+
+    def literal_of(prefix: str) -> dict[str, list[dict[str, str]]]:
+        if prefix not in literal:
+            if prefix not in by_prefix:
+                return {}
+            index: dict[str, list[dict[str, str]]] = literal.setdefault(prefix, {})
+            for entry in by_prefix[prefix]:
+                for low, item in names_of(entry):
+                    index.setdefault(low, []).append(item)
+        return literal[prefix]
+
+    def privileges_of(prefix: str) -> dict[str, tuple[dict[str, Any], dict[str, Any]]]:
+        if prefix not in privileges:
+            if prefix not in by_prefix:
+                return {}
+            index: dict[str, tuple[dict[str, Any], dict[str, Any]]] = privileges.setdefault(prefix, {})
+            for entry in by_prefix[prefix]:
+                for privilege in entry["privileges"]:
+                    index.setdefault(privilege["privilege"], (privilege, entry))
+        return privileges[prefix]
 
     @functools.lru_cache(maxsize=16384)
     def expand_action(action: str, raise_exceptions: bool = True) -> list[dict[str, str]]:
@@ -364,16 +386,16 @@ def _indexed_lookups(parliament: types.ModuleType) -> tuple[Callable[..., Any], 
             raise ValueError("Action should be in form service:action")
         prefix, unexpanded = parts
         if prefix != "*" and not any(c in unexpanded for c in "*?["):  # a plain name: no pattern to compile
-            found = literal.get((prefix.lower(), unexpanded.lower()))
+            found = literal_of(prefix.lower()).get(unexpanded.lower())
             if found:
                 return list(found)
         match = re.compile(fnmatch.translate(unexpanded.lower())).match  # what fnmatchcase does
-        entries = everything if prefix == "*" else by_prefix.get(prefix.lower(), [])
+        entries = definition if prefix == "*" else by_prefix.get(prefix.lower(), [])
         actions = []
-        for entry, named in entries:
+        for entry in entries:
             if not entry["privileges"] and prefix != "*" and unexpanded.lower() == "*":
                 return []
-            actions += [item for low, item in named if match(low)]
+            actions += [item for low, item in names_of(entry) if match(low)]
         if not entries and raise_exceptions:
             raise parliament.UnknownPrefixException(f"Unknown prefix {prefix}")
         if not actions and raise_exceptions:
@@ -381,7 +403,7 @@ def _indexed_lookups(parliament: types.ModuleType) -> tuple[Callable[..., Any], 
         return actions
 
     def get_privilege_info(service: str, action: str) -> dict[str, Any]:
-        found = privileges.get((service, action))
+        found = privileges_of(service).get(action)
         if found is None:
             raise parliament.UnknownActionException(f"Unknown action {service}:{action}")
         privilege, entry = found
