@@ -55,6 +55,7 @@ class Glob:
 
     @classmethod
     def of(cls, text: str, tokens: tuple[Token, ...], ignore_case: bool, variables: tuple[str, ...] = ()) -> Glob:
+        tokens = tuple(map(_shared, tokens))
         wild = [i for i, (kind, _) in enumerate(tokens) if kind != LIT]
         literal = prefix = None
         if not wild:
@@ -103,6 +104,21 @@ class Glob:
         if self.is_universal:
             return True
         return _covers(self.tokens, other.tokens)
+
+
+_TOKENS: dict[Token, Token] = {}  # one tuple per distinct token, shared by every cached pattern
+_MAX_TOKENS = 65536
+
+
+def _shared(token: Token) -> Token:
+    """The one copy of this token: cached patterns spell the same characters over and over (a token per
+    character of every ARN), and a tuple each was a third of the pattern caches' memory."""
+    found = _TOKENS.get(token)
+    if found is None:
+        if len(_TOKENS) >= _MAX_TOKENS:
+            return token
+        found = _TOKENS[token] = token
+    return found
 
 
 # ---------------------------------------------------------------------------
