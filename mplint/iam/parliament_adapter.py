@@ -351,31 +351,36 @@ def _indexed_lookups(parliament: types.ModuleType) -> tuple[Callable[..., Any], 
     def names_of(entry: dict[str, Any]) -> list[tuple[str, dict[str, str]]]:
         found = named.get(id(entry))  # the entries live as long as the process
         if found is None:
-            found = named[id(entry)] = [
+            found = [
                 (p["privilege"].lower(), {"service": entry["prefix"], "action": p["privilege"]})
                 for p in entry["privileges"]
             ]
+            found = named.setdefault(id(entry), found)  # a thread that got here first: its dicts are the ones
         return found
 
+    # Each index is built whole, then stored in one step: a time limit raised into the analysis (or another
+    # thread asking at the same moment) never sees, nor leaves behind, half of one.
     def literal_of(prefix: str) -> dict[str, list[dict[str, str]]]:
-        if prefix not in literal:
-            if prefix not in by_prefix:
-                return {}
-            index: dict[str, list[dict[str, str]]] = literal.setdefault(prefix, {})
-            for entry in by_prefix[prefix]:
+        found = literal.get(prefix)
+        if found is None:
+            found = {}
+            for entry in by_prefix.get(prefix, ()):
                 for low, item in names_of(entry):
-                    index.setdefault(low, []).append(item)
-        return literal[prefix]
+                    found.setdefault(low, []).append(item)
+            if prefix in by_prefix:
+                literal[prefix] = found
+        return found
 
     def privileges_of(prefix: str) -> dict[str, tuple[dict[str, Any], dict[str, Any]]]:
-        if prefix not in privileges:
-            if prefix not in by_prefix:
-                return {}
-            index: dict[str, tuple[dict[str, Any], dict[str, Any]]] = privileges.setdefault(prefix, {})
-            for entry in by_prefix[prefix]:
+        found = privileges.get(prefix)
+        if found is None:
+            found = {}
+            for entry in by_prefix.get(prefix, ()):
                 for privilege in entry["privileges"]:
-                    index.setdefault(privilege["privilege"], (privilege, entry))
-        return privileges[prefix]
+                    found.setdefault(privilege["privilege"], (privilege, entry))
+            if prefix in by_prefix:
+                privileges[prefix] = found
+        return found
 
     @functools.lru_cache(maxsize=16384)
     def expand_action(action: str, raise_exceptions: bool = True) -> list[dict[str, str]]:
