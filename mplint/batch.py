@@ -11,6 +11,7 @@ one a single run over all the files gives, byte for byte.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -307,17 +308,46 @@ def run_chunks(chunks: list[Chunk], jobs: int, setups: list[Setup]) -> Iterator[
         for chunk, setup in zip(chunks, setups, strict=True):
             yield lint_chunk(chunk, setup)
         return
-    yield from _pooled(chunks, jobs)
+    yield from _pooled(chunks, jobs, setups)
 
 
-def _pooled(chunks: list[Chunk], jobs: int) -> Iterator[list[UnitResult]]:
+def _pooled(chunks: list[Chunk], jobs: int, setups: list[Setup]) -> Iterator[list[UnitResult]]:
+    import gc
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     method = START_METHOD or ("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
     context = multiprocessing.get_context(method)
-    with ProcessPoolExecutor(min(jobs, len(chunks)), mp_context=context, initializer=_worker_start) as pool:
-        yield from pool.map(lint_chunk, chunks)
+    if method == "fork":
+        _preload(chunks, setups)
+        gc.freeze()  # what the workers inherit stays shared: their collector never touches (and copies) it
+    try:
+        with ProcessPoolExecutor(min(jobs, len(chunks)), mp_context=context, initializer=_worker_start) as pool:
+            yield from pool.map(lint_chunk, chunks)
+    finally:
+        gc.unfreeze()
+
+
+def _preload(chunks: list[Chunk], setups: list[Setup]) -> None:
+    """Before forking: what every worker would otherwise load for itself, once (the parts' setups, the
+    selected check modules, and parliament with the action catalog when there are policies). A failure
+    here is left for each worker to meet and report as it would."""
+    import importlib
+
+    modules: set[str] = set()
+    for chunk, (rules, selection, suppressions) in zip(chunks, setups, strict=True):
+        _SETUPS.setdefault((chunk.config.path, chunk.config.rules_dirs), (rules, selection, suppressions))
+        modules.update(name for rid in selection.enabled if rid in rules for name in rules[rid].checks)
+    for name in sorted(modules):
+        try:
+            importlib.import_module(name)
+        except Exception:
+            continue
+    if "mplint.checks.parliament" in modules and any(u.kind == "policy" for c in chunks for u in c.units):
+        from mplint.iam import parliament_adapter
+
+        with contextlib.suppress(Exception):
+            parliament_adapter.prepare()
 
 
 def _worker_start() -> None:
