@@ -370,6 +370,12 @@ _SEQUENCE_TAGS = frozenset({_YAML + "seq", _YAML + "omap", _YAML + "pairs"})
 _MAPPING_TAGS = frozenset({_YAML + "map", _YAML + "set"})
 
 
+_ScalarEvent, _AliasEvent, _SequenceStartEvent = yaml.ScalarEvent, yaml.AliasEvent, yaml.SequenceStartEvent
+_SequenceEndEvent, _MappingEndEvent = yaml.SequenceEndEvent, yaml.MappingEndEvent
+_NO_SPAN = Span.point("")
+_new_span = tuple.__new__  # Span's own constructor, without the call through its generated __new__
+
+
 def _short_tag(tag: str) -> str:
     return "!!" + tag.removeprefix(_YAML) if tag.startswith(_YAML) else tag
 
@@ -384,6 +390,8 @@ class _Composer:
         self.source = source
         self.parser = parser
         self.limits = limits
+        self.max_depth, self.max_nodes = limits.depth, limits.nodes
+        self.display = source.display
         self.duplicates = doc.duplicates
         self.unhashable = doc.unhashable
         self.keys: list[Span] = []  # the non-scalar keys of the mapping being composed
@@ -410,7 +418,7 @@ class _Composer:
         if parser.check_event(yaml.StreamEndEvent):
             return None
         parser.get_event()  # document start
-        root = self.node(0)
+        root = self.node(parser.get_event(), 0)
         parser.get_event()  # document end
         if not parser.check_event(yaml.StreamEndEvent):
             event = parser.get_event()
@@ -421,37 +429,39 @@ class _Composer:
             )
         return root
 
-    def node(self, depth: int, is_key: bool = False) -> Node:
-        event = self.parser.get_event()
-        if type(event) is yaml.AliasEvent:
+    def node(self, event: Any, depth: int, is_key: bool = False) -> Node:
+        kind = type(event)
+        if kind is _AliasEvent:
             self.extent = (event.start_mark.index, event.end_mark.index)
             return self.alias(event)
-        if depth > self.limits.depth:
+        if depth > self.max_depth:
             raise self.fail("MPL005", f"document nested deeper than {self.limits.depth} levels", event.start_mark)
         self.nodes += 1
-        if self.nodes > self.limits.nodes:
+        if self.nodes > self.max_nodes:
             raise self.fail("MPL005", f"document has more than {self.limits.nodes:,} nodes", event.start_mark)
         anchor = event.anchor
         if anchor is not None and anchor in self.anchors:
             raise self.fail("MPL002", f"invalid YAML: found duplicate anchor `&{anchor}`", event.start_mark)
         start = self.expanded
-        self.expanded += 1
-        if type(event) is yaml.ScalarEvent:
-            node: Node = Scalar(
-                self.span(event.start_mark, event.end_mark), self.scalar(event), event.style or None, is_key
-            )
+        self.expanded = start + 1
+        if kind is _ScalarEvent:
+            first, last = event.start_mark, event.end_mark
+            if self.ascii:
+                span = _new_span(Span, (self.display, first.line + 1, first.column + 1, last.line + 1, last.column + 1))
+            else:
+                span = self.source.span(first.line, first.column, last.line, last.column)
+            node: Node = Scalar(span, self.scalar(event), event.style or None, is_key)
             if anchor is not None:
                 self.anchors[anchor], self.sizes[id(node)] = node, 1
-            self.extent = (event.start_mark.index, event.end_mark.index)
             return node
         self.tag = None
-        sequence = type(event) is yaml.SequenceStartEvent
+        sequence = kind is _SequenceStartEvent
         self.check_tag(event, _SEQUENCE_TAGS if sequence else _MAPPING_TAGS)
-        node = Sequence(Span.point(""), []) if sequence else Mapping(Span.point(""), [])
+        node = Sequence(_NO_SPAN, []) if sequence else Mapping(_NO_SPAN, [])
         if anchor is not None:
             self.anchors[anchor] = node
             self.open.add(id(node))
-        end = self.sequence(node, depth) if isinstance(node, Sequence) else self.mapping(node, event, depth)
+        end = self.sequence(node, depth) if sequence else self.mapping(node, event, depth)  # type: ignore[arg-type]
         node.span = self.span(event.start_mark, end.end_mark)
         self.extent = (event.start_mark.index, end.end_mark.index)
         if anchor is not None:
@@ -491,7 +501,7 @@ class _Composer:
     def scalar(self, event: Any) -> Any:
         value, tag = event.value, event.tag
         if tag is None or tag == "!":
-            tag = self.parser.resolve(yaml.ScalarNode, value, event.implicit)
+            tag = _RESOLVED.get((value, event.implicit)) or self.parser.resolve(yaml.ScalarNode, value, event.implicit)
         self.tag = tag
         if tag in _TEXT_TAGS:
             return value
@@ -511,39 +521,38 @@ class _Composer:
             ) from None
 
     def sequence(self, node: Sequence, depth: int) -> Any:
-        items, check, parser = node.items, self.parser.check_event, self.parser
-        while not check(yaml.SequenceEndEvent):
-            items.append(self.node(depth + 1))
-        return parser.get_event()
+        append, get, compose, depth = node.items.append, self.parser.get_event, self.node, depth + 1
+        while type(event := get()) is not _SequenceEndEvent:
+            append(compose(event, depth))
+        return event
 
     def mapping(self, node: Mapping, start: Any, depth: int) -> Any:
         own: list[tuple[Scalar, Node]] = []
         merged: list[tuple[Scalar, Node]] = []
         seen: dict[Any, Span] = {}
         unhashable: list[tuple[Node, Span]] = []
-        check = self.parser.check_event
-        while not check(yaml.MappingEndEvent):
-            key = self.node(depth + 1, is_key=True)
+        get, compose, depth = self.parser.get_event, self.node, depth + 1
+        while type(event := get()) is not _MappingEndEvent:
+            key = compose(event, depth, True)
             key_tag = self.tag if isinstance(key, Scalar) else None
             if not isinstance(key, Scalar):  # a list or map as a key: named by its text
                 unhashable.append((key, key.span))
                 key = Scalar(key.span, self.source.text[self.extent[0] : self.extent[1]], None, True)
-            value = self.node(depth + 1)
+            value = compose(get(), depth)
             if key_tag == _MERGE_TAG:
                 self.merge(value, merged)
                 continue
-            marker = _hashable(key.value)
+            marker = key.value if type(key.value) is str else _hashable(key.value)
             if marker in seen:
                 self.duplicates.append(Duplicate(str(key.value), key.span, seen[marker]))
             seen[marker] = key.span
             own.append((key, value))
         node.items = merged + own if merged else own  # the mapping's own keys override merged ones
-        end = self.parser.get_event()
         if unhashable:
-            node.template = self.unquoted_template(start, end, node, unhashable[0][0])
+            node.template = self.unquoted_template(start, event, node, unhashable[0][0])
             if node.template is None:
                 self.unhashable.extend(span for _, span in unhashable)
-        return end
+        return event
 
     def unquoted_template(self, start: Any, end: Any, node: Mapping, key: Node) -> str | None:
         """`{{ name }}` written without quotes: a flow mapping whose only key is another flow mapping."""
