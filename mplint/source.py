@@ -238,8 +238,12 @@ class Mapping(Node):
 
     def _at(self, key: Any) -> int | None:
         """The index of the last item with this key; a large mapping indexes its keys on the first look-up."""
-        if len(self.items) < 16:
-            return next((i for i in range(len(self.items) - 1, -1, -1) if self.items[i][0].value == key), None)
+        items = self.items
+        if len(items) < 16:
+            for i in range(len(items) - 1, -1, -1):
+                if items[i][0].value == key:
+                    return i
+            return None
         if self._last is None:  # built on the first look-up: the tree is complete by then
             self._last = {}
             for i, (k, _) in enumerate(self.items):

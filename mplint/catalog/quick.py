@@ -11,6 +11,7 @@ mirroring jsonschema's Draft 7 and mplint's own keywords; tests/test_quick.py ho
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
 from mplint.catalog import formats
@@ -39,6 +40,7 @@ _TYPES: dict[str, Callable[[Any], bool]] = {
     "string": lambda v: isinstance(v, str),
 }
 _SCALARS = (str, int, float, bool, type(None))
+PATTERN_MEMO = 2048  # answers kept per `pattern` keyword of a compiled schema
 
 
 def compile_check(schema: Any) -> Check:
@@ -52,7 +54,31 @@ def _all(checks: list[Check]) -> Check:
     if len(checks) == 1:
         return checks[0]
 
-    return lambda value: _fold(check(value) for check in checks)
+    every = tuple(checks)
+
+    def check(value: Any) -> bool | None:  # _fold, written out: this runs once per keyword of every node
+        unknown = False
+        for each in every:
+            verdict = each(value)
+            if verdict is False:
+                return False
+            if verdict is None:
+                unknown = True
+        return None if unknown else True
+
+    return check
+
+
+def _fold_each(check: Check, values: Any) -> bool | None:
+    """_fold of ``check`` over ``values``, without a generator in between."""
+    unknown = False
+    for value in values:
+        verdict = check(value)
+        if verdict is False:
+            return False
+        if verdict is None:
+            unknown = True
+    return None if unknown else True
 
 
 def _settle(verdicts: Any, decisive: bool) -> bool | None:
@@ -139,6 +165,8 @@ class _Compiler:
         if names is None or any(not isinstance(n, str) or n not in _TYPES for n in names):
             return lambda value: None
         tests = [_TYPES[n] for n in names]
+        if len(tests) == 1:
+            return tests[0]
         return lambda value: any(test(value) for test in tests)
 
     def k_properties(self, properties: Any, schema: dict) -> Check:
@@ -149,7 +177,16 @@ class _Compiler:
         def check(value: Any) -> bool | None:
             if not isinstance(value, dict):
                 return True
-            return _fold(checks[k](v) for k, v in value.items() if k in checks)
+            unknown = False
+            for k, v in value.items():
+                sub = checks.get(k)
+                if sub is not None:
+                    verdict = sub(v)
+                    if verdict is False:
+                        return False
+                    if verdict is None:
+                        unknown = True
+            return None if unknown else True
 
         return check
 
@@ -194,7 +231,9 @@ class _Compiler:
             return lambda value: not isinstance(value, list) or _fold(c(v) for c, v in zip(checks, value, strict=False))
         sub = self.compile(items)
         start = len(prefix) if isinstance(prefix, list) and isinstance(items, (dict, bool)) else 0
-        return lambda value: not isinstance(value, list) or _fold(sub(v) for v in value[start:])
+        if start == 0:
+            return lambda value: not isinstance(value, list) or _fold_each(sub, value)
+        return lambda value: not isinstance(value, list) or _fold_each(sub, value[start:])
 
     def k_prefixItems(self, prefix: Any, schema: dict) -> Check:
         checks = [self.compile(sub) for sub in prefix]
@@ -338,10 +377,16 @@ class _Compiler:
         return check
 
     def k_pattern(self, pattern: Any, schema: dict) -> Check:
+        # The same values recur (tag keys, one account's ARNs, enum-like strings), and a search with a time limit
+        # is costly: its answers are kept (a False only sends the value to the full validator, as before).
+        @lru_cache(maxsize=PATTERN_MEMO)
+        def search(value: str, java_end: bool) -> bool:
+            return pattern_search(pattern, value, java_end=java_end) is True
+
         def check(value: Any) -> bool:
             if not isinstance(value, str) or isinstance(value, Opaque):
                 return True
-            return pattern_search(pattern, value, java_end=isinstance(value, JavaText)) is True
+            return search(value, isinstance(value, JavaText))
 
         return check
 

@@ -128,11 +128,12 @@ def _global(node: Mapping) -> Global:
 
 def _resource(node: Mapping, index: int) -> Resource:
     type_node = _scalar(node.get("type"))
+    name = node.get("name")
     return Resource(
         node=node,
         index=index,
-        name=_str(node.get("name")),
-        name_node=_scalar(node.get("name")),
+        name=_str(name),
+        name_node=_scalar(name),
         type=_str(type_node) or "resource",
         type_node=type_node,
         file=_str(node.get("file")),
@@ -143,11 +144,12 @@ def _resource(node: Mapping, index: int) -> Resource:
 
 def _prop(node: Mapping) -> Prop:
     values = node.get("values")
+    name = node.get("name")
     return Prop(
         node=node,
-        name=_str(node.get("name")),
-        name_node=_scalar(node.get("name")),
-        value=node.get("value") if node.key("value") is not None else None,
+        name=_str(name),
+        name_node=_scalar(name),
+        value=node.get("value"),
         values=values if isinstance(values, Mapping) else None,
         merge=node.get("merge"),
     )
