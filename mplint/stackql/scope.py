@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Iterator
 from collections.abc import Mapping as MappingABC
 from dataclasses import dataclass
@@ -22,6 +23,10 @@ class Definition:
     prop: Prop | None = None
 
 
+# The resources exporting one name: their positions in the manifest, in order, and the definitions
+Exports = tuple[list[int], list[Definition]]
+
+
 class Scope(MappingABC):
     """Names visible at one place: built-ins and globals, the exports of resources before ``limit``, and locals.
 
@@ -33,7 +38,7 @@ class Scope(MappingABC):
     def __init__(
         self,
         fixed: dict[str, Definition],
-        exports: dict[str, list[tuple[int, Definition]]],
+        exports: dict[str, Exports],
         limit: int,
         local: dict[str, Definition] | None = None,
     ) -> None:
@@ -42,18 +47,16 @@ class Scope(MappingABC):
     def __getitem__(self, name: str) -> Definition:
         if name in self._local:
             return self._local[name]
-        found = None
-        for index, definition in self._exports.get(name, ()):
-            if index >= self._limit:
-                break
-            found = definition
-        if found is not None:
-            return found
+        exported = self._exports.get(name)
+        if exported is not None:
+            before = bisect_left(exported[0], self._limit)  # the exports of the resources before the limit
+            if before:
+                return exported[1][before - 1]
         return self._fixed[name]
 
     def __iter__(self) -> Iterator[str]:
         names = set(self._fixed) | set(self._local)
-        names.update(n for n, defs in self._exports.items() if defs[0][0] < self._limit)
+        names.update(n for n, (positions, _) in self._exports.items() if positions[0] < self._limit)
         return iter(sorted(names))
 
     def __len__(self) -> int:
@@ -64,17 +67,19 @@ class Scope(MappingABC):
 
 
 @lru_cache(maxsize=32)
-def _index(manifest: Manifest) -> tuple[dict[str, Definition], dict[str, list[tuple[int, Definition]]]]:
+def _index(manifest: Manifest) -> tuple[dict[str, Definition], dict[str, Exports]]:
     fixed: dict[str, Definition] = {name: Definition(name, "builtin", None) for name in BUILTIN_NAMES}
     for glob in manifest.globals:
         if glob.name:
             fixed[glob.name] = Definition(
                 glob.name, "global", glob.name_node.span if glob.name_node else None, glob.value
             )
-    exports: dict[str, list[tuple[int, Definition]]] = {}
+    exports: dict[str, Exports] = {}
     for position, resource in enumerate(manifest.resources):
         for name, node in resource.exports:
-            exports.setdefault(name, []).append((position, Definition(name, "export", node.span)))
+            positions, definitions = exports.setdefault(name, ([], []))
+            positions.append(position)
+            definitions.append(Definition(name, "export", node.span))
     return fixed, exports
 
 
