@@ -454,7 +454,14 @@ class _Composer:
                 span = _new_span(Span, (self.display, first.line + 1, first.column + 1, last.line + 1, last.column + 1))
             else:
                 span = self.source.span(first.line, first.column, last.line, last.column)
-            node: Node = Scalar(span, self.scalar(event), event.style or None, is_key)
+            tag = event.tag
+            if tag is None:
+                tag = _RESOLVED.get((event.value, event.implicit))
+            if tag == _STR_TAG:  # most scalars: the text is the value
+                self.tag, value = tag, event.value
+            else:
+                value = self.scalar(event)
+            node: Node = Scalar(span, value, event.style or None, is_key)
             if anchor is not None:
                 self.anchors[anchor], self.sizes[id(node)] = node, 1
             return node
@@ -505,7 +512,7 @@ class _Composer:
     def scalar(self, event: Any) -> Any:
         value, tag = event.value, event.tag
         if tag is None or tag == "!":
-            tag = _RESOLVED.get((value, event.implicit)) or self.parser.resolve(yaml.ScalarNode, value, event.implicit)
+            tag = self.parser.resolve(yaml.ScalarNode, value, event.implicit)
         self.tag = tag
         if tag in _TEXT_TAGS:
             return value
