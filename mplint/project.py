@@ -208,24 +208,27 @@ def load_stack(project: Project, path: Path) -> Stack | None:
     stack = Stack(path.parent, doc, build_manifest(doc))
     if stack.manifest is None:
         return stack  # MPL108 (`mplint.checks.manifest`)
+    found: dict[str, tuple[Path, QueryFile | None]] = {}  # query file name -> its path and parse
     for resource in stack.manifest.resources:
-        _load_query(project, stack, resource)
+        _load_query(project, stack, resource, found)
     return stack
 
 
-def query_path(stack_root: Path, resource: Resource) -> Path | None:
+def _load_query(
+    project: Project, stack: Stack, resource: Resource, found: dict[str, tuple[Path, QueryFile | None]]
+) -> None:
+    """The resource's query file, looked for once per name: many resources of a stack may share one."""
     name = resource.file or (f"{resource.name}.iql" if resource.name else None)
-    return stack_root / "resources" / name if name else None
-
-
-def _load_query(project: Project, stack: Stack, resource: Resource) -> None:
-    path = query_path(stack.root, resource)
-    if path is None:
+    if name is None:
         return
+    if name not in found:
+        path = stack.root / "resources" / name
+        query = None
+        if project.buffers.get(path) is not None or os.path.lexists(path):
+            source = project.read(path)
+            query = project.query_file(source) if source is not None else None
+        found[name] = (path, query)
+    path, query = found[name]
     stack.query_paths[resource.index] = path
-    if project.buffers.get(path) is None and not os.path.lexists(path):
-        return
-    source = project.read(path)
-    query = project.query_file(source) if source is not None else None
     if query is not None:
         stack.queries[resource.index] = query

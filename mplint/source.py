@@ -224,6 +224,7 @@ class Scalar(Node):
 @dataclass(slots=True, eq=False)
 class Sequence(Node):
     items: list[Node]
+    braces: bool | None = None  # see Mapping.braces
 
     def to_python(self) -> list[Any]:
         return [item.to_python() for item in self.items]
@@ -234,6 +235,9 @@ class Mapping(Node):
     items: list[tuple[Scalar, Node]]  # in file order; duplicates kept (the last one wins)
     # The text, when this is an unquoted `{{ name }}` that YAML reads as a flow mapping rather than a string
     template: str | None = None
+    # Whether a string under it (a key or a value, at any depth) holds `{`, or it holds an unquoted template:
+    # False lets the searches for templates pass it by. None: not known (trees not built by the YAML loader).
+    braces: bool | None = None
     _last: dict[Any, int] | None = field(default=None, repr=False)  # key -> index of its last item, once asked
 
     def _at(self, key: Any) -> int | None:
@@ -271,6 +275,20 @@ def _hashable(value: Any) -> Any:
     except TypeError:
         return repr(value)
     return value
+
+
+def may_hold_braces(node: Node) -> bool:
+    """False when no string under the node (keys included) holds `{`: no template can be there."""
+    if isinstance(node, Scalar):
+        return not isinstance(node.value, str) or "{" in node.value
+    return node.braces is not False  # type: ignore[attr-defined]
+
+
+def _braced(node: Node) -> bool:
+    """A child's part in its parent's ``braces``."""
+    if type(node) is Scalar:
+        return type(node.value) is str and "{" in node.value
+    return node.braces is not False  # type: ignore[attr-defined]
 
 
 def walk(node: Node, path: tuple[str | int, ...] = ()) -> Iterator[tuple[tuple[str | int, ...], Node]]:
@@ -535,6 +553,7 @@ class _Composer:
         append, get, compose, depth = node.items.append, self.parser.get_event, self.node, depth + 1
         while type(event := get()) is not _SequenceEndEvent:
             append(compose(event, depth))
+        node.braces = any(map(_braced, node.items))
         return event
 
     def mapping(self, node: Mapping, start: Any, depth: int) -> Any:
@@ -563,6 +582,7 @@ class _Composer:
             node.template = self.unquoted_template(start, event, node, unhashable[0][0])
             if node.template is None:
                 self.unhashable.extend(span for _, span in unhashable)
+        node.braces = node.template is not None or any(_braced(k) or _braced(v) for k, v in node.items)
         return event
 
     def unquoted_template(self, start: Any, end: Any, node: Mapping, key: Node) -> str | None:

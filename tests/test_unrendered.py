@@ -100,3 +100,23 @@ def test_a_statecheck_differing_only_in_layout_and_comments_is_the_same_query() 
     two = "  SELECT COUNT(*) as count FROM awscc.s3.buckets\n  /* the bucket */ WHERE Identifier = '{{ b }}'\n"
     assert _normal(one) == _normal(two)
     assert _normal(one) != _normal(one.replace("COUNT(*)", "COUNT(1)"))
+
+
+def test_templates_reached_through_anchors_merges_escapes_and_keys_are_found_beside_plain_values() -> None:
+    """The searches pass by what holds no `{`: a template an alias, a merge key, an escape or a key brings in
+    is still found, deep in a tree of plain values."""
+    plain = "".join(f"      - name: p{i}\n        value: {{a: [1, {{b: plain}}]}}\n" for i in range(3))
+    manifest = _manifest(
+        "globals:\n  - name: g\n    value: &tpl {x: [{y: {{ hidden }}}]}\n"
+        "  - name: h\n    value: &keyed {'{{ k }}': 1}\n"
+        f"resources:\n  - name: r\n    props:\n{plain}"
+        "      - name: aliased\n        value: [1, [*tpl]]\n"
+        "      - name: merged\n        value: {<<: *keyed, z: 1}\n"
+        '      - name: escaped\n        value: {deep: ["\\x7b\\x7b e }}"]}\n'
+    )
+    found = [(n.template, n.span.line) for n in unquoted_templates(manifest.root)]
+    assert found == [("{{ hidden }}", 3), ("{{ hidden }}", 3)]  # once where written, once through the alias
+    assert [k.value for k in template_keys(manifest)] == ["{{ k }}", "{{ k }}"]  # where written, and merged
+    escaped = manifest.resources[0].prop("escaped")
+    assert escaped is not None and escaped.value.braces is True
+    assert all(p.value.braces is False for p in manifest.resources[0].props[:3])

@@ -10,7 +10,7 @@ from mplint.findings import Finding, Fix
 from mplint.model.manifest import Manifest
 from mplint.project import Stack
 from mplint.registry import owns
-from mplint.source import Node, Scalar, SourceFile
+from mplint.source import Node, Scalar, SourceFile, may_hold_braces
 from mplint.stackql.scope import Scope, prop_scopes
 from mplint.stackql.templates import DEAD_NAMESPACES, analyse, is_template, locate, string_scalars
 
@@ -44,6 +44,8 @@ def _value_nodes(prop) -> list[Node]:
 
 
 def _templates(node: Node | None) -> Iterator[Scalar]:
+    if node is None or not may_hold_braces(node):
+        return
     for scalar in string_scalars(node):
         if is_template(scalar.value):
             yield scalar

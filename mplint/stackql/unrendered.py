@@ -23,8 +23,9 @@ def unquoted_templates(node: Node | None) -> Iterator[Mapping]:
             if current.template is not None:
                 yield current
                 continue
-            stack.extend(v for _, v in reversed(current.items))
-        elif isinstance(current, Sequence):
+            if current.braces is not False:
+                stack.extend(v for _, v in reversed(current.items))
+        elif isinstance(current, Sequence) and current.braces is not False:
             stack.extend(reversed(current.items))
 
 
@@ -53,11 +54,11 @@ def _keys(node: Node) -> Iterator[Scalar]:
     stack = [node]
     while stack:
         current = stack.pop()
-        if isinstance(current, Mapping) and current.template is None:
+        if isinstance(current, Mapping) and current.template is None and current.braces is not False:
             for key, value in reversed(current.items):
                 stack.append(value)
                 stack.append(key)
-        elif isinstance(current, Sequence):
+        elif isinstance(current, Sequence) and current.braces is not False:
             stack.extend(reversed(current.items))
         elif isinstance(current, Scalar) and current.is_key and is_template(str(current.value)):
             yield current

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 from mplint.model.manifest import Prop, Resource
 from mplint.model.query import QueryFile
-from mplint.source import Mapping, Node, Scalar, Sequence, walk
+from mplint.source import Mapping, Node, Scalar, Sequence, may_hold_braces, walk
 from mplint.stackql.templates import facts, is_template
 
 # Jinja that pulls in text mplint cannot see: what it reads is unknowable
@@ -98,7 +98,7 @@ def _template_names(node: Node | None) -> set[str] | None:
 
 def _templates(node: Node | None) -> Iterator[str]:
     """Template texts under a node, the unquoted `{{ name }}` that YAML reads as a mapping among them."""
-    if node is None:
+    if node is None or not may_hold_braces(node):
         return
     for _, child in walk(node):
         if isinstance(child, Scalar) and isinstance(child.value, str) and is_template(child.value):
