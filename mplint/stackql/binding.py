@@ -260,11 +260,15 @@ def to_value(
     """Plain data for a value node: templates become Opaque, unless exactly `{{ name }}` of a literal definition."""
     if node is None:
         return None
-    if isinstance(node, Mapping):
+    if type(node) is Scalar:  # most nodes: a plain string
+        value = node.value
+        if type(value) is str and "{" not in value and node.style is None:
+            return value
+    elif isinstance(node, Mapping):
         if node.template is not None:  # an unquoted `{{ name }}` (MPL113): never a value of its own
             return Opaque(node.template)
         return {str(k.value): to_value(v, scope, env, substitutions, depth) for k, v in node.items}
-    if isinstance(node, Sequence):
+    elif isinstance(node, Sequence):
         return [to_value(item, scope, env, substitutions, depth) for item in node.items]
     value = node.value  # type: ignore[attr-defined]
     if isinstance(value, str):

@@ -103,11 +103,9 @@ def prop_scopes(manifest: Manifest, resource: Resource) -> list[Scope]:
 
 def query_scope(manifest: Manifest, resource: Resource) -> Scope:
     """What the resource's query files see: the base scope and all of its props."""
-    scope = base_scope(manifest, resource)
-    for prop in resource.props:
-        if prop.name:
-            scope = scope.with_local(_prop_definition(prop))
-    return scope
+    fixed, exports = _index(manifest)
+    local = {prop.name: _prop_definition(prop) for prop in resource.props if prop.name}  # a later one wins
+    return Scope(fixed, exports, resource.index, local)
 
 
 def _prop_definition(prop: Prop) -> Definition:
