@@ -551,9 +551,13 @@ class _Composer:
 
     def sequence(self, node: Sequence, depth: int) -> Any:
         append, get, compose, depth = node.items.append, self.parser.get_event, self.node, depth + 1
+        braces = False
         while type(event := get()) is not _SequenceEndEvent:
-            append(compose(event, depth))
-        node.braces = any(map(_braced, node.items))
+            append(item := compose(event, depth))
+            if not braces:  # _braced, written out: this runs for every node
+                scalar = type(item) is Scalar
+                braces = type(item.value) is str and "{" in item.value if scalar else item.braces is not False  # type: ignore[attr-defined]
+        node.braces = braces
         return event
 
     def mapping(self, node: Mapping, start: Any, depth: int) -> Any:
@@ -562,6 +566,7 @@ class _Composer:
         seen: dict[Any, Span] = {}
         unhashable: list[tuple[Node, Span]] = []
         get, compose, depth = self.parser.get_event, self.node, depth + 1
+        braces = False
         while type(event := get()) is not _MappingEndEvent:
             key = compose(event, depth, True)
             key_tag = self.tag if isinstance(key, Scalar) else None
@@ -572,6 +577,14 @@ class _Composer:
             if key_tag == _MERGE_TAG:
                 self.merge(value, merged)
                 continue
+            if braces:
+                pass
+            elif type(key.value) is str and "{" in key.value:
+                braces = True
+            elif type(value) is Scalar:  # _braced, written out: this runs for every node
+                braces = type(value.value) is str and "{" in value.value
+            else:
+                braces = value.braces is not False  # type: ignore[attr-defined]
             marker = key.value if type(key.value) is str else _hashable(key.value)
             if marker in seen:
                 self.duplicates.append(Duplicate(str(key.value), key.span, seen[marker]))
@@ -582,7 +595,7 @@ class _Composer:
             node.template = self.unquoted_template(start, event, node, unhashable[0][0])
             if node.template is None:
                 self.unhashable.extend(span for _, span in unhashable)
-        node.braces = node.template is not None or any(_braced(k) or _braced(v) for k, v in node.items)
+        node.braces = braces or node.template is not None or any(_braced(k) or _braced(v) for k, v in merged)
         return event
 
     def unquoted_template(self, start: Any, end: Any, node: Mapping, key: Node) -> str | None:
