@@ -67,7 +67,9 @@ class Scope(MappingABC):
 
 
 @lru_cache(maxsize=32)
-def _index(manifest: Manifest) -> tuple[dict[str, Definition], dict[str, Exports]]:
+def _index(manifest: Manifest) -> tuple[dict[str, Definition], dict[str, Exports], dict[int, Definition]]:
+    """The manifest's built-ins and globals, its exports, and its props' definitions (by id, made on first use:
+    every resource's scopes are asked for by several checks)."""
     fixed: dict[str, Definition] = {name: Definition(name, "builtin", None) for name in BUILTIN_NAMES}
     for glob in manifest.globals:
         if glob.name:
@@ -80,12 +82,12 @@ def _index(manifest: Manifest) -> tuple[dict[str, Definition], dict[str, Exports
             positions, definitions = exports.setdefault(name, ([], []))
             positions.append(position)
             definitions.append(Definition(name, "export", node.span))
-    return fixed, exports
+    return fixed, exports, {}
 
 
 def base_scope(manifest: Manifest, upto: Resource | None) -> Scope:
     """What the props of ``upto`` can see before their own: built-ins, globals, earlier resources' exports."""
-    fixed, exports = _index(manifest)
+    fixed, exports, _ = _index(manifest)
     limit = len(manifest.resources) if upto is None else upto.index
     return Scope(fixed, exports, limit)
 
@@ -93,21 +95,25 @@ def base_scope(manifest: Manifest, upto: Resource | None) -> Scope:
 def prop_scopes(manifest: Manifest, resource: Resource) -> list[Scope]:
     """For each prop of the resource, the names it can see: the base scope and the earlier props."""
     scope = base_scope(manifest, resource)
+    known = _index(manifest)[2]
     scopes: list[Scope] = []
     for prop in resource.props:
         scopes.append(scope)
         if prop.name:
-            scope = scope.with_local(_prop_definition(prop))
+            scope = scope.with_local(_prop_definition(prop, known))
     return scopes
 
 
 def query_scope(manifest: Manifest, resource: Resource) -> Scope:
     """What the resource's query files see: the base scope and all of its props."""
-    fixed, exports = _index(manifest)
-    local = {prop.name: _prop_definition(prop) for prop in resource.props if prop.name}  # a later one wins
+    fixed, exports, known = _index(manifest)
+    local = {prop.name: _prop_definition(prop, known) for prop in resource.props if prop.name}  # a later one wins
     return Scope(fixed, exports, resource.index, local)
 
 
-def _prop_definition(prop: Prop) -> Definition:
-    span = prop.name_node.span if prop.name_node else prop.node.span
-    return Definition(prop.name or "", "prop", span, prop.value, prop)
+def _prop_definition(prop: Prop, known: dict[int, Definition]) -> Definition:
+    definition = known.get(id(prop))
+    if definition is None:
+        span = prop.name_node.span if prop.name_node else prop.node.span
+        definition = known[id(prop)] = Definition(prop.name or "", "prop", span, prop.value, prop)
+    return definition
