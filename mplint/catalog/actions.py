@@ -20,7 +20,7 @@ from typing import Any
 
 DATA_RESOURCE = "data/iam-actions.json.gz"
 DEFAULT_PATH = Path(__file__).resolve().parent.parent / DATA_RESOURCE
-SUPPORTED_FORMAT = 1
+SUPPORTED_FORMAT = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,33 +41,6 @@ class ResourceTypeRef:
     required: bool
     arn: str | None
     condition_keys: tuple[str, ...]
-
-
-# Resource types the IAM reference gives an action that the bundled data leaves out: (type, ARN template;
-# None: the service's own template for the type). The types are optional: the action also takes its others.
-_ELB_V2 = ("listener/app", "listener/gwy", "listener/net", "listener-rule/app", "listener-rule/net")
-_ELB_V2_BALANCERS = ("loadbalancer/app/", "loadbalancer/gwy/", "loadbalancer/net/")
-DOCUMENTED_TYPES: dict[tuple[str, str], tuple[tuple[str, str | None], ...]] = {
-    # CloudFormation User Guide, "Controlling access with IAM" (using-iam-template): "To allow
-    # AWS::Serverless transforms to create a change set, the policy should include the
-    # arn:aws:cloudformation:<region>:aws:transform/Serverless-2016-10-31 resource-level permission".
-    ("cloudformation", "CreateChangeSet"): (
-        ("transform", "arn:${Partition}:cloudformation:${Region}:aws:transform/${TransformName}"),
-    ),
-    # Elastic Load Balancing and Elastic Load Balancing V2 share the prefix `elasticloadbalancing`, and the
-    # data holds one entry per action name: for the names both define it has the classic load balancer's
-    # types only. Service Authorization Reference, "Actions defined by Elastic Load Balancing V2".
-    **{
-        ("elasticloadbalancing", name): tuple(
-            (t, None) for t in (*_ELB_V2, *_ELB_V2_BALANCERS, "targetgroup", "truststore")
-        )
-        for name in ("AddTags", "RemoveTags")
-    },
-    **{
-        ("elasticloadbalancing", name): tuple((t, None) for t in _ELB_V2_BALANCERS)
-        for name in ("DeleteLoadBalancer", "ModifyLoadBalancerAttributes")
-    },
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,12 +199,9 @@ class ActionCatalog:
         service = self._services[prefix]
         access, resource_rows, keys = service["actions"][name]
         arns = service["resource_types"]
-        refs = tuple(ResourceTypeRef(rt, bool(req), arns.get(rt), tuple(ks)) for rt, req, ks in resource_rows)
-        named = {ref.name for ref in refs}
-        refs += tuple(
-            ResourceTypeRef(rt, False, arn or arns.get(rt), ())
-            for rt, arn in DOCUMENTED_TYPES.get((prefix, name), ())
-            if rt not in named
+        refs = tuple(  # a row's fourth item: the ARN template of a documented type the service does not list
+            ResourceTypeRef(rt, bool(req), own[0] if own else arns.get(rt), tuple(ks))
+            for rt, req, ks, *own in resource_rows
         )
         return ActionInfo(prefix, name, access, refs, tuple(keys))
 
