@@ -278,14 +278,8 @@ def _hashable(value: Any) -> Any:
 
 
 def may_hold_braces(node: Node) -> bool:
-    """False when no string under the node (keys included) holds `{`: no template can be there."""
-    if isinstance(node, Scalar):
-        return not isinstance(node.value, str) or "{" in node.value
-    return node.braces is not False  # type: ignore[attr-defined]
-
-
-def _braced(node: Node) -> bool:
-    """A child's part in its parent's ``braces``."""
+    """False when no string at or under the node (keys included) holds `{`: no template can be there. (Also
+    a child's part in its parent's ``braces``.)"""
     if type(node) is Scalar:
         return type(node.value) is str and "{" in node.value
     return node.braces is not False  # type: ignore[attr-defined]
@@ -554,7 +548,7 @@ class _Composer:
         braces = False
         while type(event := get()) is not _SequenceEndEvent:
             append(item := compose(event, depth))
-            if not braces:  # _braced, written out: this runs for every node
+            if not braces:  # may_hold_braces, written out: this runs for every node
                 scalar = type(item) is Scalar
                 braces = type(item.value) is str and "{" in item.value if scalar else item.braces is not False  # type: ignore[attr-defined]
         node.braces = braces
@@ -581,7 +575,7 @@ class _Composer:
                 pass
             elif type(key.value) is str and "{" in key.value:
                 braces = True
-            elif type(value) is Scalar:  # _braced, written out: this runs for every node
+            elif type(value) is Scalar:  # may_hold_braces, written out: this runs for every node
                 braces = type(value.value) is str and "{" in value.value
             else:
                 braces = value.braces is not False  # type: ignore[attr-defined]
@@ -595,7 +589,9 @@ class _Composer:
             node.template = self.unquoted_template(start, event, node, unhashable[0][0])
             if node.template is None:
                 self.unhashable.extend(span for _, span in unhashable)
-        node.braces = braces or node.template is not None or any(_braced(k) or _braced(v) for k, v in merged)
+        node.braces = (
+            braces or node.template is not None or any(may_hold_braces(k) or may_hold_braces(v) for k, v in merged)
+        )
         return event
 
     def unquoted_template(self, start: Any, end: Any, node: Mapping, key: Node) -> str | None:
