@@ -11,6 +11,8 @@ import os
 import sys
 from pathlib import Path
 
+from generated_text import write_or_check
+
 from mplint import HOMEPAGE
 from mplint.app import LintOptions, lint_paths
 
@@ -51,16 +53,7 @@ def render() -> str:
 
 
 def main(argv: list[str]) -> int:
-    text = render()
-    if "--check" in argv:
-        current = TARGET.read_text(encoding="utf-8") if TARGET.exists() else ""
-        if current != text:
-            print("docs/job-summary.md is out of date: run python scripts/gen_job_summary.py", file=sys.stderr)
-            return 1
-        return 0
-    TARGET.write_text(text, encoding="utf-8")
-    print(f"wrote {TARGET.relative_to(ROOT)}")
-    return 0
+    return write_or_check(TARGET, render(), argv)
 
 
 if __name__ == "__main__":

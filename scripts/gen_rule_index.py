@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 import sys
 
+from generated_text import write_or_check
+
 from mplint.registry import RULE_INDEX, builtin_rules_dir, rule_files, rule_index
 
 
@@ -19,16 +21,7 @@ def render() -> str:
 
 
 def main() -> int:
-    text = render()
-    if "--check" in sys.argv[1:]:
-        current = RULE_INDEX.read_text(encoding="utf-8") if RULE_INDEX.exists() else ""
-        if current != text:
-            print(f"{RULE_INDEX} is out of date: run python scripts/gen_rule_index.py", file=sys.stderr)
-            return 1
-        return 0
-    RULE_INDEX.write_text(text, encoding="utf-8")
-    print(f"wrote {RULE_INDEX}")
-    return 0
+    return write_or_check(RULE_INDEX, render(), sys.argv[1:])
 
 
 if __name__ == "__main__":
