@@ -259,9 +259,7 @@ def _describe(
         if chunk.want_actions:
             out[i].actions = _actions(ctx, stacks) if stacks else StackActions(None)
         if chunk.options.cache:
-            from mplint.cache import digest
-
-            out[i].deps = _dependencies(project, unit, stacks, digest)
+            out[i].deps = _dependencies(project, unit, stacks)
 
 
 def _actions(ctx, stacks: list) -> StackActions:
@@ -273,9 +271,11 @@ def _actions(ctx, stacks: list) -> StackActions:
         ctx.project.stacks = saved
 
 
-def _dependencies(project: Project, unit: Unit, stacks: list, digest) -> list[Dependency] | None:
+def _dependencies(project: Project, unit: Unit, stacks: list) -> list[Dependency] | None:
     """The files the unit's findings depend on, as read; None when the unit must not be cached (a file that
     could not be read, a file skipped for where it is rather than for what it holds)."""
+    from mplint.cache import digest
+
     if unit.kind == "other" or (unit.kind == "query" and not stacks):
         return None
     paths = [*unit.files]
