@@ -36,6 +36,10 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from pinned_data import zip_info
+
 SOURCE = Path("/work/shared/data/stackql-aws-native.json.gz")
 SOURCE_SHA256 = "e0ffd362ff50f6f02f9a6ce30e08db7a50b35541f85f8bcc13c7efe248ecf31d"
 FORMAT = "stackql-aws-native/1"
@@ -44,7 +48,6 @@ OUT_FORMAT = "mplint-aws-native/1"
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / "mplint" / "data" / "aws-native.zip"
 
-ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 VERBS = ("select", "insert", "update", "replace", "delete")
 
 # ec2 operations outside the three documented resources: their verb bucket from the operation's first word,
@@ -181,14 +184,6 @@ def problems(key: str, service: dict) -> list[str]:
 
 
 # -- writing ------------------------------------------------------------------------------------------
-def zip_info(name: str) -> zipfile.ZipInfo:
-    info = zipfile.ZipInfo(name, date_time=ZIP_DATE)
-    info.compress_type = zipfile.ZIP_DEFLATED
-    info.create_system = 3
-    info.external_attr = 0o644 << 16
-    return info
-
-
 def build(data: dict[str, Any]) -> tuple[dict[str, dict], dict]:
     services = {key: registry_service(service) for key, service in sorted(data["services"].items())}
     for key, supplement in sorted(data.get("supplements", {}).items()):

@@ -25,6 +25,10 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from pinned_data import zip_info
+
 PACKAGE = "cfn-lint"
 VERSION = "1.58.0"
 WHEEL_NAME = "cfn_lint-1.58.0-py3-none-any.whl"
@@ -39,7 +43,6 @@ DEFAULT_OUT = ROOT / "mplint" / "data" / "schemas.zip"
 REFERENCE = Path("/work/shared/data/aws-sagemaker-modelpackage.schema.json")
 REFERENCE_TYPE = "AWS::SageMaker::ModelPackage"
 
-ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 META_MEMBER = "_meta.json"
 
 
@@ -94,14 +97,6 @@ def read_schemas(wheel: zipfile.ZipFile) -> dict[str, dict]:
             raise ValueError(f"{type_name}: {ref}.json has typeName {schema.get('typeName')!r}")
         schemas[type_name] = schema
     return schemas
-
-
-def zip_info(name: str) -> zipfile.ZipInfo:
-    info = zipfile.ZipInfo(name, date_time=ZIP_DATE)
-    info.compress_type = zipfile.ZIP_DEFLATED
-    info.create_system = 3
-    info.external_attr = 0o644 << 16
-    return info
 
 
 def write_zip(out: Path, schemas: dict[str, dict], meta: dict) -> None:

@@ -35,10 +35,10 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from gen_schemas import PACKAGE, VERSION, WHEEL_SHA256, checked_wheel, fetch_wheel
+from pinned_data import zip_info
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / "mplint" / "data" / "values.zip"
-ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 EXT = "cfnlint/data/schemas/extensions/"
 LAMBDA = "cfnlint/data/AdditionalSpecs/LmbdRuntimeLifecycle.json"
 # family -> the file listing its instance types per region
@@ -193,9 +193,7 @@ def write(out: Path, data: dict[str, Any]) -> dict[str, Any]:
     out.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(out, "w") as archive:
         for name, value in sorted(members(data).items()):
-            info = zipfile.ZipInfo(name, date_time=ZIP_DATE)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            archive.writestr(info, json.dumps(value, sort_keys=True, separators=(",", ":")), compresslevel=9)
+            archive.writestr(zip_info(name), json.dumps(value, sort_keys=True, separators=(",", ":")), compresslevel=9)
     out.with_name("values.meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return meta
 

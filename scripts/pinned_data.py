@@ -1,6 +1,6 @@
 """What the generators of bundled data from a pinned package share: the sha256 gate, the deterministic gzip,
-the --output/--check/--accept-sha256 options, and writing the data with the `.meta.json` `mplint --version`
-reads."""
+the --output/--check/--accept-sha256 options, writing the data with the `.meta.json` `mplint --version`
+reads, and zip members that do not depend on when or where they were written."""
 
 from __future__ import annotations
 
@@ -8,8 +8,20 @@ import argparse
 import gzip
 import json
 import sys
+import zipfile
 from pathlib import Path
 from typing import Any
+
+ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+
+
+def zip_info(name: str) -> zipfile.ZipInfo:
+    """A deflated member with a fixed date, system and mode: the same data always gives the same archive."""
+    info = zipfile.ZipInfo(name, date_time=ZIP_DATE)
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info.create_system = 3
+    info.external_attr = 0o644 << 16
+    return info
 
 
 def add_options(parser: argparse.ArgumentParser, output: Path) -> None:
