@@ -364,14 +364,14 @@ def _one(glob: Glob, target: _Target, variables: bool) -> Strength:
         if glob.has_variables:
             return Strength.CONDITIONAL
         return Strength.FULL if fit == "all" else Strength.UNKNOWN
-    key = (id(glob), id(target))
+    key = (id(glob), target.text, target.pattern is None, tuple(s.text for s in target.scopes))
     known = _PATTERN_CACHE.get(key)
     if known is not None:
-        return known[2]
+        return known[1]
     strength = _contains(glob, target)
-    if len(_PATTERN_CACHE) > 200_000:
+    if len(_PATTERN_CACHE) > 65_536:
         _PATTERN_CACHE.clear()
-    _PATTERN_CACHE[key] = (glob, target, strength)  # both are kept, so their ids stay theirs
+    _PATTERN_CACHE[key] = (glob, strength)  # the glob is kept, so its id stays its own
     return strength
 
 
@@ -385,9 +385,10 @@ def _contains(glob: Glob, target: _Target) -> Strength:
     return Strength.UNKNOWN if glob.overlaps(target.pattern) else Strength.NONE
 
 
-# (id(policy glob), id(target)) -> (the glob, the target, strength): many policies share resource patterns,
-# and matching, covering or overlapping them is the costly part of a verdict.
-_PATTERN_CACHE: dict[tuple[int, int], tuple[Glob, _Target, Strength]] = {}
+# (id(policy glob), the target's resource, whether it is concrete, its scopes) -> (the glob, strength): policies
+# share resource patterns and requests share resources, and matching, covering or overlapping them is the
+# costly part of a verdict. Only what `_contains` reads is in the key: a target's action is not.
+_PATTERN_CACHE: dict[tuple[int, str, bool, tuple[str, ...]], tuple[Glob, Strength]] = {}
 
 
 _Resolved = tuple[Strength, Glob | None, Span | None, tuple[str, ...]]
