@@ -635,10 +635,15 @@ _JSON_WS = re.compile(r"[ \t\n\r]*")
 
 def load_json(source: SourceFile, limits: Limits = DEFAULT) -> Document:
     """Parse JSON into a position-aware tree; syntax errors raise LoadError (MPL002), limits MPL005."""
+    from mplint.json_quick import quick_tree
+
     doc = Document(source, None)
     try:
         with _no_gc():
-            doc.root = _JsonParser(source, doc.duplicates, limits).parse()
+            doc.root = quick_tree(source, limits, doc.duplicates)
+            if doc.root is None:  # not well formed, or over a limit: the full reader says what and where
+                doc.duplicates.clear()
+                doc.root = _JsonParser(source, doc.duplicates, limits).parse()
     except RecursionError:
         raise LoadError("MPL005", "JSON nested too deeply", source.whole_span()) from None
     return doc
@@ -692,7 +697,7 @@ class _JsonParser:
         span = self.source.offset_span(start, self.pos)
         text = match.group()
         if match.lastgroup == "str":
-            return Scalar(span, _json_string(text), '"')
+            return Scalar(span, json_string(text), '"')
         if match.lastgroup == "num":
             if len(text) > self.limits.number_chars:
                 raise LoadError("MPL005", f"a number of {len(text):,} characters: not read", span)
@@ -754,7 +759,7 @@ class _JsonParser:
             return Sequence(self.source.offset_span(start, self.pos), items)
 
 
-def _json_string(token: str) -> str:
+def json_string(token: str) -> str:
     if "\\" not in token:  # no escapes: the text between the quotes is the value
         return token[1:-1]
     try:
