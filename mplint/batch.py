@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from mplint.findings import Finding, Notification
 from mplint.share import Share, StackActions
-from mplint.source import Buffers, LoadProblem, SourceFile
+from mplint.source import Buffers, LoadProblem, SourceFile, trees_kept
 
 if TYPE_CHECKING:
     from mplint.app import LintOptions
@@ -169,7 +169,7 @@ def lint_chunk(chunk: Chunk, setup: Setup | None = None) -> list[UnitResult]:
 
     rules, selection, suppressions = setup or _worker_setup(chunk)
     files = [path for unit in chunk.units for path in unit.files] + chunk.carried
-    with applied(chunk.config.limits):
+    with applied(chunk.config.limits), trees_kept():
         project = load_files(files, chunk.config, chunk.base, chunk.problems, chunk.buffers)
         owners = _owners(project, chunk.units)
         share = Share(frozenset(owners), chunk.carries, chunk.needs)

@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 import pytest
 
-from mplint.source import LoadError, Mapping, Scalar, Sequence, SourceFile, load_json, load_yaml, read_source
+from mplint.source import (
+    LoadError,
+    Mapping,
+    Scalar,
+    Sequence,
+    SourceFile,
+    load_json,
+    load_yaml,
+    read_source,
+    trees_kept,
+)
 
 
 def src(text: str, name: str = "f.yml") -> SourceFile:
@@ -98,3 +109,26 @@ def test_read_source_missing_file(tmp_path: Path) -> None:
     with pytest.raises(LoadError) as err:
         read_source(tmp_path / "nope.yml", "nope.yml")
     assert err.value.rule_id == "MPL001"
+
+
+def test_trees_kept_are_out_of_the_collectors_reach_until_the_run_ends() -> None:
+    assert gc.get_freeze_count() == 0
+    load_yaml(src("a: 1\n"))
+    assert gc.get_freeze_count() == 0  # outside a run that keeps its trees: nothing is frozen
+    with trees_kept():
+        tree = load_yaml(src("a: [1, 2, {b: c}]\n")).root
+        assert gc.get_freeze_count() > 0
+        assert not any(obj is tree for obj in gc.get_objects())  # no collection will traverse it
+        load_json(src('{"a": [1]}', "p.json"))
+    assert gc.get_freeze_count() == 0  # and once the run is over, the collector sees everything again
+
+
+def test_a_process_frozen_before_stays_frozen() -> None:
+    gc.freeze()  # as a worker forked from a parent that froze what it had loaded
+    try:
+        before = gc.get_freeze_count()
+        with trees_kept():
+            load_yaml(src("a: 1\n"))
+        assert gc.get_freeze_count() >= before
+    finally:
+        gc.unfreeze()
