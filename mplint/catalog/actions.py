@@ -7,7 +7,6 @@ loaded on first use, once per catalog instance; `get_catalog()` gives the per-pr
 
 from __future__ import annotations
 
-import gc
 import gzip
 import json
 import re
@@ -20,7 +19,7 @@ from typing import Any
 
 DATA_RESOURCE = "data/iam-actions.json.gz"
 DEFAULT_PATH = Path(__file__).resolve().parent.parent / DATA_RESOURCE
-SUPPORTED_FORMAT = 2
+SUPPORTED_FORMAT = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,14 +108,7 @@ class ActionCatalog:
 
     @staticmethod
     def _parse(blob: bytes) -> dict[str, Any]:
-        # json.loads builds ~200k containers; a GC pass in the middle of that doubles the load time.
-        was_enabled = gc.isenabled()
-        gc.disable()
-        try:
-            raw = json.loads(gzip.decompress(blob))
-        finally:
-            if was_enabled:
-                gc.enable()
+        raw = json.loads(gzip.decompress(blob))
         if raw.get("format") != SUPPORTED_FORMAT:
             raise ValueError(f"IAM action catalog format {raw.get('format')!r}, expected {SUPPORTED_FORMAT}")
         return raw
@@ -197,7 +189,7 @@ class ActionCatalog:
 
     def _make_info(self, prefix: str, name: str) -> ActionInfo:
         service = self._services[prefix]
-        access, resource_rows, keys = service["actions"][name]
+        access, resource_rows, keys = json.loads(service["actions"][name])  # each action's entry is its JSON text
         arns = service["resource_types"]
         refs = tuple(  # a row's fourth item: the ARN template of a documented type the service does not list
             ResourceTypeRef(rt, bool(req), own[0] if own else arns.get(rt), tuple(ks))
