@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -443,6 +443,7 @@ def _store(options: LintOptions, config: Config, base: Path, setup: Setup, buffe
 
 def _lint_missing(options: LintOptions, base: Path, buffers: Buffers | None, parts: list[_PartPlan], jobs: int) -> None:
     """Lint, in chunks, every unit the cache did not have; keep their results in the cache."""
+    options = replace(options, paths=[])  # a chunk names its own files; the run's paths were pickled into each
     chunks: list[Chunk] = []
     where: list[tuple[_PartPlan, list[int]]] = []
     for part in parts:
