@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from mplint.files import RealPaths
 from mplint.findings import Finding, Notification
 from mplint.share import Share, StackActions
 from mplint.source import Buffers, LoadProblem, SourceFile, trees_kept
@@ -103,13 +104,14 @@ def plan_units(files: list[Path], buffers: Buffers | None, carried: set[Path]) -
 
     units: dict[Path, Unit] = {}
     to_carrier: list[Path] = []
+    real = RealPaths(resolved_path)
     for path in files:
         kind = classify(path, buffers)
-        resolved = resolved_path(path)
+        resolved = real(path)
         key = resolved
         if kind == "query":
             manifest = manifest_of(path, buffers)
-            key = resolved_path(manifest) if manifest is not None else resolved
+            key = real(manifest) if manifest is not None else resolved
         elif resolved in carried:
             to_carrier.append(path)
             continue

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mplint.files import BOMS, printable, read_head
+from mplint.files import BOMS, RealPaths, printable, read_head
 from mplint.findings import Span
 from mplint.source import Buffers, LoadProblem
 
@@ -32,11 +32,12 @@ def discover(
     buffers = Buffers() if buffers is None else buffers
     found: dict[str, Path] = {}  # by real path: a file reached twice is linted once
     problems: list[LoadProblem] = []
+    real = RealPaths(lambda path: Path(os.path.realpath(path)))
     for path in paths:
         if path.is_dir():
             found.update(_search(path, excluded or _never, problems))
         elif buffers.get(path) is not None or os.path.lexists(path):  # a file, or what is reported when read
-            found[os.path.realpath(path)] = path
+            found[str(real(path))] = path
         else:
             where = printable(path.as_posix())
             problems.append(LoadProblem("MPL001", f"no such file or folder: {where}", Span.point(where)))
