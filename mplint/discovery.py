@@ -80,8 +80,8 @@ def tree_roots(files: list[Path], config: Config, base: Path) -> set[str]:
     for identity in config.identities.values():
         named += [*identity.policies, *identity.scps, *([identity.boundary] if identity.boundary else [])]
     roots = {os.path.realpath(base), *([os.path.realpath(config.folder)] if config.folder else [])}
-    for path in named:
-        roots.add(os.path.realpath(path if path.is_dir() else path.parent))
+    for folder in {path if path.is_dir() else path.parent for path in named}:
+        roots.add(os.path.realpath(folder))
     return roots
 
 
@@ -133,12 +133,16 @@ def display_path(path: Path, base: Path) -> str:
 
 
 def _relative(path: Path, base: Path) -> str:
-    absolute, real_base = os.path.abspath(path), os.path.realpath(base)
-    for candidate, folder in ((absolute, os.path.abspath(base)), (os.path.realpath(path), real_base)):
-        try:
-            rel = os.path.relpath(candidate, folder)
-        except ValueError:  # another drive
-            continue
-        if not rel.startswith(".."):
-            return Path(rel).as_posix()
-    return Path(absolute).as_posix()
+    absolute = os.path.abspath(path)
+    rel = _under(absolute, os.path.abspath(base))
+    if rel is None:  # the real paths only when the path as given is not under the base
+        rel = _under(os.path.realpath(path), os.path.realpath(base))
+    return Path(absolute if rel is None else rel).as_posix()
+
+
+def _under(path: str, folder: str) -> str | None:
+    try:
+        rel = os.path.relpath(path, folder)
+    except ValueError:  # another drive
+        return None
+    return None if rel.startswith("..") else rel
