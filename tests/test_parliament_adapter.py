@@ -286,6 +286,34 @@ def test_indexed_lookups_match_parliaments_own(parliament: Any) -> None:
         assert outcome(statement.get_privilege_info, prefix, name) == outcome(info, prefix, name)
 
 
+def test_what_parliament_reads_of_its_database_is_as_in_its_file(parliament: Any) -> None:
+    """The adapter drops the descriptions and dependent actions and shares strings: every field parliament's
+    code reads is as in iam_definition.json (the extension only appends)."""
+    spec = importlib.util.find_spec("parliament")
+    assert spec is not None and spec.origin is not None
+    shipped = json.loads((Path(spec.origin).parent / "iam_definition.json").read_text(encoding="utf-8"))
+    loaded = parliament.iam_definition
+    assert len(loaded) > len(shipped)  # the services parliament does not know were added after its own
+
+    def privilege(p: dict[str, Any]) -> Any:
+        return (
+            p["privilege"],
+            p["access_level"],
+            [(r["resource_type"], r["condition_keys"]) for r in p["resource_types"]],
+        )
+
+    for before, after in zip(shipped, loaded, strict=False):
+        assert (after["prefix"], after["service_name"]) == (before["prefix"], before["service_name"])
+        for field, read in (
+            ("privileges", privilege),
+            ("resources", lambda r: (r["resource"], r["arn"], r["condition_keys"])),
+            ("conditions", lambda c: (c["condition"], c["type"])),
+        ):
+            own = after[field][: len(before[field])]
+            assert [read(x) for x in own] == [read(x) for x in before[field]], (before["prefix"], field)
+    assert not any("description" in p for entry in loaded for p in entry["privileges"])
+
+
 def outcome(fn: Any, *args: Any) -> Any:
     try:
         return fn(*args)
