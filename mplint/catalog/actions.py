@@ -87,6 +87,8 @@ class ActionCatalog:
         self._lock = threading.Lock()
         self._raw: dict[str, Any] | None = None
         self._by_service: dict[str, dict[str, str]] = {}  # "s3" -> {"getobject": "GetObject"}, built per service
+        self._full: dict[str, dict[str, str]] = {}  # "s3" -> {"getobject": "s3:GetObject"}, for expansions
+        self._strings: dict[str, str] = {}  # one copy of each resource type and condition key the infos name
         self._infos: dict[tuple[str, str], ActionInfo] = {}
         self._key_types: dict[str, str] | None = None
 
@@ -122,6 +124,13 @@ class ActionCatalog:
                 return {}
             names = self._by_service[prefix] = {name.lower(): name for name in service["actions"]}
         return names
+
+    def _full_names(self, prefix: str) -> dict[str, str]:
+        """Lower-case action name -> `prefix:Name`: one string per action, however many expansions hold it."""
+        full = self._full.get(prefix)
+        if full is None:
+            full = self._full[prefix] = {low: f"{prefix}:{name}" for low, name in self._names(prefix).items()}
+        return full
 
     @property
     def _services(self) -> dict[str, Any]:
@@ -190,12 +199,12 @@ class ActionCatalog:
     def _make_info(self, prefix: str, name: str) -> ActionInfo:
         service = self._services[prefix]
         access, resource_rows, keys = json.loads(service["actions"][name])  # each action's entry is its JSON text
-        arns = service["resource_types"]
+        arns, one = service["resource_types"], self._strings.setdefault  # decoded anew for each action: shared
         refs = tuple(  # a row's fourth item: the ARN template of a documented type the service does not list
-            ResourceTypeRef(rt, bool(req), own[0] if own else arns.get(rt), tuple(ks))
+            ResourceTypeRef(one(rt, rt), bool(req), own[0] if own else arns.get(rt), tuple(one(k, k) for k in ks))
             for rt, req, ks, *own in resource_rows
         )
-        return ActionInfo(prefix, name, access, refs, tuple(keys))
+        return ActionInfo(prefix, name, one(access, access), refs, tuple(one(k, k) for k in keys))
 
     # -- patterns --------------------------------------------------------------------------------------------
 
@@ -210,7 +219,7 @@ class ActionCatalog:
         matcher = glob_to_regex(action_glob)
         out = []
         for prefix in self._matching_prefixes(prefix_glob):
-            out.extend(f"{prefix}:{n}" for low, n in self._names(prefix).items() if matcher.fullmatch(low))
+            out.extend(full for low, full in self._full_names(prefix).items() if matcher.fullmatch(low))
         return sorted(out)
 
     def _matching_prefixes(self, prefix_glob: str) -> list[str]:
