@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from mplint.files import RealPaths
 from mplint.findings import Finding, Notification
+from mplint.hooks import may_apply
 from mplint.share import Share, StackActions
 from mplint.source import Buffers, LoadProblem, SourceFile, trees_kept
 
@@ -340,7 +341,9 @@ def _preload(chunks: list[Chunk], setups: list[Setup]) -> None:
     for chunk, (rules, selection, suppressions) in zip(chunks, setups, strict=True):
         _SETUPS.setdefault((chunk.config.path, chunk.config.rules_dirs), (rules, selection, suppressions))
         modules.update(name for rid in selection.enabled if rid in rules for name in rules[rid].checks)
-    for name in sorted(modules):
+    stacks = any(u.kind != "policy" for c in chunks for u in c.units)
+    policies = stacks or any(u.kind == "policy" for c in chunks for u in c.units)  # a stack may hold policies
+    for name in sorted(n for n in modules if may_apply(n, stacks, policies)):
         try:
             importlib.import_module(name)
         except Exception:

@@ -16,15 +16,16 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from mplint.findings import Finding, Level, Notification, Span
+from mplint.hooks import HOOKS, may_apply
 from mplint.registry import OWNERS, Rule
 from mplint.share import Share
 from mplint.suppress import FILE_WIDE, inline_index
 
 if TYPE_CHECKING:
     from mplint.context import Context
+    from mplint.model.policy import PolicyFile
 
 Produce = Callable[[], Iterable[Finding | Notification]]
-HOOKS = ("check_stack", "check_policy", "check_project")
 
 
 @dataclass(slots=True)
@@ -47,8 +48,10 @@ def run(ctx: Context, rules: dict[str, Rule], skip: frozenset[str] = frozenset()
     enabled = {rid: rule for rid, rule in rules.items() if selection is None or rid in selection.enabled}
     result = Result(rules=rules)
     raw = Pool(ctx.project.config.limits.findings_per_rule, enabled)
+    stacks, policies = bool(ctx.project.stacks), any(_reported(ctx, p) for p in ctx.project.policies)
     for module in sorted({name for rule in enabled.values() for name in rule.checks} - skip):
-        _run_module(ctx, module, raw, result)
+        if may_apply(module, stacks, policies):  # else not even imported: it has nothing to check here
+            _run_module(ctx, module, raw, result)
     for rule in enabled.values():
         if "declarative" in rule.extra:  # a rule as data: one run of its own, emitting its own id
             from mplint.checks.declarative import check_rule
@@ -72,7 +75,7 @@ def _run_module(ctx: Context, name: str, raw: Pool, result: Result) -> None:
     share = ctx.share
     units: dict[str, list] = {
         "check_stack": [(s, Span.point(s.path)) for s in project.stacks],
-        "check_policy": [(p, p.document.span) for p in project.policies if share is None or share.reports(p.name)],
+        "check_policy": [(p, p.document.span) for p in project.policies if _reported(ctx, p)],
         "check_project": [(None, None)],
     }
     for hook in HOOKS:
@@ -82,6 +85,10 @@ def _run_module(ctx: Context, name: str, raw: Pool, result: Result) -> None:
         for unit, span in units[hook]:
             produce = (lambda call=call: call(ctx)) if unit is None else (lambda call=call, unit=unit: call(ctx, unit))
             _collect(f"check {name}", owned, span, produce, raw, result, share)
+
+
+def _reported(ctx: Context, policy: PolicyFile) -> bool:
+    return ctx.share is None or ctx.share.reports(policy.name)
 
 
 def _collect(
