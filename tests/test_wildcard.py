@@ -6,6 +6,7 @@ import time
 
 import pytest
 
+from mplint.iam import wildcard
 from mplint.iam.wildcard import (
     arn_pattern_covers,
     arn_patterns_overlap,
@@ -182,3 +183,20 @@ def test_unknown_request_fields_stay_within_their_field() -> None:
     assert not compile_arn("arn:aws:sagemaker:*:*:domain/*").overlaps(request)
     assert compile_arn("arn:aws:sagemaker:*:*:model-package/*").overlaps(request)
     assert compile_request_arn("*").overlaps(compile_arn("arn:aws:s3:::other-bucket/*"))
+
+
+@pytest.mark.parametrize(
+    ("arn", "parts"),
+    [
+        ("arn:aws:s3:::bucket/key:with:colons", ["arn", "aws", "s3", "", "", "bucket/key:with:colons"]),
+        (
+            "arn:aws:iam::123456789012:role/${aws:username}",
+            ["arn", "aws", "iam", "", "123456789012", "role/${aws:username}"],
+        ),
+        ("arn:${aws:partition}:s3:::b", ["arn", "${aws:partition}", "s3", "", "", "b"]),
+        ("arn:aws:sns", ["arn", "aws", "sns"]),
+        ("*", ["*"]),
+    ],
+)
+def test_an_arn_splits_into_its_six_parts_never_inside_a_variable(arn: str, parts: list[str]) -> None:
+    assert wildcard._fields(arn) == parts

@@ -249,6 +249,8 @@ def _part_fit(mine: str, variables: bool, theirs: str, last: bool) -> str:
 
 def _fields(text: str) -> list[str]:
     """The six parts of an ARN (fewer when it has fewer), not splitting inside a `${...}`."""
+    if "${" not in text:
+        return text.split(":", 5)
     out, start, depth = [], 0, 0
     for i, ch in enumerate(text):
         if ch == "{" and text[i - 1 : i] == "$":
