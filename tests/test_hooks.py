@@ -27,7 +27,8 @@ def test_hooks_read_from_the_source_are_the_modules_own(name: str) -> None:
 
 def test_what_cannot_be_told_is_imported() -> None:
     assert defined_hooks("mplint.no_such_module") is None
-    assert defined_hooks("json") is None  # no hook found: unknown, not "none"
+    assert defined_hooks("json") is None  # not one of mplint's check modules: imported, whatever it defines
+    assert defined_hooks("mplint.checks.declarative") is None  # no hook found: unknown, not "none"
     assert may_apply("mplint.no_such_module", stacks=False, policies=False)
 
 
