@@ -11,8 +11,10 @@
    under one configuration; `--jobs 1`, `--jobs 2`, warm.
 
 Every command runs in a fresh process (benchmarks/measure.py): the best wall time of --repeat runs, CPU time of
-all its processes, peak memory of the largest process and of all at once. Each run's JSON report is compared
-with the `--jobs 1` one: a figure is printed only for output that is byte-identical.
+all its processes, peak memory of the largest process and of all at once. The cold runs and the peer's are
+taken in turns (peer, --jobs 1, --jobs 2, peer, ...), so that a drift in the machine's speed meets them all.
+Each run's JSON report is compared with the `--jobs 1` one: a figure is printed only for output that is
+byte-identical.
 """
 
 from __future__ import annotations
@@ -24,11 +26,12 @@ import sys
 import tempfile
 from pathlib import Path
 
-from measure import HEADER, Measure, load, run
+from measure import HEADER, Measure, load, run, run_interleaved
 
 ROOT = Path(__file__).resolve().parent.parent
 POLICIES = ROOT.parent / "shared" / "corpus" / "iam" / "aws-managed" / "iamtrail" / "documents"
 VALID = ROOT / "fixtures" / "valid"
+PEER = "parliament alone"
 PARLIAMENT = """
 import sys
 from pathlib import Path
@@ -52,28 +55,33 @@ def row(label: str, measured: Measure, peer: Measure | None = None) -> str:
     return f"{label:34}{measured.row()}   exit {measured.code}{ratio}"
 
 
-def compare(tmp: Path, label: str, paths: list[Path], repeat: int, peer: Measure | None, cwd: Path) -> None:
-    """--jobs 1 and 2 cold, then warm; each report checked against the --jobs 1 one."""
+def compare(tmp: Path, label: str, paths: list[Path], repeat: int, cwd: Path, peer: list[str] | None = None) -> None:
+    """--jobs 1 and 2 cold (and the peer, when there is one), their runs taken in turns; then warm. Each
+    report is checked against the --jobs 1 one."""
     reference = tmp / f"{label}-1.json"
+    cmds = {"peer": peer} if peer else {}
     for jobs in (1, 2):
-        out = tmp / f"{label}-{jobs}.json"
-        measured = run(mplint(paths, jobs, None, out), repeat, cwd=cwd)
-        same = out.read_bytes() == reference.read_bytes()
-        print(row(f"mplint {label} --jobs {jobs}", measured, peer) + ("" if same else "   OUTPUT DIFFERS"))
+        cmds[f"mplint {label} --jobs {jobs}"] = mplint(paths, jobs, None, tmp / f"{label}-{jobs}.json")
+    measured = run_interleaved(cmds, repeat, cwd=cwd)
+    peered = measured.pop("peer", None)
+    if peered is not None:
+        print(row(PEER, peered), flush=True)
+    for jobs, (name, result) in zip((1, 2), measured.items(), strict=True):
+        same = (tmp / f"{label}-{jobs}.json").read_bytes() == reference.read_bytes()
+        print(row(name, result, peered) + ("" if same else "   OUTPUT DIFFERS"))
     cache = tmp / f"{label}-cache"
     out = tmp / f"{label}-warm.json"
     run(mplint(paths, 2, cache, out), 1, cwd=cwd)  # fills the cache
-    measured = run(mplint(paths, 2, cache, out), repeat, cwd=cwd)
+    warm = run(mplint(paths, 2, cache, out), repeat, cwd=cwd)
     same = out.read_bytes() == reference.read_bytes()
-    print(row(f"mplint {label} warm cache", measured, peer) + ("" if same else "   OUTPUT DIFFERS"), flush=True)
+    print(row(f"mplint {label} warm cache", warm, peered) + ("" if same else "   OUTPUT DIFFERS"), flush=True)
 
 
 def policies(tmp: Path, corpus: Path, repeat: int) -> None:
     count = sum(1 for p in corpus.iterdir() if p.is_file())
     print(f"\n{count} policies ({corpus})\n{'':34}{HEADER}")
-    peer = run([sys.executable, "-c", PARLIAMENT, str(corpus)], repeat)
-    print(row("parliament alone", peer), flush=True)
-    compare(tmp, "policies", sorted(p for p in corpus.iterdir() if p.is_file()), repeat, peer, tmp)
+    paths = sorted(p for p in corpus.iterdir() if p.is_file())
+    compare(tmp, "policies", paths, repeat, tmp, peer=[sys.executable, "-c", PARLIAMENT, str(corpus)])
 
 
 def write_monorepo(folder: Path, count: int) -> int:
@@ -92,7 +100,7 @@ def monorepo(tmp: Path, count: int, repeat: int) -> None:
     folder = tmp / "monorepo"
     files = write_monorepo(folder, count)
     print(f"\nmonorepo: {count} stacks, {files} files\n{'':34}{HEADER}")
-    compare(tmp, "monorepo", [folder], repeat, None, folder)
+    compare(tmp, "monorepo", [folder], repeat, folder)
 
 
 def main() -> None:

@@ -45,7 +45,21 @@ def _byte_compiled() -> None:
 def run(cmd: list[str], repeat: int = 3, cwd: Path | None = None, env: dict | None = None) -> Measure:
     """The best of ``repeat`` runs of ``cmd``: the least wall time, with that run's CPU time and the highest peaks."""
     _byte_compiled()
-    runs = [_once(cmd, cwd, env) for _ in range(max(1, repeat))]
+    return _best([_once(cmd, cwd, env) for _ in range(max(1, repeat))])
+
+
+def run_interleaved(cmds: dict[str, list[str]], repeat: int = 3, cwd: Path | None = None) -> dict[str, Measure]:
+    """Each command's best of ``repeat`` runs, the runs taken in turns (a, b, c, a, b, c, ...): when the
+    machine's speed drifts, every command meets the same drift, and a ratio between them stays fair."""
+    _byte_compiled()
+    runs: dict[str, list[Measure]] = {label: [] for label in cmds}
+    for _ in range(max(1, repeat)):
+        for label, cmd in cmds.items():
+            runs[label].append(_once(cmd, cwd, None))
+    return {label: _best(measured) for label, measured in runs.items()}
+
+
+def _best(runs: list[Measure]) -> Measure:
     best = min(runs, key=lambda m: m.wall)
     alls = [m.peak_all for m in runs if m.peak_all is not None]
     return Measure(best.wall, best.cpu, max(m.peak for m in runs), max(alls) if alls else None, best.code)
