@@ -45,7 +45,7 @@ def _byte_compiled() -> None:
 def run(cmd: list[str], repeat: int = 3, cwd: Path | None = None, env: dict | None = None) -> Measure:
     """The best of ``repeat`` runs of ``cmd``: the least wall time, with that run's CPU time and the highest peaks."""
     _byte_compiled()
-    return _best([_once(cmd, cwd, env) for _ in range(max(1, repeat))])
+    return best([_once(cmd, cwd, env) for _ in range(max(1, repeat))])
 
 
 def run_interleaved(cmds: dict[str, list[str]], repeat: int = 3, cwd: Path | None = None) -> dict[str, Measure]:
@@ -56,13 +56,14 @@ def run_interleaved(cmds: dict[str, list[str]], repeat: int = 3, cwd: Path | Non
     for _ in range(max(1, repeat)):
         for label, cmd in cmds.items():
             runs[label].append(_once(cmd, cwd, None))
-    return {label: _best(measured) for label, measured in runs.items()}
+    return {label: best(measured) for label, measured in runs.items()}
 
 
-def _best(runs: list[Measure]) -> Measure:
-    best = min(runs, key=lambda m: m.wall)
+def best(runs: list[Measure]) -> Measure:
+    """The run with the least wall time, with the highest peaks of them all."""
+    least = min(runs, key=lambda m: m.wall)
     alls = [m.peak_all for m in runs if m.peak_all is not None]
-    return Measure(best.wall, best.cpu, max(m.peak for m in runs), max(alls) if alls else None, best.code)
+    return Measure(least.wall, least.cpu, max(m.peak for m in runs), max(alls) if alls else None, least.code)
 
 
 def _once(cmd: list[str], cwd: Path | None, env: dict | None) -> Measure:
