@@ -14,22 +14,32 @@ from typing import Any
 
 from mplint.findings import Span
 from mplint.limits import Limits
-from mplint.source import Duplicate, Mapping, Node, Scalar, Sequence, SourceFile, json_string
+from mplint.source import (
+    JSON_LITERALS,
+    JSON_NUMBER,
+    JSON_STRING,
+    Duplicate,
+    Mapping,
+    Node,
+    Scalar,
+    Sequence,
+    SourceFile,
+    json_string,
+)
 
 # Each token with the whitespace before it: (whitespace, punctuation, string, number, literal, anything else).
 # Every character is whitespace or in a token, so the matches tile the text (trailing whitespace aside).
-# Punctuation first and the string's loop unrolled: three times faster than the plain spelling.
+# Punctuation first: with the unrolled string, three times faster than the full reader's spelling was.
 _TOKENS = re.compile(
-    r"""([ \t\n\r]*)(?:
-        ([{}\[\]:,])
-      | ("[^"\\\x00-\x1f]*(?:\\["\\/bfnrtu][^"\\\x00-\x1f]*)*")
-      | (-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?)
+    rf"""([ \t\n\r]*)(?:
+        ([{{}}\[\]:,])
+      | ({JSON_STRING})
+      | ({JSON_NUMBER})
       | (true|false|null)
       | ([^ \t\n\r])
     )""",
     re.VERBOSE,
 )
-_LITERALS = {"true": True, "false": False, "null": None}
 _NEW = tuple.__new__  # a Span without the named tuple's argument handling: one is made per token
 
 # What comes next. The two value states are the lowest: `state > _VALUE_OR_CLOSE` means "no value here".
@@ -112,7 +122,7 @@ def quick_tree(source: SourceFile, limits: Limits, duplicates: list[Duplicate]) 
                     return None
                 node = Scalar(span, float(number) if any(c in number for c in ".eE") else int(number))
             else:
-                node = Scalar(span, _LITERALS[literal])
+                node = Scalar(span, JSON_LITERALS[literal])
         if not stack:
             root, state = node, _DONE
             continue

@@ -642,17 +642,20 @@ class _Composer:
 # ---------------------------------------------------------------------------
 # JSON
 
+# The JSON grammar's tokens, shared with the quick reader (mplint/json_quick.py); the string's loop unrolled.
+JSON_STRING = r'"[^"\\\x00-\x1f]*(?:\\["\\/bfnrtu][^"\\\x00-\x1f]*)*"'
+JSON_NUMBER = r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?"
+JSON_LITERALS = {"true": True, "false": False, "null": None}
 _JSON_TOKEN = re.compile(
-    r"""
+    rf"""
     (?P<ws>[ \t\n\r]+)
-  | (?P<str>"(?:[^"\\\x00-\x1f]|\\["\\/bfnrtu])*")
-  | (?P<num>-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?)
+  | (?P<str>{JSON_STRING})
+  | (?P<num>{JSON_NUMBER})
   | (?P<lit>true|false|null)
-  | (?P<punct>[{}\[\]:,])
+  | (?P<punct>[{{}}\[\]:,])
     """,
     re.VERBOSE,
 )
-_LITERALS = {"true": True, "false": False, "null": None}
 _JSON_WS = re.compile(r"[ \t\n\r]*")
 
 
@@ -725,7 +728,7 @@ class _JsonParser:
             if len(text) > self.limits.number_chars:
                 raise LoadError("MPL005", f"a number of {len(text):,} characters: not read", span)
             return Scalar(span, float(text) if any(c in text for c in ".eE") else int(text))
-        return Scalar(span, _LITERALS[text])
+        return Scalar(span, JSON_LITERALS[text])
 
     def expect(self, ch: str) -> None:
         self.skip_ws()
