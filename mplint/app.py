@@ -43,6 +43,8 @@ class UsageError(Exception):
 
 @dataclass(slots=True)
 class LintOptions:
+    """What a lint run is asked for: the paths and the options of the command line (or the server)."""
+
     paths: list[Path]
     select: list[str] = field(default_factory=list)
     ignore: list[str] = field(default_factory=list)
@@ -90,6 +92,8 @@ class Part:
 
 @dataclass(slots=True)
 class Outcome:
+    """A whole run's result: its parts, their findings merged, whether it failed and at which level."""
+
     parts: list[Part]
     result: Result  # every part's findings, merged and ordered
     failed: bool

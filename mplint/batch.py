@@ -396,6 +396,8 @@ def merged(results: Iterable[UnitResult]) -> UnitResult:
 
 @dataclass(slots=True)
 class _PartPlan:
+    """One part of a run in chunks: its configuration, setup, units, cache store and each unit's result."""
+
     config: Config
     setup: Setup
     units: list[Unit]

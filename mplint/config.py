@@ -80,6 +80,8 @@ class ParliamentConfig:
 
 @dataclass(slots=True)
 class Config:
+    """One configuration (a file's, else the defaults): rules, levels, resources, identities, limits."""
+
     path: Path | None = None
     select: tuple[Written, ...] = ()  # rule ids or prefixes (MPL2); empty: all
     ignore: tuple[Written, ...] = ()

@@ -35,6 +35,8 @@ _VALIDATORS: weakref.WeakKeyDictionary[SchemaCatalog, dict[str, TypeValidator | 
 
 @dataclass(eq=False)
 class Context:
+    """What a check sees of one run: the project, its settings and rules, and analyses computed once."""
+
     project: Project
     envs: tuple[str, ...] = ()
     engine: int | None = None  # stackql-deploy major version to target (1 or 2); None: the stack's own evidence, else 2

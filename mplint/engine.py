@@ -30,6 +30,8 @@ Produce = Callable[[], Iterable[Finding | Notification]]
 
 @dataclass(slots=True)
 class Result:
+    """What a run found: findings, suppressed findings with their reasons, notifications, the rules."""
+
     findings: list[Finding] = field(default_factory=list)
     suppressed: list[tuple[Finding, str]] = field(default_factory=list)  # (finding, reason)
     notifications: list[Notification] = field(default_factory=list)
@@ -173,6 +175,8 @@ class Pool:
 
 @dataclass(slots=True, eq=False)
 class _Kept:
+    """A finding in a Pool heap, with its order key and its emission number."""
+
     key: tuple
     seq: int
     finding: Finding

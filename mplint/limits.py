@@ -18,6 +18,8 @@ MIB = 1024 * 1024
 
 @dataclass(frozen=True, slots=True)
 class Limits:
+    """How far a run goes on any input: sizes, counts, depths and times, each far above real inputs' needs."""
+
     file_bytes: int = 5 * MIB  # one file, checked by stat before reading and again while reading
     depth: int = 200  # nesting of a YAML or JSON document
     nodes: int = 250_000  # distinct YAML/JSON nodes (keys, values, items) in one document

@@ -17,6 +17,8 @@ from mplint.source import Buffers, Document, LoadError, LoadProblem, SourceFile,
 
 @dataclass(slots=True, eq=False)
 class Stack:
+    """A stack: its folder, its manifest document and model, and each resource's query file."""
+
     root: Path
     doc: Document
     manifest: Manifest | None
@@ -47,6 +49,8 @@ class Identity:
 
 @dataclass(slots=True, eq=False)
 class Project:
+    """What a run loads: configuration, stacks, documents, sources, policies, identities, load problems."""
+
     config: Config
     stacks: list[Stack] = field(default_factory=list)
     documents: list[Document] = field(default_factory=list)  # every parsed YAML/JSON file

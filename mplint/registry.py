@@ -44,6 +44,8 @@ class RuleFileError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Rule:
+    """One rule as its YAML file describes it: id, name, level, summary, help, tags and checks."""
+
     id: str
     name: str
     level: Level

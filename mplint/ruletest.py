@@ -107,6 +107,8 @@ def lint_options(stack: Path, base: Path, rules_dirs: tuple[Path, ...] = ()) -> 
 
 @dataclass(slots=True)
 class RuleResult:
+    """One rule's tests: the fixtures that expect it and what failed."""
+
     rule: Rule
     fixtures: set[str] = field(default_factory=set)
     failures: list[str] = field(default_factory=list)
@@ -114,6 +116,8 @@ class RuleResult:
 
 @dataclass(slots=True)
 class Report:
+    """The rule tests' results by rule id, and the fixtures that could not be linted cleanly."""
+
     results: dict[str, RuleResult]
     errors: list[str] = field(default_factory=list)  # fixtures that could not be linted cleanly
 

@@ -34,6 +34,8 @@ class StackActions:
 
 @dataclass(frozen=True, slots=True)
 class Share:
+    """One run's share of a part: the files it reports on, whether it carries the rest, the stacks' needs."""
+
     own: frozenset[str]  # display paths of the files this run lints and reports on
     carries: bool  # this run also reports the identities' files and what is about the configuration
     needs: StackActions | None = None  # what the part's stacks need, when they are linted in other runs

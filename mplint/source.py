@@ -205,6 +205,8 @@ class Buffers:
 
 @dataclass(slots=True, eq=False)
 class Node:
+    """A node of the position-aware tree: a key or value with its span in the file."""
+
     span: Span
 
     def to_python(self) -> Any:
@@ -213,6 +215,8 @@ class Node:
 
 @dataclass(slots=True, eq=False)
 class Scalar(Node):
+    """A scalar value or key, with its YAML style."""
+
     value: Any
     style: str | None = None  # YAML style: None plain, "'" or '"' quoted, "|" or ">" block
     is_key: bool = False
@@ -223,6 +227,8 @@ class Scalar(Node):
 
 @dataclass(slots=True, eq=False)
 class Sequence(Node):
+    """A sequence of nodes, in file order."""
+
     items: list[Node]
     braces: bool | None = None  # see Mapping.braces
 
@@ -232,6 +238,8 @@ class Sequence(Node):
 
 @dataclass(slots=True, eq=False)
 class Mapping(Node):
+    """A mapping: its key and value nodes in file order, duplicates kept."""
+
     items: list[tuple[Scalar, Node]]  # in file order; duplicates kept (the last one wins)
     # The text, when this is an unquoted `{{ name }}` that YAML reads as a flow mapping rather than a string
     template: str | None = None
@@ -319,6 +327,8 @@ def find(node: Node, path: tuple[str | int, ...]) -> tuple[Node, Scalar | None]:
 
 @dataclass(slots=True)
 class Duplicate:
+    """A key written again in a mapping: the key, where it is repeated and where it was written before."""
+
     key: str
     span: Span
     first: Span

@@ -100,6 +100,8 @@ def _closure(tokens: tuple[tuple[int, str], ...], states: set[tuple[int, bool]])
 
 @dataclass(slots=True)
 class Suppression:
+    """One suppression entry: the rules, path glob and resource it covers, its reason, expiry and place."""
+
     rules: tuple[str, ...]  # as written (ids or prefixes) until `Suppressions.expand` resolves them
     path: str  # glob, relative to `base`
     reason: str
@@ -116,6 +118,8 @@ class Suppression:
 
 @dataclass(slots=True)
 class Suppressions:
+    """The suppression entries kept outside the linted files, and how they apply to findings."""
+
     entries: list[Suppression] = field(default_factory=list)
 
     def expand(self, rules: Iterable[str]) -> None:

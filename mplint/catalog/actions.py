@@ -24,6 +24,8 @@ SUPPORTED_FORMAT = 3
 
 @dataclass(frozen=True, slots=True)
 class CatalogVersion:
+    """Where the bundled IAM action data comes from: package, version, tarball digest and counts."""
+
     package: str
     version: str
     updated_at: str | None
@@ -44,6 +46,8 @@ class ResourceTypeRef:
 
 @dataclass(frozen=True, slots=True)
 class ActionInfo:
+    """One IAM action: its service prefix, name, access level, resource types and condition keys."""
+
     service: str  # the prefix, e.g. "s3"
     name: str  # AWS spelling, e.g. "GetObject"
     access_level: str  # List | Read | Write | Tagging | Permissions management
@@ -62,6 +66,8 @@ class ActionInfo:
 
 @dataclass(frozen=True, slots=True)
 class ServiceInfo:
+    """One IAM service: its prefix, name, actions, resource types' ARN templates and condition keys."""
+
     prefix: str
     name: str
     actions: tuple[str, ...]  # AWS spelling, sorted

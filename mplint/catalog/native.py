@@ -141,6 +141,8 @@ class Response(NamedTuple):
 
 @dataclass(eq=False)
 class Method:
+    """One StackQL method: its AWS operation, verbs, params, required members, response and HTTP route."""
+
     name: str
     op: str
     verbs: tuple[str, ...]
@@ -209,6 +211,8 @@ class Routing(NamedTuple):
 
 @dataclass(eq=False)
 class Resource:
+    """One native `aws.<service>.<resource>`: its methods, and for each verb the methods in routing order."""
+
     id: str  # aws.<service>.<resource>
     name: str
     service: Service = field(repr=False)

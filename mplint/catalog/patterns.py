@@ -61,6 +61,8 @@ class PatternError(ValueError):
 
 @dataclass(frozen=True)
 class PatternInfo:
+    """A pattern's translation and compiled regex (None: not supported), why not, and Java constructs met."""
+
     source: str
     translated: str | None = None
     compiled: regex.Pattern | None = None
@@ -138,6 +140,8 @@ ClassItem = int | _Set | _Dash
 
 @dataclass
 class _Frame:
+    """An open group while translating: where it begins, whether a lookaround, the flags to restore at `)`."""
+
     start: int  # index in out where the group begins
     lookaround: bool
     dotall: bool

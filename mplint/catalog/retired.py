@@ -14,6 +14,8 @@ DEFAULT_PATH = Path(__file__).resolve().parent.parent / DATA_RESOURCE
 
 @dataclass(frozen=True, slots=True)
 class RetiredService:
+    """An IAM service prefix AWS no longer lists: its name and the date it was last listed."""
+
     prefix: str
     name: str  # as AWS named it, e.g. "AWS DeepComposer"
     last_listed: str  # the date of the last reference that listed it, YYYY-MM-DD

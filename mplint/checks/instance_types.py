@@ -26,6 +26,8 @@ R = owns(__name__, *(f"MPL{n}" for n in range(220, 231)))
 
 @dataclass(frozen=True, slots=True)
 class Target:
+    """One place a rule checks: the value family, the service named in messages, the property path."""
+
     rule: str
     family: str  # key in the data's instance_types
     service: str  # for messages

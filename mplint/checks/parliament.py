@@ -102,6 +102,8 @@ def check_policy(ctx: Context, policy: PolicyFile) -> Iterator[Finding | Notific
 
 @dataclass(frozen=True, slots=True)
 class Settings:
+    """How parliament is run: community auditors on or off, the time limit per policy, config overrides."""
+
     community: bool = False  # parliament's community auditors: slow, so opt-in
     timeout: float | None = DEFAULT_TIMEOUT
     overrides: dict[str, dict[str, Any]] | None = None  # parliament config, e.g. SENSITIVE_ACCESS resources
@@ -146,6 +148,8 @@ def _one(policy: PolicyFile, doc: Document | None, adapter: Any, options: Settin
 
 @dataclass(frozen=True, slots=True)
 class Place:
+    """The node at one column of the serialised policy, and the index of its statement."""
+
     node: Node
     statement: int | None  # index into PolicyDocument.statements
 
@@ -236,6 +240,8 @@ def _scalar(value: object) -> str:
 
 @dataclass(eq=False)
 class _Mapper:
+    """Turns parliament's issues on one policy into findings at the nodes they are about."""
+
     policy: PolicyFile
     places: dict[int, Place]
     override: Span | None

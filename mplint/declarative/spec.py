@@ -83,6 +83,8 @@ class Evidence:
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
+    """A test's result in three-valued logic (None: cannot tell), with the evidence for the message."""
+
     holds: Tri
     evidence: Evidence | None = None
 
@@ -105,6 +107,8 @@ def _junction(children: tuple[Condition, ...], subject: Any, decisive: bool) -> 
 
 @dataclass(frozen=True, slots=True)
 class AllOf:
+    """`all`: false when a child is false, else unknown when a child is unknown, else true."""
+
     children: tuple[Condition, ...]
 
     def evaluate(self, subject: Any) -> Outcome:
@@ -113,6 +117,8 @@ class AllOf:
 
 @dataclass(frozen=True, slots=True)
 class AnyOf:
+    """`any`: true when a child is true, else unknown when a child is unknown, else false."""
+
     children: tuple[Condition, ...]
 
     def evaluate(self, subject: Any) -> Outcome:
@@ -121,6 +127,8 @@ class AnyOf:
 
 @dataclass(frozen=True, slots=True)
 class Not:
+    """`not`: the child's outcome negated (unknown stays unknown)."""
+
     child: Condition
 
     def evaluate(self, subject: Any) -> Outcome:
@@ -375,6 +383,8 @@ class When:
 
 @dataclass(frozen=True, slots=True)
 class Spec:
+    """A declarative rule: its `assert` condition, message, the types or identities it covers, `when`."""
+
     condition: Condition
     message: str
     resources: tuple[str, ...] = ()

@@ -67,6 +67,8 @@ class Place:
 
 @dataclass(frozen=True, slots=True)
 class ArnParts:
+    """The five parts of an ARN after `arn:`: partition, service, region, account and resource."""
+
     partition: str
     service: str
     region: str

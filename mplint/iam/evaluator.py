@@ -139,6 +139,8 @@ class StatementMatch:
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
+    """Whether the policies grant a request, the statements that decide it and what the answer depends on."""
+
     request: Request
     decision: Decision
     deciding: tuple[StatementMatch, ...] = ()  # the statements that make the decision what it is

@@ -35,6 +35,8 @@ class How:
 
 @dataclass(frozen=True, slots=True)
 class OperationActions:
+    """The IAM action(s) one native operation is authorised as, and how they were found."""
+
     operation: str
     actions: tuple[str, ...]  # catalog spelling when known; the plain rule's guess when not; () for no-iam
     how: str

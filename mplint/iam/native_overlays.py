@@ -35,6 +35,8 @@ _KMS_RE = re.compile(r"^(arn:[\w*-]+:kms:[^:]*:[^:]*:(key|alias)/.+|alias/.+|[0-
 
 @dataclass(frozen=True, slots=True, eq=False)  # hashed by identity: _member caches on it
 class MemberRule:
+    """One native overlay rule: which request members (by name, shape, value) need which extra actions."""
+
     id: str
     resource: str
     why: str
@@ -88,6 +90,8 @@ def _member(rule: MemberRule, name: str, shape: str | None) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class NativeOverlays:
+    """The native overlays: member rules, service principals, table actions, ARN templates, implied types."""
+
     rules: tuple[MemberRule, ...] = ()
     principals: dict[str, str] = field(default_factory=dict)  # service key -> service principal
     tables: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)  # table -> verb -> actions

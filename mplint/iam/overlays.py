@@ -59,12 +59,16 @@ class Overlay:
 
 @dataclass(frozen=True, slots=True)
 class SelfArn:
+    """One way to name the resource itself: an ARN template, used when the `when` property is set."""
+
     arn: str
     when: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class TypeOverlays:
+    """One type's overlay file: how to name the resource, native and wildcard actions, the overlays."""
+
     type: str
     self_arns: tuple[SelfArn, ...] = ()
     native: dict[str, tuple[str, ...]] | None = None

@@ -56,6 +56,8 @@ DEFAULT_TIMEOUT = 10.0  # seconds; core checks take milliseconds, community audi
 
 @dataclass(frozen=True, slots=True)
 class ParliamentFindingType:
+    """A finding type parliament can report: title, severity, group, origin and the mplint level for it."""
+
     title: str
     severity: str  # parliament's: CRITICAL, HIGH, MEDIUM, LOW
     group: str  # parliament's grouping
@@ -197,6 +199,8 @@ class ParliamentIssue:
 
 @dataclass(frozen=True, slots=True)
 class ParliamentResult:
+    """One parliament analysis: its issues, notifications, whether the policy checks ran, seconds taken."""
+
     issues: list[ParliamentIssue]
     notifications: list[Notification]
     policy_checks_ran: bool  # False: parliament skipped its policy-level checks (privesc, auditors)
@@ -249,6 +253,8 @@ def _import_parliament() -> types.ModuleType:
 
 @dataclass(frozen=True, slots=True)
 class PatchInfo:
+    """What patching parliament's IAM database added, with parliament's and the catalog's versions."""
+
     parliament_version: str
     catalog_version: str
     services_added: int  # prefixes parliament did not know at all

@@ -60,6 +60,8 @@ class Origin(str, Enum):
 
 @dataclass(frozen=True, slots=True)
 class Need:
+    """Why an action is needed: the command, the operation it runs, and what makes the call."""
+
     command: str
     operation: str
     origin: Origin
@@ -78,6 +80,8 @@ class Trigger:
 
 @dataclass(slots=True, eq=False)
 class Requirement:
+    """One action a resource's commands may need: on which ARN, in what state, and what makes it needed."""
+
     resource: Resource
     action: str
     arn: str  # "*" alone: any resource (wildcard_only) or nothing known
@@ -280,6 +284,8 @@ def _region(binding: Binding, manifest: Manifest, resolve: Resolver) -> str | No
 
 @dataclass(frozen=True, slots=True)
 class Occurrence:
+    """A set value at an overlay's property path: its value, state and place, per environment."""
+
     path: tuple[str | int, ...]  # from the property name down
     value: Any  # None when a template above the path hides it
     state: State

@@ -75,6 +75,8 @@ def _inside(node: Node, line: int, col: int) -> bool:
 
 @dataclass(slots=True)
 class Bound:
+    """A stack loaded from the editor's buffers, with the context that binds it as the checks do."""
+
     ctx: Context
     stack: Stack
 

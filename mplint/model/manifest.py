@@ -24,6 +24,8 @@ RESOURCE_TYPES = ("resource", "query", "script", "multi", "command")
 
 @dataclass(slots=True, eq=False)
 class Prop:
+    """One prop of a resource: its node, name, and its `value:`, `values:` and `merge:` nodes."""
+
     node: Mapping
     name: str | None
     name_node: Scalar | None
@@ -44,6 +46,8 @@ class Prop:
 
 @dataclass(slots=True, eq=False)
 class Global:
+    """One entry of `globals:`: its node, name and `value:` node."""
+
     node: Mapping
     name: str | None
     name_node: Scalar | None
@@ -52,6 +56,8 @@ class Global:
 
 @dataclass(slots=True, eq=False)
 class Resource:
+    """One resource of a manifest: its index, name, type, `file:`, props and exports, with their nodes."""
+
     node: Mapping
     index: int
     name: str | None
@@ -75,6 +81,8 @@ class Resource:
 
 @dataclass(slots=True, eq=False)
 class Manifest:
+    """A manifest: its document, root mapping, name, providers, globals and resources."""
+
     doc: Document
     root: Mapping
     name: str | None

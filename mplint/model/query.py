@@ -18,6 +18,8 @@ _UNSET = object()
 
 @dataclass(slots=True, eq=False)
 class Anchor:
+    """One `/*+ ... */` anchor of a query file: its key, options, place and the statement text under it."""
+
     key: str  # e.g. "create", "callback:delete"
     options: dict[str, str]
     span: Span  # the whole `/*+ ... */` comment
@@ -51,6 +53,8 @@ class Item:
 
 @dataclass(slots=True, eq=False)
 class Insert:
+    """The INSERT of a create query: its anchor, target table, columns and SELECT values."""
+
     anchor: Anchor
     target: Item  # e.g. aws.sagemaker.model_packages
     columns: list[Item]
@@ -59,6 +63,8 @@ class Insert:
 
 @dataclass(slots=True, eq=False)
 class QueryFile:
+    """A query file: its source and anchors; the create query's INSERT is parsed on first use."""
+
     source: SourceFile
     anchors: list[Anchor] = field(default_factory=list)
     _insert: object = field(default=None, repr=False)
@@ -286,6 +292,8 @@ KEYWORDS = frozenset({
 
 @dataclass(slots=True)
 class Token:
+    """One SQL token: its kind, text, offsets, parenthesis depth and upper-cased word."""
+
     kind: str
     text: str
     start: int
@@ -339,6 +347,8 @@ class Param:
 
 @dataclass(slots=True, eq=False)
 class SelectColumn:
+    """One item of a SELECT list: its output name and where it is written, the column read, the aggregate."""
+
     name: str | None  # the output column name: the alias, or the column itself; None for an unnamed expression
     name_ref: Ref  # where the name is written (the alias, else the expression)
     column: str | None  # the column read, when the expression is one bare (or qualified) column
@@ -358,6 +368,8 @@ class SelectBlock:
 
 @dataclass(slots=True, eq=False)
 class Statement:
+    """One SQL statement under an anchor: its kind, target, SELECT blocks, parameters, RETURNING columns."""
+
     kind: str  # select | insert | update | replace | delete | exec | other
     start: int
     target: Ref | None = None  # the INSERT, UPDATE, REPLACE or DELETE table; EXEC: `<resource>.<method>`

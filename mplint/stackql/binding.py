@@ -39,6 +39,8 @@ NUMBER_RE = re.compile(r"^-?\d+(\.\d+)?([eE][-+]?\d+)?$")
 
 @dataclass(slots=True, eq=False)
 class PropertyValue:
+    """One value a resource gives a property (native: a request member), and where it is written."""
+
     property: str  # CloudFormation property name; native: the request member's wire name (else as written)
     value: Any  # plain data with Opaque leaves
     node: Node  # where the value is written
@@ -50,6 +52,8 @@ class PropertyValue:
 
 @dataclass(slots=True, eq=False)
 class Binding:
+    """A manifest resource bound: its StackQL and CloudFormation types, how they were found, its values."""
+
     resource: Resource
     stackql_name: str | None = None
     stackql_span: Span | None = None

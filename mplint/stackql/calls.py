@@ -43,6 +43,8 @@ class Arg:
 
 @dataclass(slots=True, eq=False)
 class Call:
+    """One statement on a native `aws.*` table, bound to the method StackQL routes it to."""
+
     resource: ManifestResource  # the manifest resource whose query file holds the statement
     query: QueryFile
     anchor: Anchor

@@ -43,6 +43,8 @@ class Flavour(str, Enum):
 
 @dataclass(frozen=True, slots=True)
 class Pin:
+    """A `providers:` entry: the provider's name, its pinned version (None: unpinned) and its node."""
+
     name: str
     version: tuple[int, int, int] | None  # (yy, mm, build), None when unpinned
     node: Node
@@ -54,6 +56,8 @@ class Pin:
 
 @dataclass(frozen=True, slots=True)
 class Params:
+    """A Cloud Control flavour's names of the identifier and patch document parameters."""
+
     identifier: str
     patch: str
 

@@ -16,6 +16,8 @@ from mplint.stackql.templates import BUILTIN_NAMES
 
 @dataclass(frozen=True, slots=True)
 class Definition:
+    """A template name a place can see: what defines it (builtin, global, export or prop) and where."""
+
     name: str
     kind: str  # "builtin" | "global" | "export" | "prop"
     span: Span | None

@@ -36,6 +36,8 @@ class Use:
 
 @dataclass(frozen=True, slots=True)
 class Target:
+    """The stackql-deploy major version a stack is checked for, and what decided it."""
+
     engine: int  # 1 or 2
     source: str  # "option" | "evidence" | "default"
 

@@ -39,6 +39,8 @@ _env.globals["uuid"] = str
 
 @dataclass(frozen=True, slots=True)
 class TemplateInfo:
+    """What a template reads: its names, `name.attr` reads, a bare `{{ name }}`, or its syntax error."""
+
     names: frozenset[str]  # undeclared names the template reads
     attributes: tuple[tuple[str, str], ...]  # (name, attribute) for every `name.attr` read
     simple_name: str | None  # the name, when the whole text is exactly `{{ name }}`
@@ -190,6 +192,8 @@ PATCH_FILTER = "generate_patch_document"
 
 @dataclass(frozen=True, slots=True)
 class Facts:
+    """What a template reads and calls: names, attributes, filters, functions, patch keys, or its error."""
+
     error: str | None  # syntax error message
     error_line: int  # 1-based line of the error within the text
     names: frozenset[str]  # names read and not assigned inside the template
