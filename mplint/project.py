@@ -5,14 +5,17 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mplint.config import Config, IdentityConfig
 from mplint.discovery import classify, discover, display_path, excluded_by, manifest_of, tree_roots
 from mplint.findings import Span
 from mplint.model.manifest import Manifest, Resource, build_manifest
-from mplint.model.policy import PolicyDocument, PolicyFile, PolicyKind
 from mplint.model.query import QueryFile, parse_query_file
 from mplint.source import Buffers, Document, LoadError, LoadProblem, SourceFile, load_json, load_yaml, read_source
+
+if TYPE_CHECKING:  # the policy model is imported only by runs that read a policy
+    from mplint.model.policy import PolicyFile, PolicyKind
 
 
 @dataclass(slots=True, eq=False)
@@ -118,6 +121,8 @@ class Project:
         doc = self.parse(source) if source is not None else None
         if doc is None:
             return None
+        from mplint.model.policy import PolicyDocument, PolicyFile
+
         try:
             policy = PolicyFile(display, kind, PolicyDocument.from_document(doc, self.config.limits))
         except LoadError as exc:
@@ -131,11 +136,15 @@ class Project:
 
     def identity(self, name: str, config: IdentityConfig) -> Identity:
         identity = Identity(name, principal=config.principal, tags=config.tags, context=dict(config.context))
+        self.identities[name] = identity
+        if not (config.policies or config.boundary is not None or config.scps):
+            return identity
+        from mplint.model.policy import PolicyKind
+
         identity.policies = [p for p in (self.policy(path, PolicyKind.IDENTITY) for path in config.policies) if p]
         if config.boundary is not None:
             identity.boundary = self.policy(config.boundary, PolicyKind.BOUNDARY)
         identity.scps = [p for p in (self.policy(path, PolicyKind.SCP) for path in config.scps) if p]
-        self.identities[name] = identity
         return identity
 
     def parse(self, source: SourceFile) -> Document | None:
@@ -189,6 +198,8 @@ def load_files(
             else:
                 project.skip(path, "query file outside a stack: no stackql_manifest.yml above it")
         elif kind == "policy":
+            from mplint.model.policy import PolicyKind
+
             project.policy(path, PolicyKind.IDENTITY)
         else:
             project.skip(path, "not a stackql-deploy manifest, query file or IAM policy: skipped")

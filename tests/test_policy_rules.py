@@ -235,6 +235,28 @@ def test_wildcard_counts_and_what_the_stack_needs() -> None:
     assert finding.message.startswith("`s3:Get*` allows ") and "and any that AWS adds later" in finding.message
 
 
+def test_stack_needs_that_cannot_be_told_are_said_once_and_cost_no_policy_finding(monkeypatch) -> None:
+    from mplint.context import Context
+    from tests.test_fixtures import lint_fixture
+
+    def broken(self: Context) -> None:
+        raise RuntimeError("no stack model")
+
+    before = lint_fixture(POLICY_FIXTURES / "actions").result
+    monkeypatch.setattr(Context, "stack_actions", broken)
+    after = lint_fixture(POLICY_FIXTURES / "actions").result
+    assert not before.notifications
+    note = "stack needs unavailable for MPL424: RuntimeError: no stack model"
+    assert [n.message for n in after.notifications] == [note]
+    assert _placed(after, "MPL424") == _placed(before, "MPL424")  # said still, without what the stacks need
+    assert "none of which the stacks need" not in " ".join(f.message for f in after.findings)
+    assert _placed(after) == _placed(before)
+
+
+def _placed(result, rule_id: str | None = None) -> list[tuple[str, int, str]]:
+    return sorted((f.span.path, f.span.line, f.rule_id) for f in result.findings if rule_id in (None, f.rule_id))
+
+
 def test_privilege_escalation_respects_an_explicit_deny() -> None:
     statements = [
         {"Effect": "Allow", "Action": ["iam:PassRole", "ec2:RunInstances"], "Resource": "*"},
@@ -245,6 +267,16 @@ def test_privilege_escalation_respects_an_explicit_deny() -> None:
 
 
 # -- parliament is imported only when a policy is linted --------------------------------------------------
+
+
+def test_a_stack_run_imports_no_policy_check_nor_the_policy_model() -> None:
+    code = (
+        "import sys; from pathlib import Path; from mplint.app import LintOptions, lint_paths;"
+        "lint_paths(LintOptions(paths=[Path('fixtures/valid/model-package-stack')]));"
+        "print(sorted(m for m in ('mplint.checks.policy', 'mplint.model.policy') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
 
 
 def test_parliament_is_not_imported_without_a_policy() -> None:

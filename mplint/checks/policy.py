@@ -74,13 +74,16 @@ ACCESS_ORDER = ("List", "Read", "Write", "Tagging", "Permissions management")
 Needs = Callable[[], "frozenset[str] | None"]
 
 
-def check_policy(ctx: Context, policy: PolicyFile) -> Iterator[Finding]:
+def check_policy(ctx: Context, policy: PolicyFile) -> Iterator[Finding | Notification]:
     identity = any(policy is p for identity in ctx.project.identities.values() for p in identity.policies)
-    yield from policy_findings(policy, _stack_needs(ctx) if identity else _no_needs)
-
-
-def check_project(ctx: Context) -> Iterator[Notification]:
-    yield from _stack_needs(ctx).notes
+    if not identity:
+        yield from policy_findings(policy, _no_needs)
+        return
+    needs = _stack_needs(ctx)
+    yield from policy_findings(policy, needs)
+    # A failure to tell what the stacks need is said once, by the policy that first asked. (Not in a
+    # `check_project` hook: that would import these checks for runs that have no policy.)
+    yield from needs.take_notes()
 
 
 def _stack_needs(ctx: Context) -> _StackNeeds:
@@ -314,6 +317,11 @@ class _StackNeeds:
                 self.notes.append(Notification(f"stack needs unavailable for MPL424: {given.error}"))
             self._value = given.actions
         return self._value
+
+    def take_notes(self) -> list[Notification]:
+        """The notes not yet given out."""
+        notes, self.notes = self.notes, []
+        return notes
 
 
 def _no_needs() -> None:
