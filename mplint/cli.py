@@ -1,7 +1,7 @@
 """The `mplint` command line."""
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` here: typer reads every option's annotation on every run, and
+# strings it must compile and evaluate one by one (~7 ms of each run); objects it reads as they are.
 import contextlib
 import os
 import shutil

