@@ -116,6 +116,19 @@ def test_service(catalog: ActionCatalog) -> None:
     assert catalog.service("nosuch") is None
 
 
+def test_privilege_rows_say_what_each_action_info_says() -> None:
+    catalog = ActionCatalog()  # its own: action() below fills the cache the shared one keeps
+    compared = 0
+    for prefix in catalog.prefixes:
+        for name in catalog.service(prefix).actions:
+            access, rows, keys = catalog.privilege_rows(prefix, name)
+            info = catalog.action(f"{prefix}:{name}")
+            assert (access, keys) == (info.access_level, list(info.condition_keys))
+            assert rows == [(rt.name, rt.required, list(rt.condition_keys)) for rt in info.resource_types]
+            compared += 1
+    assert compared == len(catalog)
+
+
 def test_sagemaker_model_package_handler_actions_are_known(catalog: ActionCatalog) -> None:
     schema = ROOT.parent / "shared" / "data" / "aws-sagemaker-modelpackage.schema.json"
     if not schema.exists():

@@ -276,14 +276,13 @@ def _parliament_type(kind: str) -> str:
 
 
 def _privilege(catalog: ActionCatalog, prefix: str, name: str) -> dict[str, Any]:
-    info = catalog.action(f"{prefix}:{name}")
-    assert info is not None
+    access, resource_rows, keys = catalog.privilege_rows(prefix, name)
     rows = [
-        {"resource_type": rt.name + ("*" if rt.required else ""), "condition_keys": list(rt.condition_keys)}
-        for rt in info.resource_types
+        {"resource_type": rt + ("*" if required else ""), "condition_keys": list(ks)}
+        for rt, required, ks in resource_rows
     ]
-    rows.append({"resource_type": "", "condition_keys": list(info.condition_keys)})
-    return {"privilege": info.name, "access_level": info.access_level, "resource_types": rows}
+    rows.append({"resource_type": "", "condition_keys": list(keys)})
+    return {"privilege": name, "access_level": access, "resource_types": rows}
 
 
 def _resources(service: ServiceInfo) -> list[dict[str, Any]]:
@@ -474,7 +473,7 @@ def _load_community_config(parliament: types.ModuleType) -> None:
 
     path = os.path.join(os.path.dirname(parliament.__file__), "community_auditors", "config_override.yaml")
     with open(path, encoding="utf-8") as handle:
-        overrides = yaml.safe_load(handle) or {}
+        overrides = yaml.load(handle, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
     for issue, settings in overrides.items():
         parliament.config.setdefault(issue, {}).update(settings)
 
