@@ -2,8 +2,8 @@
 
     python benchmarks/bench_types.py [--repeat 10]
 
-1. Every CloudFormation type against a ModelPackage-only schemas.zip (the same _meta.json): `mplint --version`
-   and the lint of one Cloud Control stack (fixtures/valid/model-package-stack).
+1. Every CloudFormation type against ModelPackage-only schemas (one archive of one member): `mplint --version`
+   and the lint of one Cloud Control stack (fixtures/valid/model-package-stack), without the results cache.
 2. The native `aws` provider catalog against an empty aws-native.zip (its meta only): the same two commands, for
    a stack that does not use the native data; then the native ModelPackage stack against the Cloud Control one,
    both with the full bundles (what using the native data costs).
@@ -22,9 +22,9 @@ import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-FULL = ROOT / "mplint" / "data" / "schemas.zip"
+FULL = ROOT / "mplint" / "data" / "schemas"
 NATIVE = ROOT / "mplint" / "data" / "aws-native.zip"
-KEEP = ("AWS--SageMaker--ModelPackage.json", "_meta.json")
+KEEP = ("AWS--SageMaker.zip", "AWS--SageMaker--ModelPackage.json")  # the archive, the member
 CLOUD_CONTROL_STACK = ROOT / "fixtures/valid/model-package-stack"
 NATIVE_STACK = ROOT / "fixtures/valid/native-model-package"
 
@@ -41,10 +41,18 @@ main()
 """
 
 
-def small_bundle(path: Path) -> None:
-    with zipfile.ZipFile(FULL) as full, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as small:
-        for name in KEEP:
-            small.writestr(full.getinfo(name), full.read(name))
+def small_bundle(folder: Path) -> None:
+    """A schemas folder of one archive holding the ModelPackage schema alone, with the same meta."""
+    archive, member = KEEP
+    folder.mkdir()
+    with zipfile.ZipFile(FULL / archive) as full, zipfile.ZipFile(folder / archive, "w", zipfile.ZIP_DEFLATED) as small:
+        small.writestr(full.getinfo(member), full.read(member))
+    meta = FULL.with_name("schemas.meta.json")
+    folder.with_name(meta.name).write_text(meta.read_text())
+
+
+def size(folder: Path) -> int:
+    return sum(path.stat().st_size for path in folder.glob("*.zip"))
 
 
 def empty_native(path: Path) -> None:
@@ -56,8 +64,8 @@ def empty_native(path: Path) -> None:
     path.with_name(sidecar.name).write_text(sidecar.read_text())
 
 
-def command(zip_path: Path, args: list[str], native: Path = NATIVE) -> list[str]:
-    return [sys.executable, "-c", RUN, str(zip_path), str(native), *args]
+def command(schemas: Path, args: list[str], native: Path = NATIVE) -> list[str]:
+    return [sys.executable, "-c", RUN, str(schemas), str(native), *args]
 
 
 def race(first: list[str], second: list[str], repeat: int) -> tuple[float, float]:
@@ -76,11 +84,12 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=10)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        small, empty = Path(tmp, "schemas.zip"), Path(tmp, "aws-native.zip")
+        small, empty = Path(tmp, "schemas"), Path(tmp, "aws-native.zip")
         small_bundle(small)
         empty_native(empty)
-        print(f"bundles: full {FULL.stat().st_size:,} bytes, ModelPackage-only {small.stat().st_size:,} bytes")
-        commands = (("mplint --version", ["--version"]), ("lint one stack", ["lint", str(CLOUD_CONTROL_STACK)]))
+        print(f"schemas: full {size(FULL):,} bytes, ModelPackage-only {size(small):,} bytes")
+        lint = ["lint", str(CLOUD_CONTROL_STACK), "--no-cache"]
+        commands = (("mplint --version", ["--version"]), ("lint one stack", lint))
         for label, cli in commands:
             full, only = race(command(FULL, cli), command(small, cli), args.repeat)
             print(f"{label:>17}: full {full:.3f} s, ModelPackage-only {only:.3f} s, ratio {full / only:.2f}")
@@ -89,7 +98,9 @@ def main() -> None:
             full, none = race(command(FULL, cli), command(FULL, cli, empty), args.repeat)
             print(f"{label:>17}: with {full:.3f} s, empty {none:.3f} s, ratio {full / none:.2f}")
         native, cloud = race(
-            command(FULL, ["lint", str(NATIVE_STACK)]), command(FULL, ["lint", str(CLOUD_CONTROL_STACK)]), args.repeat
+            command(FULL, ["lint", str(NATIVE_STACK), "--no-cache"]),
+            command(FULL, ["lint", str(CLOUD_CONTROL_STACK), "--no-cache"]),
+            args.repeat,
         )
         print(f"{'lint native stack':>17}: {native:.3f} s, Cloud Control {cloud:.3f} s, ratio {native / cloud:.2f}")
 

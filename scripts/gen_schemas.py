@@ -1,17 +1,19 @@
 #!/usr/bin/env python3
-"""Build mplint/data/schemas.zip from the CloudFormation resource schemas bundled in cfn-lint.
+"""Build mplint/data/schemas/ from the CloudFormation resource schemas bundled in cfn-lint.
 
 Source: the PINNED wheel cfn-lint==1.58.0 (MIT-0 schemas), fetched with
 ``pip download --no-deps`` and checked against WHEEL_SHA256. Inside the wheel,
 ``cfnlint/data/schemas/providers/us-east-1.json`` maps each type name to a content
 hash; the schema itself is shared across regions in ``cfnlint/data/schemas/resources/<hash>.json``.
 
-Output: one deflated, minified, key-sorted JSON member per type (``AWS--SageMaker--ModelPackage.json``)
-plus ``_meta.json``. Members are written in sorted order with a fixed timestamp, so reruns are
-byte-identical. Schemas are kept whole: nested ``description`` text is a third of the compressed
+Output: one zip per service (``AWS--SageMaker.zip``), holding one deflated, minified, key-sorted JSON
+member per type (``AWS--SageMaker--ModelPackage.json``); the provenance in ``schemas.meta.json`` beside
+the folder. Members are written in sorted order with a fixed timestamp, so reruns are byte-identical.
+One archive per service, not one for all: opening an archive reads its whole central directory, and a
+lint reads the types of a few services. Schemas are kept whole: nested ``description`` text is a third of the compressed
 size (about 0.95 of 2.8 MB) but feeds finding messages, and everything else is small.
 
-Usage: python scripts/gen_schemas.py [--wheel PATH] [--out PATH]
+Usage: python scripts/gen_schemas.py [--wheel PATH] [--out FOLDER]
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -39,15 +42,18 @@ RESOURCES_DIR = "cfnlint/data/schemas/resources/"
 VERSION_PATH = "cfnlint/data/schemas/version.json"
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_OUT = ROOT / "mplint" / "data" / "schemas.zip"
+DEFAULT_OUT = ROOT / "mplint" / "data" / "schemas"
 REFERENCE = Path("/work/shared/data/aws-sagemaker-modelpackage.schema.json")
 REFERENCE_TYPE = "AWS::SageMaker::ModelPackage"
-
-META_MEMBER = "_meta.json"
 
 
 def member_name(type_name: str) -> str:
     return type_name.replace("::", "--") + ".json"
+
+
+def archive_name(type_name: str) -> str:
+    vendor, service, _ = type_name.split("::")
+    return f"{vendor}--{service}.zip"
 
 
 def sha256_of(path: Path) -> str:
@@ -99,12 +105,20 @@ def read_schemas(wheel: zipfile.ZipFile) -> dict[str, dict]:
     return schemas
 
 
-def write_zip(out: Path, schemas: dict[str, dict], meta: dict) -> None:
-    tmp = out.with_suffix(".zip.tmp")
-    with zipfile.ZipFile(tmp, "w", compresslevel=9) as zf:
-        zf.writestr(zip_info(META_MEMBER), dumps(meta))
-        for type_name in sorted(schemas):
-            zf.writestr(zip_info(member_name(type_name)), dumps(schemas[type_name]))
+def write_archives(out: Path, schemas: dict[str, dict]) -> None:
+    """Written into a new folder that then takes the place of the old one: no archive of a service that is
+    gone stays behind, and a failed run leaves the old folder whole."""
+    tmp = out.with_name(out.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    by_archive: dict[str, list[str]] = {}
+    for type_name in sorted(schemas):
+        by_archive.setdefault(archive_name(type_name), []).append(type_name)
+    for name, type_names in by_archive.items():
+        with zipfile.ZipFile(tmp / name, "w", compresslevel=9) as zf:
+            for type_name in type_names:
+                zf.writestr(zip_info(member_name(type_name)), dumps(schemas[type_name]))
+    shutil.rmtree(out, ignore_errors=True)
     tmp.replace(out)
 
 
@@ -113,7 +127,7 @@ def check_reference(out: Path) -> None:
     if not REFERENCE.exists():
         print(f"note: {REFERENCE} not found, reference check skipped")
         return
-    with zipfile.ZipFile(out) as zf:
+    with zipfile.ZipFile(out / archive_name(REFERENCE_TYPE)) as zf:
         got = json.loads(zf.read(member_name(REFERENCE_TYPE)))
     want = json.loads(REFERENCE.read_text(encoding="utf-8"))
     diff = sorted(k for k in set(got) | set(want) if got.get(k) != want.get(k))
@@ -133,10 +147,8 @@ def build(wheel_path: Path, out: Path) -> dict:
         "schema_date": schema_date,
         "types": len(schemas),
     }
-    out.parent.mkdir(parents=True, exist_ok=True)
-    write_zip(out, schemas, meta)
-    # the same provenance beside the zip, so that `mplint --version` need not open the archive
-    out.with_name(out.name.replace(".zip", ".meta.json")).write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
+    write_archives(out, schemas)
+    out.with_name(out.name + ".meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
     check_reference(out)
     return meta
 
@@ -149,7 +161,9 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         wheel_path = checked_wheel(args.wheel or fetch_wheel(Path(tmp)))
         meta = build(wheel_path, args.out)
-    print(f"wrote {args.out} ({args.out.stat().st_size} bytes, {meta['types']} types)")
+    archives = sorted(args.out.glob("*.zip"))
+    size = sum(path.stat().st_size for path in archives)
+    print(f"wrote {args.out} ({len(archives)} archives, {size} bytes, {meta['types']} types)")
     return 0
 
 

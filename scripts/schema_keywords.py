@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Census of the bundled resource schemas: every keyword and format string, with counts and what handles it.
 
-    python scripts/schema_keywords.py [--zip mplint/data/schemas.zip]
+    python scripts/schema_keywords.py [--schemas mplint/data/schemas]
 
 Prints one line per keyword (uses, types, treatment) and per `format` (uses, types, checked or why not),
 then the keywords and formats nothing handles; exits 1 when there is one. tests/test_schema_keywords.py
@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from mplint.catalog import formats  # noqa: E402
-from mplint.catalog.schemas import RESOURCE_KEYS, SCHEMAS_ZIP, SchemaCatalog  # noqa: E402
+from mplint.catalog.schemas import RESOURCE_KEYS, SCHEMAS_DIR, SchemaCatalog  # noqa: E402
 from mplint.catalog.validator import KEYWORDS, SCHEMA_LISTS, SCHEMA_MAPS, SCHEMA_ONE  # noqa: E402
 
 
@@ -101,9 +101,9 @@ def report(census: Census) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--zip", type=Path, default=SCHEMAS_ZIP)
+    parser.add_argument("--schemas", type=Path, default=SCHEMAS_DIR, help="the folder of archives")
     args = parser.parse_args(argv)
-    census = take_census(SchemaCatalog(args.zip))
+    census = take_census(SchemaCatalog(args.schemas))
     print("\n".join(report(census)))
     missing = census.unhandled_keywords() + census.unhandled_resource_keys() + census.unhandled_formats()
     if missing:

@@ -6,6 +6,7 @@ import json
 import re
 import subprocess
 import sys
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,9 @@ from jsonschema import Draft7Validator, FormatChecker
 
 from mplint.catalog.patterns import compile_pattern
 from mplint.catalog.schemas import (
+    SCHEMAS_DIR,
     SchemaCatalog,
+    archive_name,
     conditional_create_only,
     create_only,
     default_catalog,
@@ -23,6 +26,7 @@ from mplint.catalog.schemas import (
     pointer_paths,
     primary_identifier,
     read_only,
+    type_name_of,
     write_only,
 )
 from mplint.catalog.validator import SchemaValidator, resource_validator
@@ -86,9 +90,19 @@ def test_every_schema_loads(schemas: dict[str, dict]) -> None:
         assert isinstance(schema["properties"], dict)
 
 
-def test_unknown_type_is_none(catalog: SchemaCatalog) -> None:
-    assert catalog.schema("AWS::No::Such") is None
-    assert not catalog.has_type("AWS::No::Such")
+@pytest.mark.parametrize("name", ["AWS::No::Such", "AWS::SageMaker::NoSuch", "AWS::SageMaker", "ModelPackage", "::"])
+def test_unknown_type_is_none(catalog: SchemaCatalog, name: str) -> None:
+    assert catalog.schema(name) is None
+    assert not catalog.has_type(name)
+
+
+def test_each_service_has_one_archive_of_its_own_types(catalog: SchemaCatalog) -> None:
+    archives = sorted(SCHEMAS_DIR.glob("*.zip"))
+    services = {archive_name(name) for name in catalog.type_names()}
+    assert [path.name for path in archives] == sorted(services)
+    for path in archives:
+        with zipfile.ZipFile(path) as archive:
+            assert {archive_name(type_name_of(member)) for member in archive.namelist()} == {path.name}
 
 
 def test_schema_is_cached(catalog: SchemaCatalog) -> None:
@@ -97,7 +111,7 @@ def test_schema_is_cached(catalog: SchemaCatalog) -> None:
 
 
 def test_opening_is_lazy(tmp_path: Path) -> None:
-    missing = SchemaCatalog(zip_path=tmp_path / "missing.zip")
+    missing = SchemaCatalog(schemas_dir=tmp_path / "missing")
     with pytest.raises(FileNotFoundError):
         missing.schema(MODEL_PACKAGE)
 
