@@ -172,7 +172,7 @@ def lint_chunk(chunk: Chunk, setup: Setup | None = None) -> list[UnitResult]:
 
     rules, selection, suppressions = setup or _worker_setup(chunk)
     files = [path for unit in chunk.units for path in unit.files] + chunk.carried
-    with applied(chunk.config.limits), trees_kept():
+    with applied(chunk.config.limits), trees_kept(unfreeze=not _inherited_frozen):
         project = load_files(files, chunk.config, chunk.base, chunk.problems, chunk.buffers)
         owners = _owners(project, chunk.units)
         share = Share(frozenset(owners), chunk.carries, chunk.needs)
@@ -325,7 +325,9 @@ def _pooled(chunks: list[Chunk], jobs: int, setups: list[Setup]) -> Iterator[lis
         _preload(chunks, setups)
         gc.freeze()  # what the workers inherit stays shared: their collector never touches (and copies) it
     try:
-        with ProcessPoolExecutor(min(jobs, len(chunks)), mp_context=context, initializer=_worker_start) as pool:
+        forked = (method == "fork",)
+        pool = ProcessPoolExecutor(min(jobs, len(chunks)), context, initializer=_worker_start, initargs=forked)
+        with pool:
             yield from pool.map(lint_chunk, chunks)
     finally:
         gc.unfreeze()
@@ -355,9 +357,14 @@ def _preload(chunks: list[Chunk], setups: list[Setup]) -> None:
             parliament_adapter.prepare()
 
 
-def _worker_start() -> None:
+_inherited_frozen = False  # in a worker forked after `gc.freeze()`: what it inherited must stay frozen
+
+
+def _worker_start(forked: bool) -> None:
     import gc
 
+    global _inherited_frozen
+    _inherited_frozen = forked
     gc.set_threshold(100_000, 50, 100)  # as the command line: many small, acyclic objects
 
 

@@ -389,20 +389,21 @@ _keep_trees = False  # inside `trees_kept()`
 
 
 @contextmanager
-def trees_kept() -> Iterator[None]:
+def trees_kept(unfreeze: bool = True) -> Iterator[None]:
     """For a run that keeps the trees it builds until its findings are made: each finished tree is frozen out
     of the cyclic collector's reach (`gc.freeze`). Else the first collection after a load traverses every
     node of the new tree, a tenth of a 1,000-resource lint, and finds no cycle there (trees have none; a
-    frozen object is still freed when its last reference goes). Leaving unfreezes, unless objects were
-    frozen before (a worker forked from a frozen parent keeps its parent's objects out of reach)."""
+    frozen object is still freed when its last reference goes). Leaving unfreezes, unless ``unfreeze`` is
+    false: a worker forked from a frozen parent keeps its parent's objects out of reach. (The caller says
+    so: `gc.get_freeze_count()` walks every frozen object, 25 ms a chunk in such a worker.)"""
     global _keep_trees
-    earlier, frozen_before = _keep_trees, gc.get_freeze_count()
+    earlier = _keep_trees
     _keep_trees = True
     try:
         yield
     finally:
         _keep_trees = earlier
-        if not earlier and not frozen_before:
+        if not earlier and unfreeze:
             gc.unfreeze()
 
 

@@ -4,6 +4,7 @@ processes and however the files fall into chunks; each file's problems reported 
 from __future__ import annotations
 
 import datetime
+import gc
 import json
 import shutil
 import textwrap
@@ -143,6 +144,28 @@ def test_a_small_run_starts_no_worker(repo: Path, monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(batch, "_pooled", no_pool)
     outcome = lint(repo, [repo / "stacks" / "s0"], jobs=4)
     assert len(outcome.sources) == 4  # the manifest, its query file and the two identity policies
+
+
+def test_a_forked_worker_keeps_what_it_inherited_frozen(repo: Path) -> None:
+    """Unfreezing in a worker would hand the parent's objects to the worker's collector, to traverse (and copy)
+    at every collection; a process that froze nothing of its own before its run unfreezes at the end."""
+
+    def collectable(obj: object) -> bool:  # seen by the collector: not frozen
+        return any(o is obj for o in gc.get_objects())
+
+    inherited, thresholds = [["loaded by the parent"]], gc.get_threshold()
+    gc.freeze()  # as the parent does before forking its workers
+    try:
+        batch._worker_start(forked=True)
+        lint(repo, [repo / "stacks" / "s0"], jobs=1, cache=False)
+        assert not collectable(inherited)
+        batch._worker_start(forked=False)
+        lint(repo, [repo / "stacks" / "s0"], jobs=1, cache=False)
+        assert collectable(inherited)
+    finally:
+        batch._inherited_frozen = False
+        gc.unfreeze()
+        gc.set_threshold(*thresholds)
 
 
 def test_a_run_in_chunks_keeps_the_text_of_every_file_read(repo: Path) -> None:

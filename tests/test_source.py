@@ -123,11 +123,11 @@ def test_trees_kept_are_out_of_the_collectors_reach_until_the_run_ends() -> None
     assert gc.get_freeze_count() == 0  # and once the run is over, the collector sees everything again
 
 
-def test_a_process_frozen_before_stays_frozen() -> None:
+def test_a_run_told_to_keep_what_is_frozen_leaves_it_frozen() -> None:
     gc.freeze()  # as a worker forked from a parent that froze what it had loaded
     try:
         before = gc.get_freeze_count()
-        with trees_kept():
+        with trees_kept(unfreeze=False):
             load_yaml(src("a: 1\n"))
         assert gc.get_freeze_count() >= before
     finally:
