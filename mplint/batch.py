@@ -351,10 +351,12 @@ def _preload(chunks: list[Chunk], setups: list[Setup]) -> None:
         except Exception:
             continue
     if "mplint.checks.parliament" in modules and any(u.kind == "policy" for c in chunks for u in c.units):
+        from mplint.catalog.actions import get_catalog
         from mplint.iam import parliament_adapter
 
         with contextlib.suppress(Exception):
             parliament_adapter.prepare()
+            get_catalog()  # loaded by the preparation unless it was kept in the cache
 
 
 _inherited_frozen = False  # in a worker forked after `gc.freeze()`: what it inherited must stay frozen
@@ -470,6 +472,10 @@ def _lint_missing(options: LintOptions, base: Path, buffers: Buffers | None, par
             chunks.append(Chunk(options, part.config, base, group, want_actions=part.want_actions, buffers=buffers))
             where.append((part, [next(index) for _ in group]))
     setups = [part.setup for part, _ in where]
+    if where:
+        from mplint.iam import parliament_db
+
+        parliament_db.keep_in(next((part.store for part, _ in where if part.store is not None), None))
     for (part, indexes), results in zip(where, run_chunks(chunks, jobs, setups), strict=True):
         for i, result in zip(indexes, results, strict=True):
             part.results[i] = result

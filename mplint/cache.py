@@ -185,12 +185,8 @@ class Store:
 
     def get(self, unit: str, extra: str = "") -> UnitResult | None:
         """The unit's result, when its entry is sound and every file it depends on is as it was."""
-        try:
-            raw = self._path(unit).read_bytes()
-        except OSError:
-            return None
-        mac, _, body = raw.partition(b"\n")
-        if not hmac.compare_digest(mac, self._sign(body)):
+        body = self.read(self._path(unit).name)
+        if body is None:
             return None
         try:
             entry = json.loads(body)
@@ -208,7 +204,21 @@ class Store:
         body = json.dumps(_entry(result, extra), separators=(",", ":")).encode(
             "ascii"
         )  # \u escapes: lone surrogates too
-        path = self._path(unit)
+        self.write(self._path(unit).name, body)
+
+    def read(self, name: str) -> bytes | None:
+        """The body of the entry ``name``, when this user's mplint wrote it."""
+        try:
+            raw = (self.root / name).read_bytes()
+        except OSError:
+            return None
+        mac, _, body = raw.partition(b"\n")
+        return body if hmac.compare_digest(mac, self._sign(body)) else None
+
+    def write(self, name: str, body: bytes) -> None:
+        """Keep ``body`` signed as the entry ``name``, whole or not at all; a folder that cannot be written is
+        no error."""
+        path = self.root / name
         temp = path.with_name(f"{path.stem}.{os.getpid()}.tmp")
         try:
             self._prepare()

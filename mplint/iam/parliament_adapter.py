@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from mplint.findings import Level, Notification, Span
-from mplint.iam import parliament_memo
+from mplint.iam import parliament_db, parliament_memo
 from mplint.iam.parliament_json import config_tree
 
 if TYPE_CHECKING:
@@ -217,8 +217,10 @@ class _TimeLimit(BaseException):
 # -- importing and patching parliament -------------------------------------------------------------------
 
 
-def _pkg_resources_stub() -> types.ModuleType:
+def _pkg_resources_stub(definition_file: str | None = None) -> types.ModuleType:
     def resource_filename(package: str, resource: str) -> str:
+        if definition_file is not None and resource == "iam_definition.json":
+            return definition_file
         spec = importlib.util.find_spec(package)
         if spec is None or spec.origin is None:
             raise ImportError(f"cannot locate package {package!r}")
@@ -229,13 +231,15 @@ def _pkg_resources_stub() -> types.ModuleType:
     return module
 
 
-def _import_parliament() -> types.ModuleType:
+def _import_parliament(definition_file: str | None = None) -> types.ModuleType:
+    """parliament, imported; with the stub, it reads its database from ``definition_file`` when one is given
+    (an empty one, when the prepared database is kept: see `_patch`)."""
     if "parliament" in sys.modules:
         return sys.modules["parliament"]
     missing = object()
     previous = sys.modules.get("pkg_resources", missing)
     if previous is None or previous is missing:  # None: import blocked
-        sys.modules["pkg_resources"] = _pkg_resources_stub()
+        sys.modules["pkg_resources"] = _pkg_resources_stub(definition_file)
     try:
         with warnings.catch_warnings():
             # parliament's sources have invalid escapes ("\\d") and it leaves files open at import:
@@ -498,15 +502,31 @@ def _prepared() -> tuple[types.ModuleType, PatchInfo]:
 
 
 def _patch() -> tuple[types.ModuleType, PatchInfo]:
-    from mplint.catalog.actions import get_catalog
-
-    parliament = _import_parliament()
-    catalog = get_catalog()
-    services, actions = _extend_definition(parliament.iam_definition, catalog)
-    _slim(parliament.iam_definition)
+    store = parliament_db.kept_in()
+    source = parliament_db.definition_file() if store is not None else None
+    kept = parliament_db.load(store, source) if store is not None and source is not None else None
+    empty = parliament_db.empty_definition(store) if store is not None and kept is not None else None
+    parliament = _import_parliament(empty)
+    if kept is not None and empty is not None and parliament.iam_definition == []:
+        parliament.iam_definition.extend(kept.definition)  # in place: parliament's modules bound this list
+        prepared = kept
+    else:
+        prepared = _prepare_definition(parliament.iam_definition)
+        if store is not None and source is not None and parliament.iam_definition_path == source:
+            parliament_db.save(store, source, prepared)
     _install_lookups(parliament)  # after the extension: the indexes are built from it
     _load_community_config(parliament)
-    return parliament, PatchInfo(parliament.__version__, catalog.version.version, services, actions)
+    info = PatchInfo(parliament.__version__, prepared.catalog_version, prepared.services_added, prepared.actions_added)
+    return parliament, info
+
+
+def _prepare_definition(definition: list[dict[str, Any]]) -> parliament_db.Prepared:
+    from mplint.catalog.actions import get_catalog
+
+    catalog = get_catalog()
+    services, actions = _extend_definition(definition, catalog)
+    _slim(definition)
+    return parliament_db.Prepared(definition, catalog.version.version, services, actions)
 
 
 # -- time limit ------------------------------------------------------------------------------------------
