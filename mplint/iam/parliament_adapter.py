@@ -11,7 +11,8 @@ What this adds around `parliament.analyze_policy_string`:
   import) is older than ours. One action it does not know makes a statement invalid, and an invalid
   statement silently switches off every policy-level check, privilege escalation included. So, once
   per process, every service and action that mplint's ActionCatalog has and parliament lacks is added
-  to it, in its own format; what parliament already has is left as it is.
+  to it, in its own format; what parliament already has is left as it is. With a results cache, the
+  database so prepared is kept there and read back instead (`parliament_db`).
 - parliament's two lookups into that database scan every service on every call; they are replaced by
   indexed equivalents (same results, order and exceptions; tested against the originals).
 - Each analysis runs under a time limit (see `_run_with_limit`), and any exception raised inside
