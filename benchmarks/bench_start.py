@@ -8,6 +8,10 @@ the interpreter alone (`python -c pass`); the interpreter importing the librarie
 needs (typer for the command line, PyYAML, Jinja2 for the templates, regex for the schemas' ECMA-262
 patterns); `mplint --version`; the valid ModelPackage fixture cold (`--no-cache`) and warm (its results cache
 filled by a first run). The ratios are mplint's wall time over the libraries' own import time: what mplint adds.
+
+Then one IAM policy (fixtures/policy/grants/good.json), against parliament alone on it
+(`parliament.analyze_policy_string`): mplint cold (`--no-cache`), and with its results cache holding
+parliament's prepared database but not the policy's result (what a pre-commit run meets after an edit).
 """
 
 from __future__ import annotations
@@ -21,7 +25,9 @@ from measure import HEADER, load, run
 
 ROOT = Path(__file__).resolve().parent.parent
 STACK = ROOT / "fixtures" / "valid" / "model-package-stack"
+POLICY = ROOT / "fixtures" / "policy" / "grants" / "good.json"
 LIBRARIES = "import typer, yaml, jinja2, regex"
+PARLIAMENT = "import sys, parliament; parliament.analyze_policy_string(open(sys.argv[1]).read(), filepath=sys.argv[1])"
 
 
 def main() -> None:
@@ -44,6 +50,27 @@ def main() -> None:
         for label, cmd in rows.items():
             measured = run(cmd, args.repeat)
             print(f"{label:44}{measured.row()}   {measured.wall / floor.wall:4.2f}x the libraries' import")
+    policy(mplint, args.repeat)
+
+
+def policy(mplint: list[str], repeat: int) -> None:
+    peer = run([sys.executable, "-c", PARLIAMENT, str(POLICY)], repeat)
+    print(f"\n{'parliament alone <policy>':44}{peer.row()}")
+    with tempfile.TemporaryDirectory() as cache:
+        kept = [*mplint, "lint", str(POLICY), "--cache-dir", cache]
+        run(kept, 1)  # keeps parliament's database, and the policy's result
+
+        def drop_results() -> None:
+            for entry in Path(cache).glob("*/*.json"):
+                if not entry.name.startswith("parliament-"):
+                    entry.unlink()
+
+        rows = {
+            "mplint lint <policy> (cold)": (run([*mplint, "lint", str(POLICY), "--no-cache"], repeat)),
+            "mplint lint <policy> (database kept)": run(kept, repeat, before=drop_results),
+        }
+    for label, measured in rows.items():
+        print(f"{label:44}{measured.row()}   {peer.wall / measured.wall:4.2f}x faster than parliament")
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ import os
 import subprocess
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,10 +43,22 @@ def _byte_compiled() -> None:
     compileall.compile_dir(Path(__file__).resolve().parent.parent / "mplint", quiet=1)
 
 
-def run(cmd: list[str], repeat: int = 3, cwd: Path | None = None, env: dict | None = None) -> Measure:
-    """The best of ``repeat`` runs of ``cmd``: the least wall time, with that run's CPU time and the highest peaks."""
+def run(
+    cmd: list[str],
+    repeat: int = 3,
+    cwd: Path | None = None,
+    env: dict | None = None,
+    before: Callable[[], None] | None = None,
+) -> Measure:
+    """The best of ``repeat`` runs of ``cmd``: the least wall time, with that run's CPU time and the highest peaks.
+    ``before`` is called before each run (to put the files back as the run must find them)."""
     _byte_compiled()
-    return best([_once(cmd, cwd, env) for _ in range(max(1, repeat))])
+    runs = []
+    for _ in range(max(1, repeat)):
+        if before is not None:
+            before()
+        runs.append(_once(cmd, cwd, env))
+    return best(runs)
 
 
 def run_interleaved(cmds: dict[str, list[str]], repeat: int = 3, cwd: Path | None = None) -> dict[str, Measure]:
