@@ -159,3 +159,43 @@ def test_findings_are_the_same_without_the_quick_check(monkeypatch: pytest.Monke
     assert [_findings(paths, base) for paths, base in cases] == with_quick
     assert sum(map(len, with_quick)) > 100
     assert verdicts.count(True) > 100 and verdicts.count(False) > 10  # the quick check spared work, and not always
+
+
+class MemberSampler(Sampler):
+    """Values a stack gives native request members: a mapping or list where a string is wanted (sent as JSON
+    text), a number or boolean spelled as text, one value where a list is wanted."""
+
+    def value(self, schema: Any, depth: int = 0) -> Any:
+        rng = self.rng
+        kind = schema.get("type") if isinstance(schema, dict) else None
+        if kind == "string" and rng.random() < 0.15:
+            return rng.choice([{"Version": "2012-10-17"}, ["a"], {}])
+        if kind in ("integer", "number", "boolean") and rng.random() < 0.3:
+            return rng.choice(["3600", "-1", "2.5", "true", "False", "an hour"])
+        if kind == "array" and rng.random() < 0.15:
+            return rng.choice(["one", 1, True])
+        return super().value(schema, depth)
+
+
+def test_quick_and_member_validator_agree_on_every_native_request() -> None:
+    """As above, for the members of native requests, whose `type` accepts JSON text and form-encoded text."""
+    from mplint.catalog.native import default_native_catalog
+    from mplint.catalog.validator import member_validator
+
+    catalog = default_native_catalog()
+    sampler = MemberSampler(23)
+    compared = told = 0
+    for service in catalog.services()[::3]:  # a third of them: each service's shapes, for a test of seconds
+        for name in catalog.resource_names(service)[:4]:
+            resource = catalog.resource(f"aws.{service}.{name}")
+            for method in resource.methods.values() if resource else ():
+                for form in (False, True):
+                    validator = member_validator(method.schema, form_encoded=form)
+                    instance = sampler.obj(validator.schema, 0)
+                    verdict, valid = _verdicts(validator, instance)
+                    compared += 1
+                    if verdict is not None:
+                        told += 1
+                        assert verdict == valid, (method.op, form, instance)
+    assert compared > 2000
+    assert told / compared > 0.9

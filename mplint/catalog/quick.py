@@ -19,6 +19,7 @@ from mplint.catalog.patterns import pattern_search
 from mplint.catalog.validator import (
     JavaText,
     Opaque,
+    _as_text,
     _comparable,
     _java_trimmed,
     _known,
@@ -43,9 +44,11 @@ _SCALARS = (str, int, float, bool, type(None))
 PATTERN_MEMO = 2048  # answers kept per `pattern` keyword of a compiled schema
 
 
-def compile_check(schema: Any) -> Check:
-    """The quick check of ``schema`` (a schema with its local `$ref`s inlined, as `resource_validator` has it)."""
-    return _Compiler().compile(schema)
+def compile_check(schema: Any, members: str | None = None) -> Check:
+    """The quick check of ``schema`` (a schema with its local `$ref`s inlined, as `resource_validator` has it).
+    ``members`` ("json" or "form"): the schema of a native request, whose `type` accepts more, as
+    `validator.member_validator`'s does."""
+    return _Compiler(members).compile(schema)
 
 
 def _all(checks: list[Check]) -> Check:
@@ -132,9 +135,22 @@ def _identity(value: Any) -> Any:
     raise TypeError(f"no plain equality for {type(value).__name__}")
 
 
+def _member_type(names: list[str], tests: list[Callable[[Any], bool]], form_encoded: bool) -> Check:
+    """`type` of a native request's member: JSON text for a string, and form-encoded text (`_member_type`)."""
+    text = "string" in names
+
+    def check(value: Any) -> bool:
+        if any(test(value) for test in tests) or (text and isinstance(value, (dict, list))):
+            return True
+        return form_encoded and _as_text(names, value)
+
+    return check
+
+
 class _Compiler:
-    def __init__(self) -> None:
+    def __init__(self, members: str | None = None) -> None:
         self.seen: dict[int, Check] = {}
+        self.members = members
 
     def compile(self, schema: Any) -> Check:
         if schema is True:
@@ -165,6 +181,8 @@ class _Compiler:
         if names is None or any(not isinstance(n, str) or n not in _TYPES for n in names):
             return lambda value: None
         tests = [_TYPES[n] for n in names]
+        if self.members is not None:
+            return _member_type(names, tests, self.members == "form")
         if len(tests) == 1:
             return tests[0]
         return lambda value: any(test(value) for test in tests)

@@ -457,11 +457,30 @@ def _as_text(wanted: list[str], instance: Any) -> bool:
     return isinstance(instance, str) and any(t in _SCALAR_TEXT and _SCALAR_TEXT[t].fullmatch(instance) for t in wanted)
 
 
-def member_validator(schema: dict, form_encoded: bool = False) -> Draft7Validator:
+class RequestValidator(TypeValidator):
+    """A native method's request compiled for validation: the quick check with the members' `type`, the member
+    validator (made on first need) for the errors."""
+
+    def __init__(self, schema: dict, form_encoded: bool) -> None:
+        from mplint.catalog.quick import compile_check
+
+        self.schema = inline_refs(schema)
+        self.form_encoded = form_encoded
+        self.quick = compile_check(self.schema, "form" if form_encoded else "json")
+        self._full: Draft7Validator | None = None
+
+    @property
+    def full(self) -> Draft7Validator:
+        if self._full is None:
+            self._full = _jsonschema()["FormValidator" if self.form_encoded else "MemberValidator"](self.schema)
+        return self._full
+
+
+def member_validator(schema: dict, form_encoded: bool = False) -> RequestValidator:
     """The validator for a native method's request (`catalog.native.Method.schema`), compiled once per method.
 
     A structure or list where a string is wanted is accepted (it is sent as JSON text). With ``form_encoded``
     (the query and ec2 protocols send every value as text) a string that spells a number or a boolean is
     accepted where the shape asks for one, and a single value where it asks for a list.
     """
-    return _jsonschema()["FormValidator" if form_encoded else "MemberValidator"](inline_refs(schema))
+    return RequestValidator(schema, form_encoded)

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from mplint.catalog.errors import describe, template_caused
-from mplint.catalog.validator import Opaque, extra_keys, member_validator
+from mplint.catalog.validator import Opaque, RequestValidator, extra_keys, member_validator
 from mplint.context import Context
 from mplint.findings import Finding, Level, Related
 from mplint.project import Stack
@@ -21,7 +21,7 @@ from mplint.stackql.provider import CC_PARAMS, CC_VIEWS
 from mplint.suggest import closest
 
 if TYPE_CHECKING:
-    from jsonschema import Draft7Validator, ValidationError
+    from jsonschema import ValidationError
 
     from mplint.catalog.native import Method
     from mplint.catalog.native import Resource as NativeResource
@@ -302,7 +302,7 @@ class _Checker:
                 known.append((param.name, Arg(pv.property, span, "column", param, [pv])))
         yield from self.values(method, known, level)
 
-    def validator(self, method: Method) -> Draft7Validator:
+    def validator(self, method: Method) -> RequestValidator:
         form = method.service.protocol in FORM_ENCODED
         return self.ctx.once("native-validator", method, lambda: member_validator(method.schema, form_encoded=form))
 
