@@ -17,8 +17,8 @@ from mplint.share import Share, StackActions
 from mplint.suppress import Inline, Suppressions
 
 if TYPE_CHECKING:
-    from mplint.catalog.native import NativeCatalog
-    from mplint.catalog.validator import TypeValidator
+    from mplint.catalog.native import Method, NativeCatalog
+    from mplint.catalog.validator import RequestValidator, TypeValidator
     from mplint.iam.assess import ResourceReport
     from mplint.iam.evaluator import Evaluator
     from mplint.iam.requirements import ResourceNeeds
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 _VALIDATORS: weakref.WeakKeyDictionary[SchemaCatalog, dict[str, TypeValidator | None]] = weakref.WeakKeyDictionary()
+_REQUESTS: weakref.WeakKeyDictionary[Method, dict[bool, RequestValidator]] = weakref.WeakKeyDictionary()
 
 
 @dataclass(eq=False)
@@ -91,6 +92,15 @@ class Context:
             schema = self.schemas.schema(cfn_type)
             compiled[cfn_type] = resource_validator(schema) if schema else None
         return compiled[cfn_type]
+
+    def request_validator(self, method: Method, form_encoded: bool) -> RequestValidator:
+        """A native method's request compiled for validation, once per method in the process (as `validator`)."""
+        from mplint.catalog.validator import member_validator
+
+        compiled = _REQUESTS.setdefault(method, {})
+        if form_encoded not in compiled:
+            compiled[form_encoded] = member_validator(method.schema, form_encoded=form_encoded)
+        return compiled[form_encoded]
 
     def inline_comments(self) -> list[Inline]:
         """The `# mplint: disable=...` comments of every file read."""

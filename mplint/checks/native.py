@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from mplint.catalog.errors import describe, template_caused
-from mplint.catalog.validator import Opaque, RequestValidator, extra_keys, member_validator
+from mplint.catalog.validator import Opaque, RequestValidator, extra_keys
 from mplint.context import Context
 from mplint.findings import Finding, Level, Related
 from mplint.project import Stack
@@ -303,8 +303,7 @@ class _Checker:
         yield from self.values(method, known, level)
 
     def validator(self, method: Method) -> RequestValidator:
-        form = method.service.protocol in FORM_ENCODED
-        return self.ctx.once("native-validator", method, lambda: member_validator(method.schema, form_encoded=form))
+        return self.ctx.request_validator(method, method.service.protocol in FORM_ENCODED)
 
     def values(self, method: Method, args: list[tuple[str, Arg]], level: Level | None) -> Iterator[Finding]:
         envs = sorted({pv.env for _, arg in args for pv in arg.values if pv.env}) or [None]
