@@ -1,8 +1,19 @@
-"""Template analysis with jinja2's parser: names read, dead namespaces, syntax errors."""
+"""Template analysis: names read, dead namespaces, syntax errors; plain `{{ name }}` blocks read without
+jinja2, exactly as its parser reads them."""
 
 from __future__ import annotations
 
-from mplint.stackql.templates import analyse, is_template
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mplint.stackql import template_parser
+from mplint.stackql.templates import GLOBALS, analyse, facts, is_template, simple_names
+from tests.conftest import FIXTURES, ROOT
 
 
 def test_names_and_simple_name() -> None:
@@ -30,3 +41,52 @@ def test_syntax_error_has_line() -> None:
 def test_is_template() -> None:
     assert is_template("{{ x }}") and is_template("{% if a %}b{% endif %}")
     assert not is_template("plain text {not a template}")
+
+
+# Pieces a template is made of, plain blocks and everything that makes one not plain: the generated texts
+# meet the edges of the plain reading (a brace before `{{`, a constant, a global, whitespace control).
+PIECES = (
+    "{{ a }}", "{{b}}", "{{ range }}", "{{ true }}", "{{ if }}", "{{ loop }}", "{{ a.b }}", "{{ a | lower }}",
+    "{{- a }}", "{%", "%}", "{#", "#}", "{{", "}}", "{", "}", " ", "\n", "\r\n", "x", "a", "-", "|", "'",
+)  # fmt: skip
+TEXTS = st.lists(st.sampled_from(PIECES), max_size=10).map("".join)
+
+
+@settings(max_examples=400, derandomize=True, deadline=None)
+@given(TEXTS)
+def test_plain_blocks_are_read_as_jinja2_reads_them(text: str) -> None:
+    assert facts(text) == template_parser.facts(text)
+    assert analyse(text) == template_parser.template_info(text)
+
+
+def test_plain_blocks_are_read_without_the_parser() -> None:
+    assert simple_names("arn:aws:s3:::{{ bucket }}/{{key}}\n{{ bucket }}") == {"bucket", "key"}
+    assert simple_names("no template") == frozenset()
+    for text in ("{{{ a }}", "{{ a | lower }}", "{% if a %}{% endif %}", "{# a #}", "{{ true }}", "{{ a }"):
+        assert simple_names(text) is None, text
+
+
+def test_the_globals_are_jinja2s() -> None:
+    assert set(template_parser._env.globals) == GLOBALS
+
+
+def _lint_imports_jinja2(stack: Path) -> bool:
+    code = (
+        "import sys\nfrom mplint.cli import app\ntry:\n    app()\nexcept SystemExit:\n    pass\n"
+        "print('jinja2' in sys.modules)"
+    )
+    args = [sys.executable, "-c", code, "lint", str(stack), "--no-cache", "-f", "json"]
+    done = subprocess.run(args, capture_output=True, text=True, cwd=ROOT, check=False)
+    return done.stdout.strip().splitlines()[-1] == "True"
+
+
+def test_a_stack_of_plain_templates_is_linted_without_importing_jinja2(tmp_path: Path) -> None:
+    stack = tmp_path / "stack"
+    shutil.copytree(FIXTURES / "valid/model-package-stack", stack)
+    query = stack / "resources/churn_model_package.iql"
+    text = query.read_text(encoding="utf-8")
+    update = text[text.index("/*+ update */") : text.index("/*+ statecheck")]
+    assert "generate_patch_document" in update  # the one block in the fixture that is not plain
+    assert _lint_imports_jinja2(stack)
+    query.write_text(text.replace(update, ""), encoding="utf-8")
+    assert not _lint_imports_jinja2(stack)

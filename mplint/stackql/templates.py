@@ -1,8 +1,7 @@
-"""Jinja templates in prop values and query files: parsed with jinja2's own parser, never rendered.
+"""Jinja templates in prop values and query files: what they read, never rendered.
 
-Nothing in a template is computed: jinja2's optimizer and the code generator's constant folding would
-evaluate `{{ 10 ** 10 ** 10 }}` or a filter of constants at compile time, so names are found by a code
-generator with both turned off, and other facts from the syntax tree alone.
+Plain `{{ name }}` blocks, the commonest templates by far, are read here; anything else by jinja2's own
+parser in `template_parser`, imported only then.
 """
 
 from __future__ import annotations
@@ -11,9 +10,6 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
-
-from jinja2 import Environment, TemplateSyntaxError, nodes
-from jinja2.compiler import CodeGenerator, Frame
 
 from mplint.findings import Span
 from mplint.limits import current
@@ -32,9 +28,8 @@ STACKQL_FILTERS = (
     "from_json", "base64_encode", "merge_lists", "merge_objects", "generate_patch_document",
     "sql_list", "sql_escape", "to_aws_tag_filters",
 )  # fmt: skip
-_env = Environment(autoescape=False, optimized=False)
-_env.filters.update(dict.fromkeys(STACKQL_FILTERS, str))
-_env.globals["uuid"] = str
+# jinja2's default globals and the uuid() stackql-deploy adds: names a template reads without declaring them
+GLOBALS = frozenset({"range", "dict", "lipsum", "cycler", "joiner", "namespace", "uuid"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,50 +44,8 @@ class TemplateInfo:
     limited: bool = False  # the error is the template-chars limit: the template was not read
 
 
-class TemplateTooLong(TemplateSyntaxError):
-    """A template over the `template-chars` limit: not parsed at all."""
-
-
 def is_template(text: str) -> bool:
     return "{{" in text or "{%" in text or "{#" in text
-
-
-class _UndeclaredNames(CodeGenerator):
-    """jinja2's own `meta.find_undeclared_variables` (a code generator that writes nothing and records the
-    names each frame resolves from the context), with constant folding off. It also fails, as rendering
-    would, on a filter or test that does not exist."""
-
-    def __init__(self, environment: Environment) -> None:
-        super().__init__(environment, "<introspection>", "<introspection>", optimized=False)
-        self.undeclared: set[str] = set()
-
-    def write(self, x: str) -> None:
-        """Nothing is written."""
-
-    def enter_frame(self, frame: Frame) -> None:
-        super().enter_frame(frame)
-        for action, param in frame.symbols.loads.values():
-            if action == "resolve" and param not in self.environment.globals:
-                self.undeclared.add(param)
-
-    def _output_child_to_const(self, node: nodes.Expr, frame: Frame, finalize: object) -> str:
-        raise nodes.Impossible()  # never evaluate an output expression at compile time
-
-
-def parse(text: str) -> nodes.Template:
-    """The syntax tree of a template; any failure raises TemplateSyntaxError with a message that says why."""
-    limit = current().template_chars
-    if len(text) > limit:
-        message = f"template of {len(text):,} characters, over the {limit:,} limit (template-chars): not read"
-        raise TemplateTooLong(message, 1)
-    try:
-        return _env.parse(text)
-    except TemplateSyntaxError:
-        raise
-    except RecursionError:
-        raise TemplateSyntaxError("template nested too deeply to read", 1) from None
-    except Exception as exc:  # jinja2's lexer raises ValueError and the like on odd literals
-        raise TemplateSyntaxError(f"cannot parse template: {type(exc).__name__}: {exc}", 1) from None
 
 
 _SIMPLE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
@@ -104,7 +57,7 @@ def analyse(text: str) -> TemplateInfo:
     """What a template string reads, found by jinja2's parser (cached: the same text recurs). The commonest
     template, exactly `{{ name }}`, is read without the parser, and not cached: it reads that one name."""
     simple = _SIMPLE.fullmatch(text)
-    if simple and simple.group(1) not in _RESERVED and simple.group(1) not in _env.globals:
+    if simple and simple.group(1) not in _RESERVED and simple.group(1) not in GLOBALS:
         name = simple.group(1)
         return TemplateInfo(frozenset({name}), (), name, None, 0)
     return _parsed(text, current().template_chars)
@@ -112,29 +65,30 @@ def analyse(text: str) -> TemplateInfo:
 
 @lru_cache(maxsize=65536)
 def _parsed(text: str, limit: int) -> TemplateInfo:  # the limit in the key: what is read depends on it
-    try:
-        ast = parse(text)
-        generator = _UndeclaredNames(_env)
-        generator.visit(ast)  # also checks that every filter and test exists
-        names = frozenset(generator.undeclared)
-        attributes = tuple(
-            (node.node.name, node.attr) for node in ast.find_all(nodes.Getattr) if isinstance(node.node, nodes.Name)
-        )
-    except TemplateSyntaxError as exc:  # includes TemplateAssertionError: an unknown filter or test
-        message = exc.message or "syntax error"
-        return TemplateInfo(frozenset(), (), None, message, exc.lineno or 1, isinstance(exc, TemplateTooLong))
-    except RecursionError:
-        return TemplateInfo(frozenset(), (), None, "template nested too deeply to read", 1)
-    return TemplateInfo(names, attributes, _simple_name(ast), None, 0)
+    # one block and whitespace is left to the parser, which decides whether it is a bare `{{ name }}`
+    alone = _SIMPLE.fullmatch(text.strip()) is not None
+    names = simple_names(text) if len(text) <= limit and not alone else None
+    if names is not None:
+        return TemplateInfo(names - GLOBALS, (), None, None, 0)
+    from mplint.stackql import template_parser
+
+    return template_parser.template_info(text)
 
 
-def _simple_name(ast: nodes.Template) -> str | None:
-    if len(ast.body) != 1 or not isinstance(ast.body[0], nodes.Output):
+def simple_names(text: str) -> frozenset[str] | None:
+    """The names read, when every block of ``text`` is a plain `{{ name }}`, else None. Blocks are found as
+    jinja2's lexer finds them: from the first `{{` after the last block, so `{{{ a }}` is not plain."""
+    if "{%" in text or "{#" in text:
         return None
-    parts = ast.body[0].nodes
-    if len(parts) == 1 and isinstance(parts[0], nodes.Name):
-        return parts[0].name
-    return None
+    names: set[str] = set()
+    at = text.find("{{")
+    while at >= 0:
+        block = _SIMPLE.match(text, at)
+        if block is None or block.group(1) in _RESERVED:
+            return None
+        names.add(block.group(1))
+        at = text.find("{{", block.end())
+    return frozenset(names)
 
 
 def string_scalars(node: Node | None):
@@ -212,45 +166,12 @@ def facts(text: str) -> Facts:
 
 @lru_cache(maxsize=65536)
 def _facts_of(text: str, limit: int) -> Facts:  # the limit in the key: what is read depends on it
-    try:
-        return _facts(parse(text))
-    except TemplateSyntaxError as exc:
-        message, line, limited = exc.message or "syntax error", exc.lineno or 1, isinstance(exc, TemplateTooLong)
-        return Facts(message, line, frozenset(), (), frozenset(), frozenset(), (), limited=limited)
-    except RecursionError:
-        return Facts("template nested too deeply to read", 1, frozenset(), (), frozenset(), frozenset(), ())
+    names = simple_names(text) if len(text) <= limit else None
+    if names is not None:
+        return Facts(None, 0, names, (), frozenset(), frozenset(), ())
+    from mplint.stackql import template_parser
 
-
-def _facts(ast: nodes.Template) -> Facts:
-    loaded = {n.name for n in ast.find_all(nodes.Name) if n.ctx == "load"}
-    stored = {n.name for n in ast.find_all(nodes.Name) if n.ctx in ("store", "param")}
-    attributes = tuple((n.node.name, n.attr) for n in ast.find_all(nodes.Getattr) if isinstance(n.node, nodes.Name))
-    filters = [n for n in ast.find_all(nodes.Filter)]
-    calls = {n.node.name for n in ast.find_all(nodes.Call) if isinstance(n.node, nodes.Name)}
-    patch_keys = tuple(
-        pair.key.value
-        for f in filters
-        if f.name == PATCH_FILTER and isinstance(f.node, nodes.Dict)
-        for pair in f.node.items
-        if isinstance(pair.key, nodes.Const) and isinstance(pair.key.value, str)
-    )
-    patch_names = tuple(
-        (pair.key.value, pair.value.name)
-        for f in filters
-        if f.name == PATCH_FILTER and isinstance(f.node, nodes.Dict)
-        for pair in f.node.items
-        if isinstance(pair.key, nodes.Const) and isinstance(pair.key.value, str) and isinstance(pair.value, nodes.Name)
-    )
-    return Facts(
-        None,
-        0,
-        frozenset(loaded - stored),
-        attributes,
-        frozenset(f.name for f in filters),
-        frozenset(calls),
-        patch_keys,
-        patch_names,
-    )
+    return template_parser.facts(text)
 
 
 CLOSERS = {"{{": "}}", "{%": "%}", "{#": "#}"}
