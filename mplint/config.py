@@ -21,11 +21,6 @@ from mplint.limits import DEFAULT, Limits
 from mplint.source import LoadError, Mapping, Node, Scalar, Sequence, load_yaml, read_source
 from mplint.suggest import did_you_mean
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
-
 CONFIG_NAMES = (".mplint.yaml", ".mplint.yml")
 KEYS = (
     "select", "ignore", "levels", "resources", "fail-level", "account", "envs", "exclude", "engine",
@@ -175,6 +170,10 @@ def load_config(path: Path | None, name: str | None = None) -> Config:
 
 
 def _toml_tree(text: str, name: str) -> Node | None:
+    if sys.version_info >= (3, 11):  # imported here: most runs read no pyproject.toml
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
     try:
         data = tomllib.loads(text).get("tool", {}).get("mplint")
     except tomllib.TOMLDecodeError as exc:

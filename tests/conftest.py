@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
 
 from mplint import ruletest
 from mplint.ruletest import EXPECT_RE, fixture_options  # noqa: F401 - the expectation format lives in the package
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib  # noqa: F401 - the tests read pyproject.toml with it
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"

@@ -27,8 +27,7 @@ import pytest
 import yaml
 
 from mplint import HOMEPAGE
-from mplint.config import tomllib  # tomli on Python 3.10
-from tests.conftest import FIXTURES, ROOT
+from tests.conftest import FIXTURES, ROOT, tomllib
 
 ACTION = ROOT / "action.yml"
 PINS = ROOT / "action" / "pins.yaml"

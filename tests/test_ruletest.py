@@ -12,9 +12,8 @@ import pytest
 from typer.testing import CliRunner
 
 from mplint.cli import app
-from mplint.config import tomllib
 from mplint.ruletest import display, expected_findings
-from tests.conftest import FIXTURES, ROOT
+from tests.conftest import FIXTURES, ROOT, tomllib
 
 runner = CliRunner()
 
