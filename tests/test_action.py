@@ -171,6 +171,20 @@ def test_install_is_cached_under_a_key_of_the_hash_pinned_lock() -> None:
     assert "--require-hashes" in (ROOT / "action" / "install.sh").read_text(encoding="utf-8")
 
 
+def test_the_lock_pins_versions_pyproject_allows() -> None:
+    from packaging.requirements import Requirement
+
+    lock = (ROOT / "action" / "requirements.txt").read_text(encoding="utf-8")
+    pins: dict[str, list[str]] = {}
+    for name, version in re.findall(r"^([a-z0-9-]+)==(\S+)", lock, re.M):
+        pins.setdefault(name, []).append(version)
+    deps = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["dependencies"]
+    for requirement in map(Requirement, deps):
+        name = requirement.name.lower().replace("_", "-")
+        outside = [v for v in pins.get(name, []) if v not in requirement.specifier]
+        assert not outside, f"{name} {outside} in the lock, pyproject.toml asks for {requirement.specifier}"
+
+
 def _runtime_dependencies() -> list[str]:
     deps = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["dependencies"]
     return [re.match(r"[A-Za-z0-9_.-]+", d).group(0).lower().replace("_", "-") for d in deps]
