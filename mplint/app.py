@@ -9,10 +9,10 @@ rules, levels and suppressions; the parts' findings are merged into one result.
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from msgspec import Struct, field, structs
 
 from mplint.config import (
     COMMANDS,
@@ -41,8 +41,7 @@ class UsageError(Exception):
     """A problem with what was asked (an unknown id, nothing to lint): one line, exit 2."""
 
 
-@dataclass(slots=True)
-class LintOptions:
+class LintOptions(Struct):
     """What a lint run is asked for: the paths and the options of the command line (or the server)."""
 
     paths: list[Path]
@@ -68,8 +67,7 @@ class LintOptions:
     cache_dir: Path | None = None  # default: `.mplint_cache` beside each configuration, else in the working folder
 
 
-@dataclass(slots=True, eq=False)
-class Part:
+class Part(Struct, eq=False):
     """The files that share one configuration, linted together."""
 
     config: Config
@@ -90,8 +88,7 @@ class Part:
         return self.ctx.project
 
 
-@dataclass(slots=True)
-class Outcome:
+class Outcome(Struct):
     """A whole run's result: its parts, their findings merged, whether it failed and at which level."""
 
     parts: list[Part]
@@ -290,7 +287,7 @@ def _selection(config: Config, rules: dict[str, Rule], only: tuple[str, ...]) ->
             raise UsageError(str(exc)) from None
         raise ConfigError(f"{span.path}:{span.line}:{span.col}: {exc}") from None
     if only:
-        chosen = dataclasses.replace(chosen, enabled=frozenset(i for i in chosen.enabled if i.startswith(only)))
+        chosen = structs.replace(chosen, enabled=frozenset(i for i in chosen.enabled if i.startswith(only)))
     return chosen
 
 

@@ -14,9 +14,11 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from msgspec import Struct, field
+from msgspec.structs import replace
 
 from mplint.files import RealPaths
 from mplint.findings import Finding, Notification
@@ -40,8 +42,7 @@ MIN_POOL_BYTES = 256 * 1024  # smaller runs are linted in this process: starting
 START_METHOD: str | None = None  # None: fork where there is one (workers start with mplint imported), else spawn
 
 
-@dataclass(slots=True)
-class Unit:
+class Unit(Struct):
     """A stack or a file named on the command line, with the files of the run's list that fall to it."""
 
     key: Path  # the resolved manifest (a stack) or file
@@ -50,8 +51,7 @@ class Unit:
     size: int = 0  # bytes of its files, to balance the chunks
 
 
-@dataclass(slots=True)
-class Dependency:
+class Dependency(Struct):
     """A file a unit's findings depend on: its digest as linted, None when it did not exist."""
 
     path: str  # resolved
@@ -59,8 +59,7 @@ class Dependency:
     digest: str | None
 
 
-@dataclass(slots=True)
-class UnitResult:
+class UnitResult(Struct):
     """What one unit's lint produced: everything a report and the cache need, without any tree."""
 
     findings: list[Finding] = field(default_factory=list)
@@ -73,8 +72,7 @@ class UnitResult:
     deps: list[Dependency] | None = None  # None: not to be cached
 
 
-@dataclass(slots=True)
-class Chunk:
+class Chunk(Struct):
     """One engine run over some units (picklable: it goes to a worker process)."""
 
     options: LintOptions
@@ -403,8 +401,7 @@ def merged(results: Iterable[UnitResult]) -> UnitResult:
 # A run's parts
 
 
-@dataclass(slots=True)
-class _PartPlan:
+class _PartPlan(Struct):
     """One part of a run in chunks: its configuration, setup, units, cache store and each unit's result."""
 
     config: Config

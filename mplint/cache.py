@@ -155,7 +155,7 @@ def part_key(
 
 
 def _fields(options: LintOptions) -> dict[str, Any]:
-    return {name: getattr(options, name) for name in options.__slots__}  # type: ignore[attr-defined]
+    return {name: getattr(options, name) for name in options.__struct_fields__}
 
 
 def identity_files(config: Config) -> list[Path]:

@@ -11,9 +11,10 @@ import datetime
 import os
 import re
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from msgspec import Struct, field
 
 from mplint.files import read_bytes
 from mplint.findings import Level, Span
@@ -36,24 +37,21 @@ class ConfigError(Exception):
     pass
 
 
-@dataclass(frozen=True, slots=True)
-class Written:
+class Written(Struct, frozen=True):
     """A rule id or prefix as a person wrote it, and where (None: on the command line)."""
 
     text: str
     span: Span | None = None
 
 
-@dataclass(slots=True)
-class ResourceMapping:
+class ResourceMapping(Struct):
     """How one manifest resource reaches a schema when its query file does not tell."""
 
     type: str | None = None  # StackQL name (aws.sagemaker.model_packages) or CloudFormation type
     props: dict[str, str] = field(default_factory=dict)  # prop name -> CloudFormation property
 
 
-@dataclass(slots=True)
-class IdentityConfig:
+class IdentityConfig(Struct):
     """The policies of one deploying identity: identity policies, an optional boundary, SCPs."""
 
     policies: tuple[Path, ...] = ()
@@ -64,8 +62,7 @@ class IdentityConfig:
     context: dict[str, tuple[str, ...] | None] = field(default_factory=dict)  # request keys stated outright
 
 
-@dataclass(slots=True)
-class ParliamentConfig:
+class ParliamentConfig(Struct):
     """How parliament runs on the policies: community auditors are slow, so they are opt-in."""
 
     community_auditors: bool = False
@@ -73,8 +70,7 @@ class ParliamentConfig:
     overrides: dict[str, dict[str, Any]] = field(default_factory=dict)  # parliament config, by finding type
 
 
-@dataclass(slots=True)
-class Config:
+class Config(Struct):
     """One configuration (a file's, else the defaults): rules, levels, resources, identities, limits."""
 
     path: Path | None = None

@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime
 import weakref
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
+
+from msgspec import Struct, field
 
 from mplint.catalog.schemas import SchemaCatalog, default_catalog
 from mplint.config import Config
@@ -34,8 +35,7 @@ _VALIDATORS: weakref.WeakKeyDictionary[SchemaCatalog, dict[str, TypeValidator | 
 _REQUESTS: weakref.WeakKeyDictionary[Method, dict[bool, RequestValidator]] = weakref.WeakKeyDictionary()
 
 
-@dataclass(eq=False)
-class Context:
+class Context(Struct, eq=False, dict=True, weakref=True):
     """What a check sees of one run: the project, its settings and rules, and analyses computed once."""
 
     project: Project

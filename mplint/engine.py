@@ -12,8 +12,10 @@ from __future__ import annotations
 import heapq
 import importlib
 from collections.abc import Callable, Container, Iterable
-from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
+
+from msgspec import Struct, field
+from msgspec.structs import replace
 
 from mplint.findings import Finding, Level, Notification, Span
 from mplint.hooks import HOOKS, may_apply
@@ -28,8 +30,7 @@ if TYPE_CHECKING:
 Produce = Callable[[], Iterable[Finding | Notification]]
 
 
-@dataclass(slots=True)
-class Result:
+class Result(Struct):
     """What a run found: findings, suppressed findings with their reasons, notifications, the rules."""
 
     findings: list[Finding] = field(default_factory=list)
@@ -173,8 +174,7 @@ class Pool:
         return {group: len(heap) + len(self.dropped.get(group, ())) for group, heap in self.kept.items()}
 
 
-@dataclass(slots=True, eq=False)
-class _Kept:
+class _Kept(Struct, eq=False):
     """A finding in a Pool heap, with its order key and its emission number."""
 
     key: tuple

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from enum import Enum
 from typing import NamedTuple
+
+from msgspec import Struct, field
 
 
 class Level(str, Enum):
@@ -42,24 +43,21 @@ class Span(NamedTuple):
         return cls(path, line, col, line, col + 1)
 
 
-@dataclass(frozen=True, slots=True)
-class Related:
+class Related(Struct, frozen=True):
     """A secondary place that explains a finding ("defined here", "denied by")."""
 
     span: Span
     message: str
 
 
-@dataclass(frozen=True, slots=True)
-class Edit:
+class Edit(Struct, frozen=True):
     """Replace the text of ``span`` (end exclusive) with ``text``; an empty span inserts."""
 
     span: Span
     text: str
 
 
-@dataclass(frozen=True, slots=True)
-class Fix:
+class Fix(Struct, frozen=True):
     """A change that removes a finding. Safe fixes keep the meaning the author intended beyond doubt
     (`mplint lint --fix`); unsafe ones may change behaviour and are applied only with --unsafe-fixes."""
 
@@ -68,8 +66,7 @@ class Fix:
     safe: bool = True
 
 
-@dataclass(frozen=True, slots=True)
-class Finding:
+class Finding(Struct, frozen=True):
     """One problem found by one rule at one place."""
 
     rule_id: str
@@ -78,15 +75,24 @@ class Finding:
     level: Level | None = None  # None: the rule's configured level
     related: tuple[Related, ...] = ()
     key_path: tuple[str | int, ...] = ()  # logical location (YAML/JSON keys), for fingerprints
-    properties: dict[str, object] = field(default_factory=dict, compare=False, hash=False)
-    fixes: tuple[Fix, ...] = field(default=(), compare=False, hash=False)
+    properties: dict[str, object] = field(default_factory=dict)  # not compared: see __eq__
+    fixes: tuple[Fix, ...] = ()  # not compared: see __eq__
 
     def sort_key(self) -> tuple:
         return (self.span.path, self.span.line, self.span.col, self.rule_id, self.message)
 
+    def _compared(self) -> tuple:
+        return (self.rule_id, self.message, self.span, self.level, self.related, self.key_path)
 
-@dataclass(frozen=True, slots=True)
-class Notification:
+    def __eq__(self, other: object) -> bool:
+        """The same finding whatever its properties and fixes: they describe it, they do not make it another."""
+        return self._compared() == other._compared() if type(other) is Finding else NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._compared())
+
+
+class Notification(Struct, frozen=True):
     """A tool-level event that is not a finding (a check that crashed, a pattern not checked)."""
 
     message: str

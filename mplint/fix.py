@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from msgspec import Struct, field
 
 from mplint.findings import Finding, Fix, Span
 from mplint.source import Buffers
@@ -24,8 +25,7 @@ MAX_PASSES = 10
 BOM = "\ufeff"
 
 
-@dataclass(slots=True)
-class Change:
+class Change(Struct):
     """One file's text before and after its fixes."""
 
     path: Path
@@ -43,8 +43,7 @@ class Change:
         return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)
 
 
-@dataclass(slots=True)
-class FixRun:
+class FixRun(Struct):
     """What fixing did: the files changed and how many fixes went in."""
 
     changes: list[Change] = field(default_factory=list)

@@ -10,14 +10,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass, fields, replace
 from typing import Any
+
+from msgspec import Struct
+from msgspec.structs import replace
 
 MIB = 1024 * 1024
 
 
-@dataclass(frozen=True, slots=True)
-class Limits:
+class Limits(Struct, frozen=True):
     """How far a run goes on any input: sizes, counts, depths and times, each far above real inputs' needs."""
 
     file_bytes: int = 5 * MIB  # one file, checked by stat before reading and again while reading
@@ -39,11 +40,11 @@ class Limits:
     @classmethod
     def names(cls) -> tuple[str, ...]:
         """The configuration keys: `file-bytes`, `depth`, ..."""
-        return tuple(f.name.replace("_", "-") for f in fields(cls))
+        return tuple(name.replace("_", "-") for name in cls.__struct_fields__)
 
     def raised(self, settings: dict[str, Any]) -> Limits:
         """These limits with the configured ones set (keys as in :meth:`names`); raises ValueError on a bad entry."""
-        known = dict(zip(self.names(), (f.name for f in fields(self)), strict=True))
+        known = dict(zip(self.names(), self.__struct_fields__, strict=True))
         changes: dict[str, Any] = {}
         for key, value in settings.items():
             name = known.get(str(key))

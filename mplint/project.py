@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from msgspec import Struct, field
 
 from mplint.config import Config, IdentityConfig
 from mplint.discovery import classify, discover, display_path, excluded_by, manifest_of, tree_roots
@@ -18,8 +19,7 @@ if TYPE_CHECKING:  # the policy model is imported only by runs that read a polic
     from mplint.model.policy import PolicyFile, PolicyKind
 
 
-@dataclass(slots=True, eq=False)
-class Stack:
+class Stack(Struct, eq=False):
     """A stack: its folder, its manifest document and model, and each resource's query file."""
 
     root: Path
@@ -33,8 +33,7 @@ class Stack:
         return self.doc.source.display
 
 
-@dataclass(slots=True, eq=False)
-class Identity:
+class Identity(Struct, eq=False):
     """A deploying identity: its identity policies (a union), an optional boundary and SCPs (each must allow)."""
 
     name: str
@@ -50,8 +49,7 @@ class Identity:
         return bool(self.policies)
 
 
-@dataclass(slots=True, eq=False)
-class Project:
+class Project(Struct, eq=False):
     """What a run loads: configuration, stacks, documents, sources, policies, identities, load problems."""
 
     config: Config

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 
 import yaml
+from msgspec import Struct, field
 
 from mplint.config import Written
 from mplint.findings import Finding, Fix, Level, Related, Span
@@ -42,8 +42,7 @@ class RuleFileError(Exception):
         self.path, self.line, self.problem = path, line, problem
 
 
-@dataclass(frozen=True, slots=True)
-class Rule:
+class Rule(Struct, frozen=True):
     """One rule as its YAML file describes it: id, name, level, summary, help, tags and checks."""
 
     id: str
@@ -57,7 +56,17 @@ class Rule:
     security_severity: str | None = None
     path: Path | None = None
     default: bool = True  # False: opt-in (`default: off`), run only when selected by its full id
-    extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    extra: dict[str, Any] = field(default_factory=dict)  # not compared: see __eq__
+
+    def _compared(self) -> tuple:
+        return tuple(getattr(self, name) for name in self.__struct_fields__ if name != "extra")
+
+    def __eq__(self, other: object) -> bool:
+        """The same rule whatever its extra data (examples, overlays, a declarative spec)."""
+        return self._compared() == other._compared() if type(other) is Rule else NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._compared())
 
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -329,8 +338,7 @@ def expand_ids(written: str, known: Iterable[str]) -> list[str]:
     raise UnknownId(f"unknown rule id or prefix `{written.strip()}`{hint}: `mplint rules` lists them")
 
 
-@dataclass(frozen=True, slots=True)
-class Selection:
+class Selection(Struct, frozen=True):
     """The rules a run reports and the level of each, from `select`, `ignore` and `levels`."""
 
     enabled: frozenset[str]

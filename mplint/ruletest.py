@@ -13,11 +13,11 @@ from __future__ import annotations
 import json
 import os
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
+from msgspec import Struct, field
 
 from mplint.app import LintOptions, lint_paths
 from mplint.registry import Rule
@@ -105,8 +105,7 @@ def lint_options(stack: Path, base: Path, rules_dirs: tuple[Path, ...] = ()) -> 
 # Running
 
 
-@dataclass(slots=True)
-class RuleResult:
+class RuleResult(Struct):
     """One rule's tests: the fixtures that expect it and what failed."""
 
     rule: Rule
@@ -114,8 +113,7 @@ class RuleResult:
     failures: list[str] = field(default_factory=list)
 
 
-@dataclass(slots=True)
-class Report:
+class Report(Struct):
     """The rule tests' results by rule id, and the fixtures that could not be linted cleanly."""
 
     results: dict[str, RuleResult]

@@ -11,11 +11,10 @@ other runs, the union of their needs is handed to the carrying run as `needs`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from msgspec import Struct
 
 
-@dataclass(frozen=True, slots=True)
-class StackActions:
+class StackActions(Struct, frozen=True):
     """The actions (lower case) the stacks need, or why they could not be worked out."""
 
     actions: frozenset[str] | None  # None: no stack with a manifest
@@ -32,8 +31,7 @@ class StackActions:
         return StackActions(frozenset().union(*known) if known else None)
 
 
-@dataclass(frozen=True, slots=True)
-class Share:
+class Share(Struct, frozen=True):
     """One run's share of a part: the files it reports on, whether it carries the rest, the stacks' needs."""
 
     own: frozenset[str]  # display paths of the files this run lints and reports on

@@ -13,11 +13,11 @@ import re
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
+from msgspec import Struct, field
 
 from mplint.files import LoadError, decode, normalise, read_bytes
 from mplint.files import LoadProblem as LoadProblem  # re-exported: loaders and their callers share it
@@ -47,17 +47,16 @@ class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
 _STR_TAG = "tag:yaml.org,2002:str"
 
 
-@dataclass(slots=True)
-class SourceFile:
+class SourceFile(Struct):
     """The text of one input file and what it takes to turn offsets into positions."""
 
     path: Path  # as on disk
     display: str  # as shown to users: relative, forward slashes
     text: str
-    _lines: list[str] | None = field(default=None, repr=False)
-    _astral: set[int] | None = field(default=None, repr=False)  # lines holding characters beyond the BMP
-    _starts: list[int] | None = field(default=None, repr=False)  # offset of each line's first character
-    _ascii: bool | None = field(default=None, repr=False)  # then columns are offsets: no UTF-16 counting
+    _lines: list[str] | None = None
+    _astral: set[int] | None = None  # lines holding characters beyond the BMP
+    _starts: list[int] | None = None  # offset of each line's first character
+    _ascii: bool | None = None  # then columns are offsets: no UTF-16 counting
 
     @property
     def lines(self) -> list[str]:
@@ -203,8 +202,7 @@ class Buffers:
 # The position-aware tree
 
 
-@dataclass(slots=True, eq=False)
-class Node:
+class Node(Struct, eq=False):
     """A node of the position-aware tree: a key or value with its span in the file."""
 
     span: Span
@@ -213,8 +211,7 @@ class Node:
         raise NotImplementedError
 
 
-@dataclass(slots=True, eq=False)
-class Scalar(Node):
+class Scalar(Node, eq=False):
     """A scalar value or key, with its YAML style."""
 
     value: Any
@@ -225,8 +222,7 @@ class Scalar(Node):
         return self.value
 
 
-@dataclass(slots=True, eq=False)
-class Sequence(Node):
+class Sequence(Node, eq=False):
     """A sequence of nodes, in file order."""
 
     items: list[Node]
@@ -236,8 +232,7 @@ class Sequence(Node):
         return [item.to_python() for item in self.items]
 
 
-@dataclass(slots=True, eq=False)
-class Mapping(Node):
+class Mapping(Node, eq=False):
     """A mapping: its key and value nodes in file order, duplicates kept."""
 
     items: list[tuple[Scalar, Node]]  # in file order; duplicates kept (the last one wins)
@@ -246,7 +241,7 @@ class Mapping(Node):
     # Whether a string under it (a key or a value, at any depth) holds `{`, or it holds an unquoted template:
     # False lets the searches for templates pass it by. None: not known (trees not built by the YAML loader).
     braces: bool | None = None
-    _last: dict[Any, int] | None = field(default=None, repr=False)  # key -> index of its last item, once asked
+    _last: dict[Any, int] | None = None  # key -> index of its last item, once asked
 
     def _at(self, key: Any) -> int | None:
         """The index of the last item with this key; a large mapping indexes its keys on the first look-up."""
@@ -325,8 +320,7 @@ def find(node: Node, path: tuple[str | int, ...]) -> tuple[Node, Scalar | None]:
 # YAML
 
 
-@dataclass(slots=True)
-class Duplicate:
+class Duplicate(Struct):
     """A key written again in a mapping: the key, where it is repeated and where it was written before."""
 
     key: str
@@ -334,8 +328,7 @@ class Duplicate:
     first: Span
 
 
-@dataclass(slots=True)
-class Document:
+class Document(Struct):
     """A loaded YAML or JSON file: its root node (None when empty) and load-time observations."""
 
     source: SourceFile

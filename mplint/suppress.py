@@ -12,11 +12,12 @@ import datetime
 import os
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from msgspec import Struct, field
 
 from mplint.config import Config, ConfigError
 from mplint.findings import Finding, Span
@@ -98,8 +99,7 @@ def _closure(tokens: tuple[tuple[int, str], ...], states: set[tuple[int, bool]])
     return states
 
 
-@dataclass(slots=True)
-class Suppression:
+class Suppression(Struct):
     """One suppression entry: the rules, path glob and resource it covers, its reason, expiry and place."""
 
     rules: tuple[str, ...]  # as written (ids or prefixes) until `Suppressions.expand` resolves them
@@ -116,8 +116,7 @@ class Suppression:
         return self.expires is None or today <= self.expires
 
 
-@dataclass(slots=True)
-class Suppressions:
+class Suppressions(Struct):
     """The suppression entries kept outside the linted files, and how they apply to findings."""
 
     entries: list[Suppression] = field(default_factory=list)
@@ -336,8 +335,7 @@ INLINE_RE = re.compile(
 FILE_WIDE = 0  # the line of a `disable-file=` comment: every line of its file
 
 
-@dataclass(frozen=True, slots=True)
-class Inline:
+class Inline(Struct, frozen=True):
     """One disable comment: the ids as written, the reason after them, and where the comment is."""
 
     ids: tuple[str, ...]

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 import pytest
+from msgspec import structs
 
 from mplint.app import LintOptions, resolve_config
 from mplint.config import ConfigError
@@ -190,7 +190,7 @@ def native_call(action: str, method: str, carried: tuple[tuple[str, str], ...] =
     request keys the call carries."""
     (report,) = reports(NATIVE)
     req = next(r for r in report.needs.requirements if r.action == action)
-    req = dataclasses.replace(req, needs=[Need("build", method, Origin.NATIVE)], context=carried)
+    req = structs.replace(req, needs=[Need("build", method, Origin.NATIVE)], context=carried)
     return req, Stage.of(report.needs, load_overlays(report.needs.binding.cfn_type or ""), None)
 
 

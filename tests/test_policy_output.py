@@ -3,11 +3,11 @@ action, retired services named as such, and suggestions only for what looks like
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from pathlib import Path
 
 import pytest
+from msgspec import structs
 from typer.testing import CliRunner
 
 from mplint.app import LintOptions, lint_paths
@@ -64,7 +64,7 @@ def test_selection_resolves_opt_in_rules_by_id_only() -> None:
 
 
 def test_a_prefix_that_names_only_opt_in_rules_is_an_error() -> None:
-    rules = {rid: dataclasses.replace(rule, default=rid != "MPL209") for rid, rule in builtin_rules().items()}
+    rules = {rid: structs.replace(rule, default=rid != "MPL209") for rid, rule in builtin_rules().items()}
     rules["MPL2099"] = rules.pop("MPL209")  # a prefix, MPL209, that only opt-in rules start with
     with pytest.raises(UnknownId, match="names only opt-in rules"):
         select(rules, (Written("MPL209"),))

@@ -4,12 +4,12 @@ and `--select X` is the full run filtered to X, for every rule."""
 from __future__ import annotations
 
 import ast
-import dataclasses
 import importlib
 import pkgutil
 from pathlib import Path
 
 import pytest
+from msgspec import structs
 
 import mplint.checks
 from mplint.app import LintOptions, lint_paths
@@ -80,7 +80,7 @@ def _selected_equals_full(options: LintOptions) -> None:
     assert not full.notifications, [n.message for n in full.notifications]
     rules = sorted({f.rule_id for f in full.findings} | {f.rule_id for f, _ in full.suppressed})
     for rule in rules:
-        selected = lint_paths(dataclasses.replace(options, select=[rule])).result
+        selected = lint_paths(structs.replace(options, select=[rule])).result
         want = sorted(_key(f) for f in full.findings if f.rule_id == rule)
         assert sorted(_key(f) for f in selected.findings) == want, rule
         assert {f.rule_id for f in selected.findings} <= {rule}

@@ -12,18 +12,18 @@ import json
 import re
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
+
+from msgspec import Struct
 
 DATA_RESOURCE = "data/iam-actions.json.gz"
 DEFAULT_PATH = Path(__file__).resolve().parent.parent / DATA_RESOURCE
 SUPPORTED_FORMAT = 3
 
 
-@dataclass(frozen=True, slots=True)
-class CatalogVersion:
+class CatalogVersion(Struct, frozen=True):
     """Where the bundled IAM action data comes from: package, version, tarball digest and counts."""
 
     package: str
@@ -34,8 +34,7 @@ class CatalogVersion:
     actions: int
 
 
-@dataclass(frozen=True, slots=True)
-class ResourceTypeRef:
+class ResourceTypeRef(Struct, frozen=True):
     """A resource type an action applies to; `required` as the AWS reference marks it (`name*`)."""
 
     name: str
@@ -44,8 +43,7 @@ class ResourceTypeRef:
     condition_keys: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class ActionInfo:
+class ActionInfo(Struct, frozen=True):
     """One IAM action: its service prefix, name, access level, resource types and condition keys."""
 
     service: str  # the prefix, e.g. "s3"
@@ -64,8 +62,7 @@ class ActionInfo:
         return bool(self.resource_types)
 
 
-@dataclass(frozen=True, slots=True)
-class ServiceInfo:
+class ServiceInfo(Struct, frozen=True):
     """One IAM service: its prefix, name, actions, resource types' ARN templates and condition keys."""
 
     prefix: str

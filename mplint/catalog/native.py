@@ -47,10 +47,11 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
+
+from msgspec import Struct
 
 if TYPE_CHECKING:
     import zipfile
@@ -139,8 +140,7 @@ class Response(NamedTuple):
         return bool(self.columns) and set(self.columns) != {SELF_COLUMN}
 
 
-@dataclass(eq=False)
-class Method:
+class Method(Struct, eq=False, dict=True, weakref=True):
     """One StackQL method: its AWS operation, verbs, params, required members, response and HTTP route."""
 
     name: str
@@ -153,8 +153,8 @@ class Method:
     response: Response | None
     pagination: Pagination | None
     http: tuple[str, str] | None
-    service: Service = field(repr=False)
-    _lower: dict[str, str] | None = field(default=None, repr=False)
+    service: Service
+    _lower: dict[str, str] | None = None
 
     @property
     def all_required(self) -> tuple[str, ...]:
@@ -209,13 +209,12 @@ class Routing(NamedTuple):
         return tuple(m for m in needed if m not in self.supplied)
 
 
-@dataclass(eq=False)
-class Resource:
+class Resource(Struct, eq=False, dict=True, weakref=True):
     """One native `aws.<service>.<resource>`: its methods, and for each verb the methods in routing order."""
 
     id: str  # aws.<service>.<resource>
     name: str
-    service: Service = field(repr=False)
+    service: Service
     methods: dict[str, Method]
     verbs: dict[str, tuple[str, ...]]  # verb -> method names in StackQL's routing order
     complete: bool  # the method list is StackQL's whole list

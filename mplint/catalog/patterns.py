@@ -21,10 +21,10 @@ ECMA rejects are accepted with their Java meaning and recorded in ``notes``: inl
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from functools import lru_cache
 
 import regex
+from msgspec import Struct, field
 
 MATCH_TIMEOUT = 0.25  # seconds; a pathological pattern/value pair is skipped, not reported
 _COUNTED = regex.compile(r"\{(\d+)(?:,(\d*))?\}")
@@ -59,8 +59,7 @@ class PatternError(ValueError):
     """The pattern cannot be given ECMA-262 meaning here."""
 
 
-@dataclass(frozen=True)
-class PatternInfo:
+class PatternInfo(Struct, frozen=True, dict=True, weakref=True):
     """A pattern's translation and compiled regex (None: not supported), why not, and Java constructs met."""
 
     source: str
@@ -138,8 +137,7 @@ DASH = _Dash()
 ClassItem = int | _Set | _Dash
 
 
-@dataclass
-class _Frame:
+class _Frame(Struct, dict=True, weakref=True):
     """An open group while translating: where it begins, whether a lookaround, the flags to restore at `)`."""
 
     start: int  # index in out where the group begins

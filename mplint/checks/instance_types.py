@@ -9,7 +9,8 @@ not cover is not judged.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+
+from msgspec import Struct
 
 from mplint.catalog import values
 from mplint.catalog.schemas import schema_at
@@ -24,8 +25,7 @@ from mplint.suggest import did_you_mean
 R = owns(__name__, *(f"MPL{n}" for n in range(220, 231)))
 
 
-@dataclass(frozen=True, slots=True)
-class Target:
+class Target(Struct, frozen=True):
     """One place a rule checks: the value family, the service named in messages, the property path."""
 
     rule: str

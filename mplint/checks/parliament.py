@@ -15,14 +15,14 @@ parliament is imported on the first policy: runs without policies never pay for 
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
 import json
 import math
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+from msgspec import Struct, field, structs
 
 from mplint.context import Context
 from mplint.findings import Finding, Level, Notification, Span
@@ -100,8 +100,7 @@ def check_policy(ctx: Context, policy: PolicyFile) -> Iterator[Finding | Notific
     yield from _one(policy, roots.get(policy.name), parliament_adapter, settings(ctx.config))
 
 
-@dataclass(frozen=True, slots=True)
-class Settings:
+class Settings(Struct, frozen=True):
     """How parliament is run: community auditors on or off, the time limit per policy, config overrides."""
 
     community: bool = False  # parliament's community auditors: slow, so opt-in
@@ -136,7 +135,7 @@ def _one(policy: PolicyFile, doc: Document | None, adapter: Any, options: Settin
     mapper = _Mapper(policy, places, override)
     for note in result.notifications:
         if options.community or not note.message.startswith(_SKIPPED):  # without auditors, every cause is a finding
-            yield dataclasses.replace(note, span=mapper.span_at(note.span))
+            yield structs.replace(note, span=mapper.span_at(note.span))
     for issue in result.issues:
         yield from mapper.findings(issue)
     yield from mapper.flush()
@@ -146,8 +145,7 @@ def _one(policy: PolicyFile, doc: Document | None, adapter: Any, options: Settin
 # Serialising, with the node at each column
 
 
-@dataclass(frozen=True, slots=True)
-class Place:
+class Place(Struct, frozen=True):
     """The node at one column of the serialised policy, and the index of its statement."""
 
     node: Node
@@ -238,8 +236,7 @@ def _scalar(value: object) -> str:
 # From parliament's issues to findings
 
 
-@dataclass(eq=False)
-class _Mapper:
+class _Mapper(Struct, eq=False, dict=True, weakref=True):
     """Turns parliament's issues on one policy into findings at the nodes they are about."""
 
     policy: PolicyFile

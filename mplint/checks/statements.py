@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+
+from msgspec import Struct, field
 
 from mplint.catalog.schemas import covers, pointer_path, pointer_paths, read_only
 from mplint.context import Context
@@ -24,8 +25,7 @@ PATCH_PATH_RE = re.compile(r"""["']path["']\s*:\s*["'](/[A-Za-z0-9_./~-]+)""")
 DATA_PREFIX = "data__"
 
 
-@dataclass(slots=True)
-class Table:
+class Table(Struct):
     """A StackQL table of a Cloud Control flavour, with what mplint knows of its type."""
 
     name: str

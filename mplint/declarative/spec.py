@@ -14,12 +14,12 @@ import json
 import operator
 import string
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import Any
 
 import regex
 import yaml
+from msgspec import Struct, field
 
 from mplint.catalog.patterns import repeat_weight
 from mplint.findings import Span
@@ -57,32 +57,28 @@ class SpecError(Exception):
 # What conditions are evaluated against
 
 
-@dataclass(slots=True)
-class Props:
+class Props(Struct):
     """One resource's resolved properties in one environment, with where each is written."""
 
     values: dict[str, Any]
     nodes: dict[str, Node]
 
 
-@dataclass(slots=True)
-class Grants:
+class Grants(Struct):
     """One deploying identity: ask whether it is granted an action, and list the actions a glob names."""
 
     verdict: Callable[[str, str], Verdict]  # (action, resource) -> verdict
     expand: Callable[[str], list[str]]
 
 
-@dataclass(frozen=True, slots=True)
-class Evidence:
+class Evidence(Struct, frozen=True):
     """Where a test decided, and the facts it adds to the message."""
 
     span: Span | None
     facts: dict[str, str] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
-class Outcome:
+class Outcome(Struct, frozen=True):
     """A test's result in three-valued logic (None: cannot tell), with the evidence for the message."""
 
     holds: Tri
@@ -105,8 +101,7 @@ def _junction(children: tuple[Condition, ...], subject: Any, decisive: bool) -> 
     return Outcome(not decisive, outcomes[0].evidence if outcomes else None)
 
 
-@dataclass(frozen=True, slots=True)
-class AllOf:
+class AllOf(Struct, frozen=True):
     """`all`: false when a child is false, else unknown when a child is unknown, else true."""
 
     children: tuple[Condition, ...]
@@ -115,8 +110,7 @@ class AllOf:
         return _junction(self.children, subject, decisive=False)
 
 
-@dataclass(frozen=True, slots=True)
-class AnyOf:
+class AnyOf(Struct, frozen=True):
     """`any`: true when a child is true, else unknown when a child is unknown, else false."""
 
     children: tuple[Condition, ...]
@@ -125,8 +119,7 @@ class AnyOf:
         return _junction(self.children, subject, decisive=True)
 
 
-@dataclass(frozen=True, slots=True)
-class Not:
+class Not(Struct, frozen=True):
     """`not`: the child's outcome negated (unknown stays unknown)."""
 
     child: Condition
@@ -136,8 +129,7 @@ class Not:
         return Outcome(None if outcome.holds is None else not outcome.holds, outcome.evidence)
 
 
-@dataclass(frozen=True, slots=True)
-class PathTest:
+class PathTest(Struct, frozen=True):
     """Tests of the value(s) at a property path; every value the path reaches must pass."""
 
     path: tuple[str | int, ...]
@@ -172,8 +164,7 @@ class PathTest:
         return Outcome(None if unknown else True, first)
 
 
-@dataclass(frozen=True, slots=True)
-class GrantTest:
+class GrantTest(Struct, frozen=True):
     """Is the identity granted the action pattern (`must`), or never granted it?
 
     The pattern is asked as one request (a grant must cover the whole pattern: `iam:*` or `*`), or with
@@ -297,8 +288,7 @@ class RegexTimeout(Exception):
     """A `matches:` pattern that ran past its time on one value: the rule is not decided there."""
 
 
-@dataclass(slots=True)
-class Matcher:
+class Matcher(Struct):
     """A `matches:` pattern run with a time limit, since a user's pattern may backtrack without end, such as
     `(a|aa)+$`. Once it has run over the limit it is not run again in the same rule: each further value
     would cost the same time."""
@@ -359,8 +349,7 @@ def _evidence(found: tuple[Any, Node | None], dotted: str) -> Evidence:
 # The rule
 
 
-@dataclass(frozen=True, slots=True)
-class When:
+class When(Struct, frozen=True):
     """Which stacks, environments and resources a resource rule looks at (globs; a list: any of them)."""
 
     env: tuple[str, ...] = ()
@@ -381,8 +370,7 @@ class When:
         return not self.env or env is None or any(fnmatchcase(env, p) for p in self.env)
 
 
-@dataclass(frozen=True, slots=True)
-class Spec:
+class Spec(Struct, frozen=True):
     """A declarative rule: its `assert` condition, message, the types or identities it covers, `when`."""
 
     condition: Condition
@@ -404,8 +392,7 @@ class _Facts(dict):
 # Parsing, with the line of every problem
 
 
-@dataclass(frozen=True, slots=True)
-class At:
+class At(Struct, frozen=True):
     """A value of the rule file and the YAML node it was read from."""
 
     value: Any

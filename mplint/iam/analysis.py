@@ -5,8 +5,9 @@ policy rules (`mplint.checks.policy`) and the parliament wiring (`mplint.checks.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
+
+from msgspec import Struct
 
 from mplint.catalog.actions import ActionCatalog, get_catalog, has_wildcard
 from mplint.catalog.retired import retired_service
@@ -188,8 +189,7 @@ def arn_problem(value: str) -> str | None:
     return None
 
 
-@dataclass(frozen=True, slots=True)
-class Applies:
+class Applies(Struct, frozen=True):
     """What an action pattern can apply to: Resource `*` (an action without resource types), ARN templates."""
 
     star: bool

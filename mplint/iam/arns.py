@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
+
+from msgspec import Struct
 
 from mplint.source import Scalar
 from mplint.stackql.scope import Scope
@@ -33,16 +34,14 @@ _KEY_ID_RE = re.compile(r"^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0
 Resolver = Callable[[str, int], "Rendered | None"]  # (name, depth) -> the name's text
 
 
-@dataclass(frozen=True, slots=True)
-class Rendered:
+class Rendered(Struct, frozen=True):
     """Text with its templates replaced: literals where the manifest tells them, else `*`."""
 
     text: str
     unknown: tuple[str, ...] = ()  # the names (or expressions) that stayed unknown
 
 
-@dataclass(frozen=True, slots=True)
-class Derived:
+class Derived(Struct, frozen=True):
     """An ARN for a request: `*` marks each part the manifest does not tell, named in ``unknown``."""
 
     arn: str
@@ -53,8 +52,7 @@ class Derived:
         return UNKNOWN not in self.arn
 
 
-@dataclass(frozen=True, slots=True)
-class Place:
+class Place(Struct, frozen=True):
     """Partition, region and account of a resource, as far as the manifest and config tell them."""
 
     partition: str = DEFAULT_PARTITION
@@ -65,8 +63,7 @@ class Place:
         return {"Partition": self.partition, "Region": self.region, "Account": self.account}
 
 
-@dataclass(frozen=True, slots=True)
-class ArnParts:
+class ArnParts(Struct, frozen=True):
     """The five parts of an ARN after `arn:`: partition, service, region, account and resource."""
 
     partition: str

@@ -7,9 +7,9 @@ MPL3xx rule ids that `mplint.checks.permissions` reports and `mplint permissions
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass
 from pathlib import PurePosixPath
+
+from msgspec import Struct, structs
 
 from mplint.catalog.actions import get_catalog
 from mplint.findings import Level, Related, Span
@@ -45,8 +45,7 @@ FAILS = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Assessment:
+class Assessment(Struct, frozen=True):
     """The verdict on one requirement and the rule it falls under (None: granted)."""
 
     requirement: Requirement
@@ -58,16 +57,14 @@ class Assessment:
     refusal: str | None = None  # why that policy refuses what the identity's policies allow (MPL310)
 
 
-@dataclass(frozen=True, slots=True)
-class Unchecked:
+class Unchecked(Struct, frozen=True):
     """Why a resource's permissions are not checked (MPL309), and where."""
 
     message: str
     span: Span
 
 
-@dataclass(slots=True, eq=False)
-class ResourceReport:
+class ResourceReport(Struct, eq=False):
     """One resource's requirements and, when its identity is known and has policies, the verdict on each."""
 
     stack: str
@@ -212,7 +209,7 @@ def _verdict(
         return alone, context, None
     caller = Caller(_one(lookup.values("aws:PrincipalArn")), _one(lookup.values("aws:PrincipalAccount")))
     combined, delegates = judge_resource(evaluator, request, lookup, declared, caller)
-    combined = dataclasses.replace(combined, notes=tuple(n for n in combined.notes if n != KEY_POLICY_NOTE))
+    combined = structs.replace(combined, notes=tuple(n for n in combined.notes if n != KEY_POLICY_NOTE))
     identity_allows = RANK[alone.decision] > RANK[Decision.NOT_GRANTED]
     if combined.decision is Decision.NOT_GRANTED and not delegates and identity_allows:
         return combined, context, "neither allows the deploying principal nor lets IAM policies allow it"

@@ -20,10 +20,11 @@ import datetime
 import ipaddress
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from enum import IntEnum
 from functools import lru_cache
 from typing import Protocol
+
+from msgspec import Struct
 
 from mplint.iam.wildcard import ANY, CHAR, LIT, SEG, Glob, Token, run_tokens
 from mplint.model.policy import ConditionEntry
@@ -68,8 +69,7 @@ class NoContext:
 NO_CONTEXT = NoContext()
 
 
-@dataclass(frozen=True, slots=True)
-class Outcome:
+class Outcome(Struct, frozen=True):
     """A statement's Condition block against one context: TRUE, FALSE or UNKNOWN, and the tests left open."""
 
     truth: Truth
@@ -101,8 +101,7 @@ def evaluate_block(entries: Sequence[ConditionEntry], context: Lookup, variables
 # One test
 
 
-@dataclass(frozen=True, slots=True)
-class Operator:
+class Operator(Struct, frozen=True):
     """A parsed operator name: `ForAllValues:StringNotLikeIfExists` -> family, negated, qualifier, if_exists."""
 
     family: str  # String, StringIgnoreCase, StringLike, Numeric, Date, Bool, Binary, Ip, Arn, Null

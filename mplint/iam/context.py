@@ -21,9 +21,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
+
+from msgspec import Struct, field
 
 from mplint.catalog.actions import get_catalog
 from mplint.catalog.validator import Opaque
@@ -46,8 +47,7 @@ NO_SOURCE = "only a service acting for a resource owner with its own service pri
 Values = tuple[str, ...] | Unknown | None
 
 
-@dataclass(frozen=True, slots=True)
-class Fact:
+class Fact(Struct, frozen=True):
     """One key of the request context: its values (None: the request has no such key) and their source."""
 
     key: str
@@ -62,8 +62,7 @@ class Fact:
         return ", ".join(self.values) if self.values else "(empty)"
 
 
-@dataclass(frozen=True, slots=True)
-class Family:
+class Family(Struct, frozen=True):
     """The keys under one prefix (`aws:PrincipalTag/`) when their whole set is known: any other is absent."""
 
     label: str  # aws:PrincipalTag/*
@@ -152,8 +151,7 @@ def _key_pattern(key: str) -> re.Pattern[str]:
 # What the stack and config tell
 
 
-@dataclass(frozen=True, slots=True)
-class Tags:
+class Tags(Struct, frozen=True):
     """The tags a manifest resource sets: key -> value (UNKNOWN_VALUE when templated); `keys_known` False when
     a template hides which keys there are."""
 
@@ -199,8 +197,7 @@ def _text(value: Any) -> str:
     return str(value).lower() if isinstance(value, bool) else str(value)
 
 
-@dataclass(frozen=True, slots=True)
-class Principal:
+class Principal(Struct, frozen=True):
     """What config says of the deploying principal."""
 
     facts: tuple[Fact, ...] = ()
@@ -250,8 +247,7 @@ def _principal_facts(arn: str, source: str) -> list[Fact]:
     return facts
 
 
-@dataclass(slots=True)
-class Stage:
+class Stage(Struct):
     """What one resource of a stack tells every request it needs."""
 
     needs: ResourceNeeds

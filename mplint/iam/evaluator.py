@@ -31,9 +31,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from enum import Enum, IntEnum
 from functools import lru_cache
+
+from msgspec import Struct
 
 from mplint.findings import Span
 from mplint.iam.conditions import NO_CONTEXT, Lookup, Partial, Truth, Unknown, evaluate_block, resolve_variables
@@ -75,8 +76,7 @@ _DECISION = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Request:
+class Request(Struct, frozen=True):
     """Action ``service:Name`` on ``resource``.
 
     ``resource`` is an exact ARN, or a pattern whose ``*`` marks unknown parts
@@ -105,8 +105,7 @@ class Request:
         return self.wildcard_only or "*" not in self.resource
 
 
-@dataclass(frozen=True, slots=True)
-class StatementMatch:
+class StatementMatch(Struct, frozen=True):
     """A statement that applies to the request, and how firmly."""
 
     policy: PolicyFile
@@ -137,8 +136,7 @@ class StatementMatch:
         return tuple(c for c in self.statement.conditions if c not in self.open)
 
 
-@dataclass(frozen=True, slots=True)
-class Verdict:
+class Verdict(Struct, frozen=True):
     """Whether the policies grant a request, the statements that decide it and what the answer depends on."""
 
     request: Request
@@ -303,8 +301,7 @@ class CompiledPolicy:
 # Resource matching
 
 
-@dataclass(frozen=True, slots=True)
-class _Target:
+class _Target(Struct, frozen=True):
     """A request prepared for matching."""
 
     action: str  # lower case
@@ -424,8 +421,7 @@ def _resource_strength(comp: _Compiled, resources: tuple[tuple[Glob, Span], ...]
 # Combining sides
 
 
-@dataclass(slots=True)
-class Side:
+class Side(Struct):
     """The statements of one side (identity, boundary or one SCP) that apply to a request."""
 
     name: str

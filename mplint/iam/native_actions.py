@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Protocol
+
+from msgspec import Struct
 
 from mplint.catalog.actions import ActionCatalog
 
@@ -33,8 +34,7 @@ class How:
     UNKNOWN = "unknown"  # no action in the catalog: the plain rule's name, unconfirmed
 
 
-@dataclass(frozen=True, slots=True)
-class OperationActions:
+class OperationActions(Struct, frozen=True):
     """The IAM action(s) one native operation is authorised as, and how they were found."""
 
     operation: str

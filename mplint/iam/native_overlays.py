@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import yaml
+from msgspec import Struct, field
 
 from mplint.catalog.validator import Opaque
 from mplint.iam import arns
@@ -33,8 +33,7 @@ _ROLE_ARN_RE = re.compile(r"^arn:[\w*-]+:iam::(\d{12}|\*):role/.+$")
 _KMS_RE = re.compile(r"^(arn:[\w*-]+:kms:[^:]*:[^:]*:(key|alias)/.+|alias/.+|[0-9a-f-]{36}|mrk-[0-9a-f]{32}|\*)$")
 
 
-@dataclass(frozen=True, slots=True, eq=False)  # hashed by identity: _member caches on it
-class MemberRule:
+class MemberRule(Struct, frozen=True, eq=False):  # hashed by identity: _member caches on it
     """One native overlay rule: which request members (by name, shape, value) need which extra actions."""
 
     id: str
@@ -88,8 +87,7 @@ def _member(rule: MemberRule, name: str, shape: str | None) -> bool:
     return any(p.fullmatch(name) for p in rule.names) or bool(shape and any(p.fullmatch(shape) for p in rule.shapes))
 
 
-@dataclass(frozen=True, slots=True)
-class NativeOverlays:
+class NativeOverlays(Struct, frozen=True):
     """The native overlays: member rules, service principals, table actions, ARN templates, implied types."""
 
     rules: tuple[MemberRule, ...] = ()
@@ -228,8 +226,7 @@ def _patterns(item: dict, key: str, where: str) -> tuple[re.Pattern[str], ...]:
 # Walking a request's members
 
 
-@dataclass(frozen=True, slots=True)
-class Member:
+class Member(Struct, frozen=True):
     """One member value of a request, found by walking the value along the operation's schema."""
 
     path: tuple[str | int, ...]  # from the top-level member down

@@ -12,7 +12,9 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+
+from msgspec import Struct
+from msgspec.structs import replace
 
 from mplint.catalog.actions import ActionCatalog, ActionInfo, get_catalog
 from mplint.catalog.dependent import dependent_actions
@@ -54,8 +56,7 @@ _VAR_RE = re.compile(r"\$\{(\w+)\}")
 _VERB_RE = re.compile(r"^(Create|Put|Update|Delete|Add|Attach|Register|Start|Run|Tag)(?=[A-Z])")
 
 
-@dataclass(slots=True, eq=False)
-class Invocation:
+class Invocation(Struct, eq=False):
     """One routed call as the permissions read it: each value named by the request member it reaches."""
 
     call: Call

@@ -6,12 +6,12 @@ header of `rules/overlays/AWS--SageMaker--ModelPackage.yaml`). Each file is read
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import yaml
+from msgspec import Struct
 
 from mplint.catalog.schemas import HANDLER_OPS
 from mplint.registry import builtin_rules_dir
@@ -31,8 +31,7 @@ class OverlayError(Exception):
     """An overlay file that cannot be used: names the file and the problem."""
 
 
-@dataclass(frozen=True, slots=True)
-class Overlay:
+class Overlay(Struct, frozen=True):
     """Actions that an operation needs only when one of the `when` properties is set."""
 
     id: str
@@ -57,16 +56,14 @@ class Overlay:
         return action.lower() in {a.lower() for a in self.actions} and (not self.ops or op in self.ops)
 
 
-@dataclass(frozen=True, slots=True)
-class SelfArn:
+class SelfArn(Struct, frozen=True):
     """One way to name the resource itself: an ARN template, used when the `when` property is set."""
 
     arn: str
     when: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class TypeOverlays:
+class TypeOverlays(Struct, frozen=True):
     """One type's overlay file: how to name the resource, native and wildcard actions, the overlays."""
 
     type: str

@@ -38,8 +38,9 @@ import time
 import types
 import warnings
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
+
+from msgspec import Struct, field
 
 from mplint.findings import Level, Notification, Span
 from mplint.iam import parliament_db, parliament_memo
@@ -55,8 +56,7 @@ DEFAULT_TIMEOUT = 10.0  # seconds; core checks take milliseconds, community audi
 # -- the finding types parliament can report -------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class ParliamentFindingType:
+class ParliamentFindingType(Struct, frozen=True):
     """A finding type parliament can report: title, severity, group, origin and the mplint level for it."""
 
     title: str
@@ -184,8 +184,7 @@ FINDING_TYPES: dict[str, ParliamentFindingType] = {
 # -- results ----------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class ParliamentIssue:
+class ParliamentIssue(Struct, frozen=True):
     """One parliament finding, enhanced with its title, severity and description."""
 
     issue: str
@@ -198,8 +197,7 @@ class ParliamentIssue:
     location: dict[str, Any] = field(default_factory=dict)  # parliament's location, minus line/column/filepath
 
 
-@dataclass(frozen=True, slots=True)
-class ParliamentResult:
+class ParliamentResult(Struct, frozen=True):
     """One parliament analysis: its issues, notifications, whether the policy checks ran, seconds taken."""
 
     issues: list[ParliamentIssue]
@@ -256,8 +254,7 @@ def _import_parliament(definition_file: str | None = None) -> types.ModuleType:
     return parliament
 
 
-@dataclass(frozen=True, slots=True)
-class PatchInfo:
+class PatchInfo(Struct, frozen=True):
     """What patching parliament's IAM database added, with parliament's and the catalog's versions."""
 
     parliament_version: str

@@ -10,9 +10,10 @@ service API call, plus what the set properties make necessary. See shared/domain
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, Any
+
+from msgspec import Struct, field
 
 from mplint.catalog.actions import ActionCatalog, ActionInfo, get_catalog
 from mplint.catalog.schemas import handler_permissions
@@ -58,8 +59,7 @@ class Origin(str, Enum):
     NATIVE = "native"  # the service API call of the native provider
 
 
-@dataclass(frozen=True, slots=True)
-class Need:
+class Need(Struct, frozen=True):
     """Why an action is needed: the command, the operation it runs, and what makes the call."""
 
     command: str
@@ -67,8 +67,7 @@ class Need:
     origin: Origin
 
 
-@dataclass(frozen=True, slots=True)
-class Trigger:
+class Trigger(Struct, frozen=True):
     """The set property that makes an action necessary."""
 
     overlay: Overlay
@@ -78,8 +77,7 @@ class Trigger:
     env: str | None = None
 
 
-@dataclass(slots=True, eq=False)
-class Requirement:
+class Requirement(Struct, eq=False):
     """One action a resource's commands may need: on which ARN, in what state, and what makes it needed."""
 
     resource: Resource
@@ -104,8 +102,7 @@ class Requirement:
         return {n.origin for n in self.needs}
 
 
-@dataclass(slots=True, eq=False)
-class ResourceNeeds:
+class ResourceNeeds(Struct, eq=False):
     """One manifest resource: how it is deployed and everything it needs."""
 
     binding: Binding
@@ -282,8 +279,7 @@ def _region(binding: Binding, manifest: Manifest, resolve: Resolver) -> str | No
 # Properties that trigger an overlay
 
 
-@dataclass(frozen=True, slots=True)
-class Occurrence:
+class Occurrence(Struct, frozen=True):
     """A set value at an overlay's property path: its value, state and place, per environment."""
 
     path: tuple[str | int, ...]  # from the property name down

@@ -18,10 +18,10 @@ template it holds.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from msgspec import Struct, structs
 
 from mplint.findings import Span
 from mplint.iam import arns
@@ -59,8 +59,7 @@ NATIVE_OPERATIONS = {  # native provider operation -> (what it declares, its pol
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Declared:
+class Declared(Struct, frozen=True):
     """A KMS key, bucket or role the stack declares, with the policy AWS consults for it."""
 
     kind: str
@@ -79,8 +78,7 @@ class Declared:
         return self.resource.anchor_span
 
 
-@dataclass(slots=True)
-class StackPolicies:
+class StackPolicies(Struct):
     """The resource policies one stack declares, and how to find the one a requirement meets."""
 
     by_resource: dict[str, Declared]  # manifest resource name -> what it declares
@@ -268,15 +266,14 @@ def _rendered(document: PolicyDocument, resolve: Any) -> PolicyDocument:
 def _render_principal(principal: Principal, resolve: Any) -> Principal:
     if not is_template(principal.value):
         return principal
-    return dataclasses.replace(principal, value=arns.render(principal.value, resolve).text)
+    return structs.replace(principal, value=arns.render(principal.value, resolve).text)
 
 
 # ---------------------------------------------------------------------------
 # Judging
 
 
-@dataclass(frozen=True, slots=True)
-class Caller:
+class Caller(Struct, frozen=True):
     """The deploying principal as far as config tells: its ARN (None: not known) and account."""
 
     arn: str | None
@@ -324,7 +321,7 @@ def judge(
             continue
         if reach == "unknown":
             test = _principal_test(match)
-            match = dataclasses.replace(
+            match = structs.replace(
                 match,
                 strength=min(match.strength, Strength.CONDITIONAL),
                 open=(*match.open, test),
@@ -339,7 +336,7 @@ def judge(
     delegates = declared.kind != KEY or delegation is not Strength.NONE
     if declared.kind == KEY:
         identity.allows = [
-            dataclasses.replace(m, strength=min(m.strength, delegation))
+            structs.replace(m, strength=min(m.strength, delegation))
             for m in identity.allows
             if delegation is not Strength.NONE
         ]
@@ -382,8 +379,7 @@ def _for_account(policy: PolicyFile, account: str | None) -> PolicyFile:
     for stmt in policy.document.statements:
         if stmt.principals:
             stmt.principals = tuple(
-                dataclasses.replace(p, value=p.value.replace("ACCOUNT", account or arns.UNKNOWN))
-                for p in stmt.principals
+                structs.replace(p, value=p.value.replace("ACCOUNT", account or arns.UNKNOWN)) for p in stmt.principals
             )
     return policy
 

@@ -25,8 +25,9 @@ so both give one answer for one pattern.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
+
+from msgspec import Struct
 
 LIT = 0  # one given character
 ONE = 1  # ``?``: one character (never ``:`` in an ARN)
@@ -42,8 +43,7 @@ _ESCAPES = {"${*}": "*", "${?}": "?", "${$}": "$"}
 Token = tuple[int, str]
 
 
-@dataclass(frozen=True, slots=True)
-class Glob:
+class Glob(Struct, frozen=True):
     """A compiled pattern: tokens plus what fast paths it allows."""
 
     text: str

@@ -8,11 +8,11 @@ A half-typed line is completed by parsing the text with a placeholder where the 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 from lsprotocol import types as lsp
+from msgspec import Struct
 
 from mplint.app import LintOptions, resolve_config
 from mplint.catalog.actions import get_catalog
@@ -33,8 +33,7 @@ ANCHOR_LINE = re.compile(r"^/\*\+\s*([\w:]*)$")
 KeyPath = tuple[str | int, ...]
 
 
-@dataclass(slots=True)
-class Place:
+class Place(Struct):
     """A place in a YAML tree: the key path to it, and the key node when the place is a key."""
 
     path: KeyPath
@@ -73,8 +72,7 @@ def _inside(node: Node, line: int, col: int) -> bool:
 # -- the stack, bound -----------------------------------------------------------------------------------------
 
 
-@dataclass(slots=True)
-class Bound:
+class Bound(Struct):
     """A stack loaded from the editor's buffers, with the context that binds it as the checks do."""
 
     ctx: Context

@@ -7,9 +7,9 @@ belongs to the units whose last run read it; a new manifest or query file starts
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
+from msgspec import Struct, field
 from pygls import uris
 
 from mplint.app import LintOptions, UsageError, files_to_lint, lint_paths
@@ -23,8 +23,7 @@ SLOW_CHECKS = frozenset({"mplint.checks.parliament"})  # run after the rest has 
 CONFIG_FILES = (".mplint.yaml", ".mplint.yml", "pyproject.toml", ".mplint-suppressions.yaml")
 
 
-@dataclass(slots=True)
-class Run:
+class Run(Struct):
     """One lint of one unit: the findings by document URI, what it read, what went wrong."""
 
     unit: Path

@@ -6,7 +6,7 @@ nodes, so that checks can report what does not.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from msgspec import Struct, field
 
 from mplint.source import Document, Mapping, Node, Scalar, Sequence
 
@@ -22,8 +22,7 @@ ENV_VALUE_KEYS = ("value", "description")
 RESOURCE_TYPES = ("resource", "query", "script", "multi", "command")
 
 
-@dataclass(slots=True, eq=False)
-class Prop:
+class Prop(Struct, eq=False):
     """One prop of a resource: its node, name, and its `value:`, `values:` and `merge:` nodes."""
 
     node: Mapping
@@ -44,8 +43,7 @@ class Prop:
         return out
 
 
-@dataclass(slots=True, eq=False)
-class Global:
+class Global(Struct, eq=False):
     """One entry of `globals:`: its node, name and `value:` node."""
 
     node: Mapping
@@ -54,8 +52,7 @@ class Global:
     value: Node | None
 
 
-@dataclass(slots=True, eq=False)
-class Resource:
+class Resource(Struct, eq=False):
     """One resource of a manifest: its index, name, type, `file:`, props and exports, with their nodes."""
 
     node: Mapping
@@ -79,8 +76,7 @@ class Resource:
         return None
 
 
-@dataclass(slots=True, eq=False)
-class Manifest:
+class Manifest(Struct, eq=False):
     """A manifest: its document, root mapping, name, providers, globals and resources."""
 
     doc: Document

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import datetime
 import json
-from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 from urllib.parse import unquote, unquote_plus
+
+from msgspec import Struct, field
 
 from mplint.findings import Span
 from mplint.limits import DEFAULT, Limits
@@ -51,8 +52,7 @@ class PolicyKind(str, Enum):
     RESOURCE = "resource"  # a resource's own policy (KMS key policy, bucket policy, trust policy)
 
 
-@dataclass(frozen=True, slots=True)
-class Problem:
+class Problem(Struct, frozen=True):
     """A defect in a policy, for a rule to report. ``code`` is a stable short name."""
 
     code: str
@@ -60,16 +60,14 @@ class Problem:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
-class Pattern:
+class Pattern(Struct, frozen=True):
     """One action or resource string and where it is."""
 
     value: str
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
-class Principal:
+class Principal(Struct, frozen=True):
     """One principal of a Principal or NotPrincipal element: its kind (AWS, Service, Federated,
     CanonicalUser, or `*` for the bare wildcard) and value."""
 
@@ -78,8 +76,7 @@ class Principal:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
-class ConditionEntry:
+class ConditionEntry(Struct, frozen=True):
     """One ``operator → key → values`` test of a Condition block."""
 
     operator: str
@@ -123,8 +120,7 @@ class ConditionEntry:
         return self.negated
 
 
-@dataclass(eq=False, slots=True)
-class Statement:
+class Statement(Struct, eq=False):
     """One statement. ``actions``/``not_actions``/``resources``/``not_resources`` are None when absent."""
 
     index: int
@@ -179,8 +175,7 @@ class Statement:
         return f"statement {self.sid!r}" if self.sid else f"statement #{self.index + 1}"
 
 
-@dataclass(eq=False, slots=True)
-class PolicyDocument:
+class PolicyDocument(Struct, eq=False):
     """A policy document: its version, statements and the problems found while reading it."""
 
     span: Span
@@ -214,8 +209,7 @@ class PolicyDocument:
         return _Builder(limits).document(node, where)
 
 
-@dataclass(eq=False, slots=True)
-class PolicyFile:
+class PolicyFile(Struct, eq=False):
     """A policy with its role in evaluation and its name (the path as shown to users)."""
 
     name: str

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+
+from msgspec import Struct, field
 
 from mplint.files import LoadError
 from mplint.findings import Span
@@ -16,8 +17,7 @@ SELECT_RE = re.compile(r"\s*SELECT\b", re.IGNORECASE)
 _UNSET = object()
 
 
-@dataclass(slots=True, eq=False)
-class Anchor:
+class Anchor(Struct, eq=False):
     """One `/*+ ... */` anchor of a query file: its key, options, place and the statement text under it."""
 
     key: str  # e.g. "create", "callback:delete"
@@ -28,7 +28,7 @@ class Anchor:
     body_end: int
     statement: str
     option_spans: dict[str, Span] = field(default_factory=dict)  # option name -> the `name=value` text
-    _statements: list[Statement] | None = field(default=None, repr=False)
+    _statements: list[Statement] | None = None
 
     @property
     def base(self) -> str:
@@ -42,8 +42,7 @@ class Anchor:
         return self._statements
 
 
-@dataclass(slots=True, eq=False)
-class Item:
+class Item(Struct, eq=False):
     """One column name or one SELECT value, with its place."""
 
     text: str
@@ -51,8 +50,7 @@ class Item:
     start: int  # offset in the file
 
 
-@dataclass(slots=True, eq=False)
-class Insert:
+class Insert(Struct, eq=False):
     """The INSERT of a create query: its anchor, target table, columns and SELECT values."""
 
     anchor: Anchor
@@ -61,13 +59,12 @@ class Insert:
     values: list[Item]  # SELECT expressions, paired by position with the columns
 
 
-@dataclass(slots=True, eq=False)
-class QueryFile:
+class QueryFile(Struct, eq=False):
     """A query file: its source and anchors; the create query's INSERT is parsed on first use."""
 
     source: SourceFile
     anchors: list[Anchor] = field(default_factory=list)
-    _insert: object = field(default=None, repr=False)
+    _insert: object = None
 
     def __post_init__(self) -> None:
         self._insert = _UNSET
@@ -290,8 +287,7 @@ KEYWORDS = frozenset({
 })  # fmt: skip
 
 
-@dataclass(slots=True)
-class Token:
+class Token(Struct):
     """One SQL token: its kind, text, offsets, parenthesis depth and upper-cased word."""
 
     kind: str
@@ -322,22 +318,20 @@ def tokenize(text: str, start: int, end: int) -> list[Token]:
     return tokens
 
 
-@dataclass(slots=True, eq=False)
-class Ref:
+class Ref(Struct, eq=False):
     """A name at a place in a query file: a table, a column, a parameter."""
 
     name: str
     start: int
     end: int
-    source: SourceFile = field(repr=False)
+    source: SourceFile
 
     @property
     def span(self) -> Span:
         return self.source.offset_span(self.start, self.end)
 
 
-@dataclass(slots=True, eq=False)
-class Param:
+class Param(Struct, eq=False):
     """`name <op> value` in a WHERE clause, or `name = value` in an UPDATE's SET list."""
 
     name: Ref
@@ -345,8 +339,7 @@ class Param:
     value_start: int
 
 
-@dataclass(slots=True, eq=False)
-class SelectColumn:
+class SelectColumn(Struct, eq=False):
     """One item of a SELECT list: its output name and where it is written, the column read, the aggregate."""
 
     name: str | None  # the output column name: the alias, or the column itself; None for an unnamed expression
@@ -355,8 +348,7 @@ class SelectColumn:
     aggregate: str | None  # COUNT, SUM, ...: the function when the expression is one call
 
 
-@dataclass(slots=True, eq=False)
-class SelectBlock:
+class SelectBlock(Struct, eq=False):
     """One `SELECT ... FROM ... WHERE ...` at one parenthesis depth."""
 
     columns: list[SelectColumn]
@@ -366,8 +358,7 @@ class SelectBlock:
     idents: list[Ref]  # bare column names read in the select list and WHERE clause
 
 
-@dataclass(slots=True, eq=False)
-class Statement:
+class Statement(Struct, eq=False):
     """One SQL statement under an anchor: its kind, target, SELECT blocks, parameters, RETURNING columns."""
 
     kind: str  # select | insert | update | replace | delete | exec | other

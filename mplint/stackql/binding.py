@@ -16,8 +16,9 @@ import datetime
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+from msgspec import Struct, field
 
 from mplint.catalog.validator import JavaText, Opaque
 from mplint.config import ResourceMapping
@@ -37,8 +38,7 @@ DIRECTIVE_RE = re.compile(r"#\s*mplint:\s*(type|property)=([\w.:]+)")
 NUMBER_RE = re.compile(r"^-?\d+(\.\d+)?([eE][-+]?\d+)?$")
 
 
-@dataclass(slots=True, eq=False)
-class PropertyValue:
+class PropertyValue(Struct, eq=False):
     """One value a resource gives a property (native: a request member), and where it is written."""
 
     property: str  # CloudFormation property name; native: the request member's wire name (else as written)
@@ -50,8 +50,7 @@ class PropertyValue:
     substitutions: dict[int, Definition] = field(default_factory=dict)  # id(scalar) -> definition used there
 
 
-@dataclass(slots=True, eq=False)
-class Binding:
+class Binding(Struct, eq=False):
     """A manifest resource bound: its StackQL and CloudFormation types, how they were found, its values."""
 
     resource: Resource

@@ -12,8 +12,9 @@ a filter on a column. Values reach members as they reach CloudFormation properti
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
+
+from msgspec import Struct, field
 
 from mplint.catalog.native import REGION, Method, NativeCatalog, Param, Routing
 from mplint.catalog.native import Resource as NativeResource
@@ -30,8 +31,7 @@ VERBS = {"insert": "insert", "update": "update", "replace": "replace", "delete":
 JSON_BODY = "@json"
 
 
-@dataclass(slots=True, eq=False)
-class Arg:
+class Arg(Struct, eq=False):
     """One name a statement gives the call: an INSERT column, a SET target, a WHERE key or an `@` argument."""
 
     name: str  # as written (without `@`)
@@ -41,8 +41,7 @@ class Arg:
     values: list[PropertyValue] = field(default_factory=list)  # what it is given, per environment
 
 
-@dataclass(slots=True, eq=False)
-class Call:
+class Call(Struct, eq=False):
     """One statement on a native `aws.*` table, bound to the method StackQL routes it to."""
 
     resource: ManifestResource  # the manifest resource whose query file holds the statement

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING
+
+from msgspec import Struct, field
 
 from mplint.findings import Span
 from mplint.model.manifest import Manifest
@@ -41,8 +42,7 @@ class Flavour(str, Enum):
     AWS_NATIVE = "aws-native"
 
 
-@dataclass(frozen=True, slots=True)
-class Pin:
+class Pin(Struct, frozen=True):
     """A `providers:` entry: the provider's name, its pinned version (None: unpinned) and its node."""
 
     name: str
@@ -54,8 +54,7 @@ class Pin:
         return str(getattr(self.node, "value", self.name))
 
 
-@dataclass(frozen=True, slots=True)
-class Params:
+class Params(Struct, frozen=True):
     """A Cloud Control flavour's names of the identifier and patch document parameters."""
 
     identifier: str
@@ -68,8 +67,7 @@ PARAMS = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Evidence:
+class Evidence(Struct, frozen=True):
     """One sign in a statement that the stack is written for one flavour of `aws`."""
 
     flavour: Flavour  # AWS_CC or AWS_NATIVE
@@ -78,8 +76,7 @@ class Evidence:
     statement: tuple[str, int]  # (path, offset): which statement it is in
 
 
-@dataclass(slots=True)
-class Decision:
+class Decision(Struct):
     """The flavour of `aws.*` tables in one stack, and how it was decided."""
 
     pins: dict[str, Pin]

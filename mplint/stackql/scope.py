@@ -5,8 +5,9 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections.abc import Iterator
 from collections.abc import Mapping as MappingABC
-from dataclasses import dataclass
 from functools import lru_cache
+
+from msgspec import Struct
 
 from mplint.findings import Span
 from mplint.model.manifest import Manifest, Prop, Resource
@@ -14,8 +15,7 @@ from mplint.source import Node
 from mplint.stackql.templates import BUILTIN_NAMES
 
 
-@dataclass(frozen=True, slots=True)
-class Definition:
+class Definition(Struct, frozen=True):
     """A template name a place can see: what defines it (builtin, global, export or prop) and where."""
 
     name: str

@@ -9,7 +9,8 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+
+from msgspec import Struct
 
 from mplint.findings import Span
 from mplint.limits import current
@@ -26,16 +27,14 @@ _IF_TOKEN = re.compile(r"""\s*(?:(?P<operand>'[^']*'|"[^"]*"|[^\s'"=!\[\],]+)|(?
 _LITERALS = ("true", "false", "True", "False", "X")
 
 
-@dataclass(frozen=True, slots=True)
-class Use:
+class Use(Struct, frozen=True):
     """One use of syntax that stackql-deploy 1.x does not know."""
 
     what: str  # e.g. "`this.vpc_id`"
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
-class Target:
+class Target(Struct, frozen=True):
     """The stackql-deploy major version a stack is checked for, and what decided it."""
 
     engine: int  # 1 or 2

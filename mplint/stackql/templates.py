@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from functools import lru_cache
+
+from msgspec import Struct
 
 from mplint.findings import Span
 from mplint.limits import current
@@ -32,8 +33,7 @@ STACKQL_FILTERS = (
 GLOBALS = frozenset({"range", "dict", "lipsum", "cycler", "joiner", "namespace", "uuid"})
 
 
-@dataclass(frozen=True, slots=True)
-class TemplateInfo:
+class TemplateInfo(Struct, frozen=True):
     """What a template reads: its names, `name.attr` reads, a bare `{{ name }}`, or its syntax error."""
 
     names: frozenset[str]  # undeclared names the template reads
@@ -144,8 +144,7 @@ def _read_in_block(text: str, pattern: re.Pattern[str], start: int) -> re.Match[
 PATCH_FILTER = "generate_patch_document"
 
 
-@dataclass(frozen=True, slots=True)
-class Facts:
+class Facts(Struct, frozen=True):
     """What a template reads and calls: names, attributes, filters, functions, patch keys, or its error."""
 
     error: str | None  # syntax error message
