@@ -29,7 +29,7 @@ _RANK = {Level.ERROR: 3, Level.WARNING: 2, Level.NOTE: 1}
 class Span(NamedTuple):
     """A region of a file: 1-based lines, 1-based columns in UTF-16 code units, end exclusive.
 
-    A named tuple rather than a dataclass: one is made for every YAML node, and tuples are cheap.
+    A named tuple: one is made for every YAML node, by `tuple.__new__` with no `__init__` to run.
     """
 
     path: str
