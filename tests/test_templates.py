@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mplint.stackql import template_parser
-from mplint.stackql.templates import GLOBALS, analyse, facts, is_template, simple_names
+from mplint.stackql.templates import GLOBALS, analyse, common_facts, facts, is_template, simple_names
 from tests.conftest import FIXTURES, ROOT
 
 
@@ -48,15 +48,30 @@ def test_is_template() -> None:
 PIECES = (
     "{{ a }}", "{{b}}", "{{ range }}", "{{ true }}", "{{ if }}", "{{ loop }}", "{{ a.b }}", "{{ a | lower }}",
     "{{- a }}", "{%", "%}", "{#", "#}", "{{", "}}", "{", "}", " ", "\n", "\r\n", "x", "a", "-", "|", "'",
+    "{{ a.b | f }}", "{{ a|generate_patch_document }}", '{{ { "K": a, "L": b } | generate_patch_document }}',
+    "{{ {'K': none} | generate_patch_document }}", '{{ { "K": a } }}', '{{ {"K": a.b} | f }}', "{{ a | f.g }}",
+    '"K"', ": a", ", ", ":", ".", "b", "true", "generate_patch_document", "{{ a.1 }}", '{{ { "K": a, } | f }}',
+    '{{ {"K": a} | f }}', '{{ {"K\\\\n": a} | generate_patch_document }}',
+    "{{ {'K': a, 'K': b}|generate_patch_document }}",
 )  # fmt: skip
 TEXTS = st.lists(st.sampled_from(PIECES), max_size=10).map("".join)
 
 
-@settings(max_examples=400, derandomize=True, deadline=None)
+@settings(max_examples=1500, derandomize=True, deadline=None)
 @given(TEXTS)
 def test_plain_blocks_are_read_as_jinja2_reads_them(text: str) -> None:
     assert facts(text) == template_parser.facts(text)
     assert analyse(text) == template_parser.template_info(text)
+
+
+def test_common_blocks_are_read_without_the_parser() -> None:
+    patch = '{{ { "ModelApprovalStatus": status, "Description": text } | generate_patch_document }}'
+    read = common_facts(f"SET a = '{patch}' WHERE b = '{{{{ region.name | lower }}}}'")
+    assert read is not None and read.names == {"status", "text", "region"}
+    assert read.patch_names == (("ModelApprovalStatus", "status"), ("Description", "text"))
+    assert read.attributes == (("region", "name"),) and read.filters == {"generate_patch_document", "lower"}
+    for text in ("{{ a | f(1) }}", "{{ a + b }}", "{% if a %}{% endif %}", '{{ {"K": true} | f }}', "{{ uuid() }}"):
+        assert common_facts(text) is None, text
 
 
 def test_plain_blocks_are_read_without_the_parser() -> None:
@@ -80,13 +95,12 @@ def _lint_imports_jinja2(stack: Path) -> bool:
     return done.stdout.strip().splitlines()[-1] == "True"
 
 
-def test_a_stack_of_plain_templates_is_linted_without_importing_jinja2(tmp_path: Path) -> None:
+def test_a_stack_of_common_templates_is_linted_without_importing_jinja2(tmp_path: Path) -> None:
     stack = tmp_path / "stack"
     shutil.copytree(FIXTURES / "valid/model-package-stack", stack)
     query = stack / "resources/churn_model_package.iql"
     text = query.read_text(encoding="utf-8")
-    update = text[text.index("/*+ update */") : text.index("/*+ statecheck")]
-    assert "generate_patch_document" in update  # the one block in the fixture that is not plain
-    assert _lint_imports_jinja2(stack)
-    query.write_text(text.replace(update, ""), encoding="utf-8")
+    assert "generate_patch_document" in text  # a dict piped to a filter: read without the parser too
     assert not _lint_imports_jinja2(stack)
+    query.write_text(text.replace("{{ region }}", "{{ region | default('us-east-1') }}", 1), encoding="utf-8")
+    assert _lint_imports_jinja2(stack)

@@ -165,12 +165,58 @@ def facts(text: str) -> Facts:
 
 @lru_cache(maxsize=65536)
 def _facts_of(text: str, limit: int) -> Facts:  # the limit in the key: what is read depends on it
-    names = simple_names(text) if len(text) <= limit else None
-    if names is not None:
-        return Facts(None, 0, names, (), frozenset(), frozenset(), ())
+    read = common_facts(text) if len(text) <= limit else None
+    if read is not None:
+        return read
     from mplint.stackql import template_parser
 
     return template_parser.facts(text)
+
+
+_NAME = r"[A-Za-z_][A-Za-z0-9_]*"
+_KEY = r"\"[A-Za-z0-9_.:/-]*\"|'[A-Za-z0-9_.:/-]*'"
+_PAIR = rf"(?:{_KEY})\s*:\s*{_NAME}"
+# The blocks query files are mostly made of: `{{ name }}`, `{{ name.attr }}`, `{{ name | filter }}` (or both),
+# and a dict of literal keys and bare names piped to a filter, stackql-deploy's patch document.
+_COMMON = re.compile(
+    rf"""\{{\{{\s*(?:
+        (?P<name>{_NAME})(?:\s*\.\s*(?P<attr>{_NAME}))?
+      | \{{\s*(?P<pairs>{_PAIR}(?:\s*,\s*{_PAIR})*)\s*\}}
+    )(?:\s*\|\s*(?P<filter>{_NAME}))?\s*\}}\}}""",
+    re.X,
+)
+_PAIRS = re.compile(rf"(?:\"([^\"]*)\"|'([^']*)')\s*:\s*({_NAME})")
+
+
+def common_facts(text: str) -> Facts | None:
+    """What ``text`` reads and calls, when every block is one of the common ones (see `_COMMON`), else None.
+    Blocks are found as jinja2's lexer finds them: from the first `{{` after the last block."""
+    if "{%" in text or "{#" in text:
+        return None
+    names: set[str] = set()
+    attributes: list[tuple[str, str]] = []
+    filters: set[str] = set()
+    patch: list[tuple[str, str]] = []
+    at = text.find("{{")
+    while at >= 0:
+        block = _COMMON.match(text, at)
+        if block is None:
+            return None
+        name, attr, pairs, used = block.group("name", "attr", "pairs", "filter")
+        found = [(k1 or k2, v) for k1, k2, v in _PAIRS.findall(pairs)] if pairs else []
+        read = [name] if name else [v for _, v in found]
+        if any(word in _RESERVED for word in (*read, attr, used) if word):
+            return None
+        names.update(read)
+        if attr:
+            attributes.append((name, attr))
+        if used:
+            filters.add(used)
+            if used == PATCH_FILTER:
+                patch.extend(found)
+        at = text.find("{{", block.end())
+    keys = tuple(k for k, _ in patch)
+    return Facts(None, 0, frozenset(names), tuple(attributes), frozenset(filters), frozenset(), keys, tuple(patch))
 
 
 CLOSERS = {"{{": "}}", "{%": "%}", "{#": "#}"}
