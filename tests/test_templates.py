@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mplint.stackql import template_parser
-from mplint.stackql.templates import GLOBALS, analyse, common_facts, facts, is_template, simple_names
+from mplint.stackql.templates import GLOBALS, Facts, TemplateInfo, analyse, common_facts, facts, is_template
 from tests.conftest import FIXTURES, ROOT
 
 
@@ -53,6 +53,7 @@ PIECES = (
     '"K"', ": a", ", ", ":", ".", "b", "true", "generate_patch_document", "{{ a.1 }}", '{{ { "K": a, } | f }}',
     '{{ {"K": a} | f }}', '{{ {"K\\\\n": a} | generate_patch_document }}',
     "{{ {'K': a, 'K': b}|generate_patch_document }}",
+    "{{ a | base64_encode }}", "{{ loop.x }}", "{{ range.x }}", "{{ a | sql_escape }}",
 )  # fmt: skip
 TEXTS = st.lists(st.sampled_from(PIECES), max_size=10).map("".join)
 
@@ -75,10 +76,18 @@ def test_common_blocks_are_read_without_the_parser() -> None:
 
 
 def test_plain_blocks_are_read_without_the_parser() -> None:
-    assert simple_names("arn:aws:s3:::{{ bucket }}/{{key}}\n{{ bucket }}") == {"bucket", "key"}
-    assert simple_names("no template") == frozenset()
-    for text in ("{{{ a }}", "{{ a | lower }}", "{% if a %}{% endif %}", "{# a #}", "{{ true }}", "{{ a }"):
-        assert simple_names(text) is None, text
+    read = common_facts("arn:aws:s3:::{{ bucket }}/{{key}}\n{{ bucket }}")
+    assert read is not None and read.names == {"bucket", "key"}
+    assert common_facts("no template") == Facts(None, 0, frozenset(), (), frozenset(), frozenset(), ())
+    for text in ("{{{ a }}", "{% if a %}{% endif %}", "{# a #}", "{{ true }}", "{{ a }"):
+        assert common_facts(text) is None, text
+
+
+def test_a_manifest_value_with_a_jinja2_filter_is_left_to_the_parser() -> None:
+    assert analyse("{{ a | no_such_filter }}").error  # jinja2's code generator knows which filters exist
+    assert analyse("{{ data | base64_encode }}-{{ a.b }}") == TemplateInfo(
+        frozenset({"data", "a"}), (("a", "b"),), None, None, 0
+    )
 
 
 def test_the_globals_are_jinja2s() -> None:

@@ -29,6 +29,7 @@ STACKQL_FILTERS = (
     "from_json", "base64_encode", "merge_lists", "merge_objects", "generate_patch_document",
     "sql_list", "sql_escape", "to_aws_tag_filters",
 )  # fmt: skip
+_STACKQL_FILTERS = frozenset(STACKQL_FILTERS)
 # jinja2's default globals and the uuid() stackql-deploy adds: names a template reads without declaring them
 GLOBALS = frozenset({"range", "dict", "lipsum", "cycler", "joiner", "namespace", "uuid"})
 
@@ -67,28 +68,13 @@ def analyse(text: str) -> TemplateInfo:
 def _parsed(text: str, limit: int) -> TemplateInfo:  # the limit in the key: what is read depends on it
     # one block and whitespace is left to the parser, which decides whether it is a bare `{{ name }}`
     alone = _SIMPLE.fullmatch(text.strip()) is not None
-    names = simple_names(text) if len(text) <= limit and not alone else None
-    if names is not None:
-        return TemplateInfo(names - GLOBALS, (), None, None, 0)
+    read = common_facts(text) if len(text) <= limit and not alone else None
+    # a filter known without jinja2 is stackql-deploy's: jinja2's own code generator checks the others exist
+    if read is not None and read.filters <= _STACKQL_FILTERS:
+        return TemplateInfo(read.names - GLOBALS, read.attributes, None, None, 0)
     from mplint.stackql import template_parser
 
     return template_parser.template_info(text)
-
-
-def simple_names(text: str) -> frozenset[str] | None:
-    """The names read, when every block of ``text`` is a plain `{{ name }}`, else None. Blocks are found as
-    jinja2's lexer finds them: from the first `{{` after the last block, so `{{{ a }}` is not plain."""
-    if "{%" in text or "{#" in text:
-        return None
-    names: set[str] = set()
-    at = text.find("{{")
-    while at >= 0:
-        block = _SIMPLE.match(text, at)
-        if block is None or block.group(1) in _RESERVED:
-            return None
-        names.add(block.group(1))
-        at = text.find("{{", block.end())
-    return frozenset(names)
 
 
 def string_scalars(node: Node | None):
