@@ -1,5 +1,5 @@
-"""jinja2's parser, and what it reads in a template: imported only for a template that is more than plain
-`{{ name }}` blocks, since importing jinja2 is a tenth of a cold lint and most templates are just those.
+"""jinja2's parser, and what it reads in a template: imported only for a template that is more than the
+common blocks `templates` reads itself, since importing jinja2 is a tenth of a cold lint.
 
 Nothing in a template is computed: jinja2's optimizer and the code generator's constant folding would
 evaluate `{{ 10 ** 10 ** 10 }}` or a filter of constants at compile time, so names are found by a code

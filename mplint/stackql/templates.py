@@ -1,7 +1,7 @@
 """Jinja templates in prop values and query files: what they read, never rendered.
 
-Plain `{{ name }}` blocks, the commonest templates by far, are read here; anything else by jinja2's own
-parser in `template_parser`, imported only then.
+The blocks templates are mostly made of (`{{ name }}`, `{{ name.attr }}`, `{{ name | filter }}`, a patch
+document's dict) are read here; anything else by jinja2's own parser in `template_parser`, imported only then.
 """
 
 from __future__ import annotations
@@ -17,21 +17,17 @@ from mplint.limits import current
 from mplint.source import Node, Scalar, SourceFile
 
 DEAD_NAMESPACES = ("vars", "globals")
-# stack_name and stack_env, Jinja's own globals, and the 2.x built-ins resource_name and idempotency_token
-# (MPL150 reports those two under engine 1)
-BUILTIN_NAMES = frozenset(
-    {"stack_name", "stack_env", "uuid", "range", "dict", "lipsum", "cycler", "joiner", "namespace", "loop"}
-    | {"resource_name", "idempotency_token"}
-)
-
-# The filters and globals stackql-deploy registers (1.x and 2.x): known to the parser, never called.
-STACKQL_FILTERS = (
-    "from_json", "base64_encode", "merge_lists", "merge_objects", "generate_patch_document",
-    "sql_list", "sql_escape", "to_aws_tag_filters",
-)  # fmt: skip
-_STACKQL_FILTERS = frozenset(STACKQL_FILTERS)
 # jinja2's default globals and the uuid() stackql-deploy adds: names a template reads without declaring them
 GLOBALS = frozenset({"range", "dict", "lipsum", "cycler", "joiner", "namespace", "uuid"})
+# stack_name and stack_env, the globals, loop, and the 2.x built-ins resource_name and idempotency_token
+# (MPL150 reports those two under engine 1)
+BUILTIN_NAMES = GLOBALS | {"stack_name", "stack_env", "loop", "resource_name", "idempotency_token"}
+
+# The filters and globals stackql-deploy registers (1.x and 2.x): known to the parser, never called.
+STACKQL_FILTERS = frozenset({
+    "from_json", "base64_encode", "merge_lists", "merge_objects", "generate_patch_document",
+    "sql_list", "sql_escape", "to_aws_tag_filters",
+})  # fmt: skip
 
 
 class TemplateInfo(Struct, frozen=True):
@@ -55,8 +51,9 @@ _RESERVED = frozenset({"true", "false", "none", "True", "False", "None", "and", 
 
 
 def analyse(text: str) -> TemplateInfo:
-    """What a template string reads, found by jinja2's parser (cached: the same text recurs). The commonest
-    template, exactly `{{ name }}`, is read without the parser, and not cached: it reads that one name."""
+    """What a template string reads (cached: the same text recurs), by jinja2's parser unless its blocks are
+    common ones (`common_facts`). The commonest template, exactly `{{ name }}`, is not cached: it reads that
+    one name."""
     simple = _SIMPLE.fullmatch(text)
     if simple and simple.group(1) not in _RESERVED and simple.group(1) not in GLOBALS:
         name = simple.group(1)
@@ -70,7 +67,7 @@ def _parsed(text: str, limit: int) -> TemplateInfo:  # the limit in the key: wha
     alone = _SIMPLE.fullmatch(text.strip()) is not None
     read = common_facts(text) if len(text) <= limit and not alone else None
     # a filter known without jinja2 is stackql-deploy's: jinja2's own code generator checks the others exist
-    if read is not None and read.filters <= _STACKQL_FILTERS:
+    if read is not None and read.filters <= STACKQL_FILTERS:
         return TemplateInfo(read.names - GLOBALS, read.attributes, None, None, 0)
     from mplint.stackql import template_parser
 
