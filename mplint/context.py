@@ -35,7 +35,7 @@ _VALIDATORS: weakref.WeakKeyDictionary[SchemaCatalog, dict[str, TypeValidator | 
 _REQUESTS: weakref.WeakKeyDictionary[Method, dict[bool, RequestValidator]] = weakref.WeakKeyDictionary()
 
 
-class Context(Struct, eq=False, dict=True, weakref=True):
+class Context(Struct, eq=False, dict=True, weakref=True):  # cached properties; weakref.proxy in checks.policy
     """What a check sees of one run: the project, its settings and rules, and analyses computed once."""
 
     project: Project

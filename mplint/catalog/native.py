@@ -140,7 +140,7 @@ class Response(NamedTuple):
         return bool(self.columns) and set(self.columns) != {SELF_COLUMN}
 
 
-class Method(Struct, eq=False, dict=True, weakref=True):
+class Method(Struct, eq=False, dict=True, weakref=True):  # cached properties; a weak key in context.py
     """One StackQL method: its AWS operation, verbs, params, required members, response and HTTP route."""
 
     name: str
@@ -209,7 +209,7 @@ class Routing(NamedTuple):
         return tuple(m for m in needed if m not in self.supplied)
 
 
-class Resource(Struct, eq=False, dict=True, weakref=True):
+class Resource(Struct, eq=False, dict=True):  # cached properties
     """One native `aws.<service>.<resource>`: its methods, and for each verb the methods in routing order."""
 
     id: str  # aws.<service>.<resource>

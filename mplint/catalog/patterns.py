@@ -59,7 +59,7 @@ class PatternError(ValueError):
     """The pattern cannot be given ECMA-262 meaning here."""
 
 
-class PatternInfo(Struct, frozen=True, dict=True, weakref=True):
+class PatternInfo(Struct, frozen=True):
     """A pattern's translation and compiled regex (None: not supported), why not, and Java constructs met."""
 
     source: str
@@ -137,7 +137,7 @@ DASH = _Dash()
 ClassItem = int | _Set | _Dash
 
 
-class _Frame(Struct, dict=True, weakref=True):
+class _Frame(Struct):
     """An open group while translating: where it begins, whether a lookaround, the flags to restore at `)`."""
 
     start: int  # index in out where the group begins

@@ -236,7 +236,7 @@ def _scalar(value: object) -> str:
 # From parliament's issues to findings
 
 
-class _Mapper(Struct, eq=False, dict=True, weakref=True):
+class _Mapper(Struct, eq=False):
     """Turns parliament's issues on one policy into findings at the nodes they are about."""
 
     policy: PolicyFile
