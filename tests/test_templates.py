@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mplint.stackql import template_parser
-from mplint.stackql.templates import GLOBALS, Facts, TemplateInfo, analyse, common_facts, facts, is_template
+from mplint.stackql.templates import FILTERS, GLOBALS, Facts, TemplateInfo, analyse, common_facts, facts, is_template
 from tests.conftest import FIXTURES, ROOT
 
 
@@ -54,6 +54,14 @@ PIECES = (
     '{{ {"K": a} | f }}', '{{ {"K\\\\n": a} | generate_patch_document }}',
     "{{ {'K': a, 'K': b}|generate_patch_document }}",
     "{{ a | base64_encode }}", "{{ loop.x }}", "{{ range.x }}", "{{ a | sql_escape }}",
+    "{{ uuid() }}", "{{ a( ) }}", "{{ true() }}", "{{ loop() }}", "{{ a.b() }}", "(", ")", "()", "=",
+    "{{ 'x' }}", '{{ "a}}b" }}', "{{ 'a\\'b' }}", "{{ 'x' 'y' }}", "{{ 'x' | upper }}", "{{ '' }}", '"',
+    "{{ 'x\\' }}", "\\", "{{ a | f(\"x\\\") }}",
+    "{{ a | replace('-', '_') | upper }}", "{{ a | f('x',) }}", "{{ a | f(k='y') }}", "{{ a | f(k='y', 'x') }}",
+    "{{ a | f(if='x') }}", "{{ a | upper | lower }}", "{{ a | not }}", "| upper", "('x')", "'x'", "{{ a | f() }}",
+    "{{ a | default('b', true='c') }}", "{{ a | f('x\ny') }}", "{{ a | format('{{') }}", "{{ a|trim|d('x') }}",
+    '{{ {"K": a} | generate_patch_document | upper }}', '{{ {"K": a} | upper | generate_patch_document }}',
+    "{{ a | replace(b, 'c') }}", "{{ a | f(1) }}", "{{ a | f 'x' }}", "| f('x', k='y')", "{{ a | join(',') }}",
 )  # fmt: skip
 TEXTS = st.lists(st.sampled_from(PIECES), max_size=10).map("".join)
 
@@ -71,7 +79,10 @@ def test_common_blocks_are_read_without_the_parser() -> None:
     assert read is not None and read.names == {"status", "text", "region"}
     assert read.patch_names == (("ModelApprovalStatus", "status"), ("Description", "text"))
     assert read.attributes == (("region", "name"),) and read.filters == {"generate_patch_document", "lower"}
-    for text in ("{{ a | f(1) }}", "{{ a + b }}", "{% if a %}{% endif %}", '{{ {"K": true} | f }}', "{{ uuid() }}"):
+    read = common_facts("{{ name | replace('-', '_') | upper }}-{{ uuid() }}{{ \"User-Agent\" }}")
+    assert read is not None and read.names == {"name", "uuid"} and read.calls == {"uuid"}
+    assert read.filters == {"replace", "upper"}
+    for text in ("{{ a | f(1) }}", "{{ a + b }}", "{% if a %}{% endif %}", '{{ {"K": true} | f }}', "{{ a(b) }}"):
         assert common_facts(text) is None, text
 
 
@@ -83,8 +94,9 @@ def test_plain_blocks_are_read_without_the_parser() -> None:
         assert common_facts(text) is None, text
 
 
-def test_a_manifest_value_with_a_jinja2_filter_is_left_to_the_parser() -> None:
+def test_a_manifest_value_with_an_unknown_filter_is_left_to_the_parser() -> None:
     assert analyse("{{ a | no_such_filter }}").error  # jinja2's code generator knows which filters exist
+    assert analyse("{{ a | upper | no_such_filter('x') }}").error
     assert analyse("{{ data | base64_encode }}-{{ a.b }}") == TemplateInfo(
         frozenset({"data", "a"}), (("a", "b"),), None, None, 0
     )
@@ -92,6 +104,10 @@ def test_a_manifest_value_with_a_jinja2_filter_is_left_to_the_parser() -> None:
 
 def test_the_globals_are_jinja2s() -> None:
     assert set(template_parser._env.globals) == GLOBALS
+
+
+def test_the_filters_read_without_the_parser_exist() -> None:
+    assert set(template_parser._env.filters) >= FILTERS  # a later jinja2 may add filters: those go to the parser
 
 
 def _lint_imports_jinja2(stack: Path) -> bool:
@@ -111,5 +127,5 @@ def test_a_stack_of_common_templates_is_linted_without_importing_jinja2(tmp_path
     text = query.read_text(encoding="utf-8")
     assert "generate_patch_document" in text  # a dict piped to a filter: read without the parser too
     assert not _lint_imports_jinja2(stack)
-    query.write_text(text.replace("{{ region }}", "{{ region | default('us-east-1') }}", 1), encoding="utf-8")
+    query.write_text(text.replace("{{ region }}", "{{ region if region else 'us-east-1' }}", 1), encoding="utf-8")
     assert _lint_imports_jinja2(stack)

@@ -28,6 +28,16 @@ STACKQL_FILTERS = frozenset({
     "from_json", "base64_encode", "merge_lists", "merge_objects", "generate_patch_document",
     "sql_list", "sql_escape", "to_aws_tag_filters",
 })  # fmt: skip
+# jinja2's built-in filters (3.1): with stackql-deploy's, the filters a template can use without failing
+JINJA2_FILTERS = frozenset({
+    "abs", "attr", "batch", "capitalize", "center", "count", "d", "default", "dictsort", "e", "escape",
+    "filesizeformat", "first", "float", "forceescape", "format", "groupby", "indent", "int", "items", "join",
+    "last", "length", "list", "lower", "map", "max", "min", "pprint", "random", "reject", "rejectattr",
+    "replace", "reverse", "round", "safe", "select", "selectattr", "slice", "sort", "string", "striptags", "sum",
+    "title", "tojson", "trim", "truncate", "unique", "upper", "urlencode", "urlize", "wordcount", "wordwrap",
+    "xmlattr",
+})  # fmt: skip
+FILTERS = STACKQL_FILTERS | JINJA2_FILTERS
 
 
 class TemplateInfo(Struct, frozen=True):
@@ -66,8 +76,8 @@ def _parsed(text: str, limit: int) -> TemplateInfo:  # the limit in the key: wha
     # one block and whitespace is left to the parser, which decides whether it is a bare `{{ name }}`
     alone = _SIMPLE.fullmatch(text.strip()) is not None
     read = common_facts(text) if len(text) <= limit and not alone else None
-    # a filter known without jinja2 is stackql-deploy's: jinja2's own code generator checks the others exist
-    if read is not None and read.filters <= STACKQL_FILTERS:
+    # an unknown filter is left to jinja2's code generator, which reports it as rendering would
+    if read is not None and read.filters <= FILTERS:
         return TemplateInfo(read.names - GLOBALS, read.attributes, None, None, 0)
     from mplint.stackql import template_parser
 
@@ -159,15 +169,23 @@ def _facts_of(text: str, limit: int) -> Facts:  # the limit in the key: what is 
 _NAME = r"[A-Za-z_][A-Za-z0-9_]*"
 _KEY = r"\"[A-Za-z0-9_.:/-]*\"|'[A-Za-z0-9_.:/-]*'"
 _PAIR = rf"(?:{_KEY})\s*:\s*{_NAME}"
-# The blocks query files are mostly made of: `{{ name }}`, `{{ name.attr }}`, `{{ name | filter }}` (or both),
-# and a dict of literal keys and bare names piped to a filter, stackql-deploy's patch document.
+_STRING = r"'[^'\\]*'|\"[^\"\\]*\""  # a string literal without escapes
+_KWARG = rf"{_NAME}\s*=\s*(?:{_STRING})"
+_ARGS = rf"(?:{_STRING})(?:\s*,\s*(?:{_STRING}))*(?:\s*,\s*{_KWARG})*|{_KWARG}(?:\s*,\s*{_KWARG})*"
+_FILTER = rf"\|\s*({_NAME})(?:\s*\(\s*(?:{_ARGS})?\s*\))?"
+# The blocks query files are mostly made of: `{{ name }}`, `{{ name.attr }}`, a global called without
+# arguments (`{{ uuid() }}`), a string, and a dict of literal keys and bare names (stackql-deploy's patch
+# document); each piped to any number of filters whose arguments are strings (`| replace('-', '_')`).
 _COMMON = re.compile(
     rf"""\{{\{{\s*(?:
-        (?P<name>{_NAME})(?:\s*\.\s*(?P<attr>{_NAME}))?
+        (?P<call>{_NAME})\s*\(\s*\)
+      | (?P<name>{_NAME})(?:\s*\.\s*(?P<attr>{_NAME}))?
+      | (?:{_STRING})
       | \{{\s*(?P<pairs>{_PAIR}(?:\s*,\s*{_PAIR})*)\s*\}}
-    )(?:\s*\|\s*(?P<filter>{_NAME}))?\s*\}}\}}""",
+    )(?P<filters>(?:\s*{_FILTER})*)\s*\}}\}}""",
     re.X,
 )
+_FILTERS = re.compile(_FILTER)
 _PAIRS = re.compile(rf"(?:\"([^\"]*)\"|'([^']*)')\s*:\s*({_NAME})")
 
 
@@ -179,27 +197,31 @@ def common_facts(text: str) -> Facts | None:
     names: set[str] = set()
     attributes: list[tuple[str, str]] = []
     filters: set[str] = set()
+    calls: set[str] = set()
     patch: list[tuple[str, str]] = []
     at = text.find("{{")
     while at >= 0:
         block = _COMMON.match(text, at)
         if block is None:
             return None
-        name, attr, pairs, used = block.group("name", "attr", "pairs", "filter")
+        call, name, attr, pairs, piped = block.group("call", "name", "attr", "pairs", "filters")
         found = [(k1 or k2, v) for k1, k2, v in _PAIRS.findall(pairs)] if pairs else []
-        read = [name] if name else [v for _, v in found]
-        if any(word in _RESERVED for word in (*read, attr, used) if word):
+        read = [call or name] if call or name else [v for _, v in found]
+        used = _FILTERS.findall(piped) if piped else []
+        # not filters: after `|`, jinja2 reads any word, `not` too, as a filter's name
+        if any(word in _RESERVED for word in (*read, attr) if word):
             return None
         names.update(read)
+        if call:
+            calls.add(call)
         if attr:
             attributes.append((name, attr))
-        if used:
-            filters.add(used)
-            if used == PATCH_FILTER:
-                patch.extend(found)
+        filters.update(used)
+        if used and used[0] == PATCH_FILTER:  # the filter the dict itself is piped to
+            patch.extend(found)
         at = text.find("{{", block.end())
     keys = tuple(k for k, _ in patch)
-    return Facts(None, 0, frozenset(names), tuple(attributes), frozenset(filters), frozenset(), keys, tuple(patch))
+    return Facts(None, 0, frozenset(names), tuple(attributes), frozenset(filters), frozenset(calls), keys, tuple(patch))
 
 
 CLOSERS = {"{{": "}}", "{%": "%}", "{#": "#}"}
