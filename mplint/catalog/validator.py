@@ -394,11 +394,16 @@ def _only_required(branches: Any) -> bool:
     return isinstance(branches, list) and all(isinstance(b, dict) and set(b) == {"required"} for b in branches)
 
 
+_REF_NOTES = frozenset({"description", "title", "default", "examples", "$comment"})  # annotations only
+
+
 def inline_refs(schema: dict) -> dict:
     """The schema with its local `#/definitions/X` references replaced by their targets.
 
     jsonschema resolves a `$ref` on every descent, which dominates validation time; inlining once per
     type is several times faster. A definition that refers to itself (directly or not) keeps its `$ref`.
+    Draft 7 reads nothing beside a `$ref`: a description there (the commonest sibling) is kept over the
+    definition's for the language server's hover; a `$ref` beside a constraint is left as it is.
     """
     definitions = schema.get("definitions", {})
 
@@ -408,10 +413,12 @@ def inline_refs(schema: dict) -> dict:
         if not isinstance(node, dict):
             return node
         ref = node.get("$ref")
-        if isinstance(ref, str) and ref.startswith("#/definitions/") and len(node) == 1:
+        if isinstance(ref, str) and ref.startswith("#/definitions/") and node.keys() - _REF_NOTES == {"$ref"}:
             name = ref[len("#/definitions/") :]
             if name in definitions and name not in active and "/" not in name:
-                return walk(definitions[name], active | {name})
+                notes = {key: value for key, value in node.items() if key != "$ref"}
+                inlined = walk(definitions[name], active | {name})
+                return {**inlined, **notes} if notes and isinstance(inlined, dict) else inlined
             return node
         return {key: walk(value, active) for key, value in node.items()}
 
