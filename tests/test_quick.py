@@ -146,7 +146,7 @@ def test_a_described_ref_is_inlined_with_its_description() -> None:
     assert validator.schema["properties"]["A"] == {"type": "object", "description": "what A is"}
     assert validator.schema["properties"]["B"] == schema["properties"]["B"]
     assert validator.quick({"A": {}}) is True  # decided without jsonschema
-    assert validator.quick({"B": {}}) is None
+    assert validator.quick({"B": [1]}) is False and validator.quick({"B": {}}) is True  # the quick check follows it
 
 
 @pytest.mark.parametrize(
@@ -178,6 +178,9 @@ def test_a_described_ref_is_inlined_with_its_description() -> None:
         ({"enumCaseInsensitive": ["Yes"]}, "yes", True),
         ({"multipleOf": 0.5}, 1.5, None),
         ({"$ref": "#/definitions/X"}, {}, None),
+        ({"$ref": "#/definitions/X", "maxItems": 1, "definitions": {"X": {"type": "array"}}}, [1, 2], True),
+        ({"$ref": "#/definitions/X", "definitions": {"X": {"type": "array"}}}, {}, False),
+        ({"$ref": "#/definitions/X", "definitions": {"X": {"items": {"$ref": "#/definitions/X"}}}}, [[]], None),
     ],
 )
 def test_quick_verdicts_on_the_tricky_keywords(schema: dict, instance: Any, expected: bool | None) -> None:
@@ -209,6 +212,32 @@ def test_findings_are_the_same_without_the_quick_check(monkeypatch: pytest.Monke
     assert [_findings(paths, base) for paths, base in cases] == with_quick
     assert sum(map(len, with_quick)) > 100
     assert verdicts.count(True) > 100 and verdicts.count(False) > 10  # the quick check spared work, and not always
+
+
+def _quick_verdicts(monkeypatch: pytest.MonkeyPatch, folder: Path, base: Path) -> list[bool | None]:
+    verdicts: list[bool | None] = []
+    quick_of = TypeValidator.passes
+
+    def recorded(self: TypeValidator, instance: Any) -> bool:
+        verdicts.append(self.quick(instance))
+        return quick_of(self, instance)
+
+    monkeypatch.setattr(TypeValidator, "passes", recorded)
+    _findings([folder], base)
+    return verdicts
+
+
+# An undecided value costs jsonschema's import and its full validation: the quick check answers every value of
+# the valid fixtures and of the real stacks.
+def test_every_value_of_the_valid_fixtures_is_decided_by_the_quick_check(monkeypatch: pytest.MonkeyPatch) -> None:
+    verdicts = _quick_verdicts(monkeypatch, FIXTURES / "valid", FIXTURES)
+    assert len(verdicts) > 20 and None not in verdicts
+
+
+def test_every_value_of_the_corpus_is_decided_by_the_quick_check(monkeypatch: pytest.MonkeyPatch) -> None:
+    corpus = shared_path("corpus", "stackql-deploy")
+    verdicts = _quick_verdicts(monkeypatch, corpus, corpus)
+    assert len(verdicts) > 20 and None not in verdicts
 
 
 class MemberSampler(Sampler):

@@ -48,7 +48,8 @@ def compile_check(schema: Any, members: str | None = None) -> Check:
     """The quick check of ``schema`` (a schema with its local `$ref`s inlined, as `resource_validator` has it).
     ``members`` ("json" or "form"): the schema of a native request, whose `type` accepts more, as
     `validator.member_validator`'s does."""
-    return _Compiler(members).compile(schema)
+    definitions = schema.get("definitions") if isinstance(schema, dict) else None
+    return _Compiler(members, definitions if isinstance(definitions, dict) else {}).compile(schema)
 
 
 def _all(checks: list[Check]) -> Check:
@@ -148,9 +149,11 @@ def _member_type(names: list[str], tests: list[Callable[[Any], bool]], form_enco
 
 
 class _Compiler:
-    def __init__(self, members: str | None = None) -> None:
+    def __init__(self, members: str | None = None, definitions: dict | None = None) -> None:
         self.seen: dict[int, Check] = {}
         self.members = members
+        self.definitions = definitions or {}
+        self.following: set[str] = set()  # the definitions whose `$ref` is being compiled
 
     def compile(self, schema: Any) -> Check:
         if schema is True:
@@ -162,12 +165,24 @@ class _Compiler:
         known = self.seen.get(id(schema))
         if known is not None:
             return known
-        if "$ref" in schema:  # Draft 7 reads nothing beside a `$ref`; a recursive one is left to jsonschema
-            return lambda value: None
+        if "$ref" in schema:
+            return self.ref(schema["$ref"])
         checks = [self._keyword(name, value, schema) for name, value in schema.items()]
         check = _all([c for c in checks if c is not None])
         self.seen[id(schema)] = check
         return check
+
+    def ref(self, ref: Any) -> Check:
+        """The definition a `$ref` names: Draft 7 reads nothing beside it (`inline_refs` left this one where a
+        constraint is beside it). A recursive one, or one elsewhere, is left to jsonschema."""
+        name = ref[len("#/definitions/") :] if isinstance(ref, str) and ref.startswith("#/definitions/") else None
+        if name is None or "/" in name or name in self.following or name not in self.definitions:
+            return lambda value: None
+        self.following.add(name)
+        try:
+            return self.compile(self.definitions[name])
+        finally:
+            self.following.discard(name)
 
     def _keyword(self, name: str, arg: Any, schema: dict) -> Check | None:
         """The keyword's check; None for an annotation (a key the full validator does not act on)."""
