@@ -62,6 +62,7 @@ PIECES = (
     "{{ a | default('b', true='c') }}", "{{ a | f('x\ny') }}", "{{ a | format('{{') }}", "{{ a|trim|d('x') }}",
     '{{ {"K": a} | generate_patch_document | upper }}', '{{ {"K": a} | upper | generate_patch_document }}',
     "{{ a | replace(b, 'c') }}", "{{ a | f(1) }}", "{{ a | f 'x' }}", "| f('x', k='y')", "{{ a | join(',') }}",
+    "{{ a | f('| g') }}", "{{ a | f(k=\"|g\") }}",
 )  # fmt: skip
 TEXTS = st.lists(st.sampled_from(PIECES), max_size=10).map("".join)
 

@@ -185,7 +185,7 @@ _COMMON = re.compile(
     )(?P<filters>(?:\s*{_FILTER})*)\s*\}}\}}""",
     re.X,
 )
-_FILTERS = re.compile(_FILTER)
+_FILTER_NAMES = re.compile(rf"{_STRING}|\|\s*({_NAME})")  # strings passed over: a `|` in one is no filter
 _PAIRS = re.compile(rf"(?:\"([^\"]*)\"|'([^']*)')\s*:\s*({_NAME})")
 
 
@@ -207,7 +207,7 @@ def common_facts(text: str) -> Facts | None:
         call, name, attr, pairs, piped = block.group("call", "name", "attr", "pairs", "filters")
         found = [(k1 or k2, v) for k1, k2, v in _PAIRS.findall(pairs)] if pairs else []
         read = [call or name] if call or name else [v for _, v in found]
-        used = _FILTERS.findall(piped) if piped else []
+        used = [name for name in _FILTER_NAMES.findall(piped) if name] if piped else []
         # not filters: after `|`, jinja2 reads any word, `not` too, as a filter's name
         if any(word in _RESERVED for word in (*read, attr) if word):
             return None
