@@ -14,7 +14,7 @@ from msgspec import Struct
 
 from mplint.findings import Span
 from mplint.limits import current
-from mplint.source import Node, Scalar, SourceFile
+from mplint.source import Mapping, Node, Scalar, Sequence, SourceFile
 
 DEAD_NAMESPACES = ("vars", "globals")
 # jinja2's default globals and the uuid() stackql-deploy adds: names a template reads without declaring them
@@ -84,10 +84,8 @@ def _parsed(text: str, limit: int) -> TemplateInfo:  # the limit in the key: wha
     return template_parser.template_info(text)
 
 
-def string_scalars(node: Node | None):
+def string_scalars(node: Node | None) -> Iterator[Scalar]:
     """Every string scalar under a node (keys excluded)."""
-    from mplint.source import Mapping, Sequence
-
     stack = [node] if node is not None else []
     while stack:
         current = stack.pop()
