@@ -1,7 +1,8 @@
 """Jinja templates in prop values and query files: what they read, never rendered.
 
-The blocks templates are mostly made of (`{{ name }}`, `{{ name.attr }}`, `{{ name | filter }}`, a patch
-document's dict) are read here; anything else by jinja2's own parser in `template_parser`, imported only then.
+The blocks templates are mostly made of (`{{ name }}`, `{{ name.attr }}`, `{{ uuid() }}`, a string, a patch
+document's dict, each piped to filters whose arguments are strings) are read here; anything else by jinja2's own
+parser in `template_parser`, imported only then.
 """
 
 from __future__ import annotations
@@ -170,7 +171,7 @@ _PAIR = rf"(?:{_KEY})\s*:\s*{_NAME}"
 _STRING = r"'[^'\\]*'|\"[^\"\\]*\""  # a string literal without escapes
 _KWARG = rf"{_NAME}\s*=\s*(?:{_STRING})"
 _ARGS = rf"(?:{_STRING})(?:\s*,\s*(?:{_STRING}))*(?:\s*,\s*{_KWARG})*|{_KWARG}(?:\s*,\s*{_KWARG})*"
-_FILTER = rf"\|\s*({_NAME})(?:\s*\(\s*(?:{_ARGS})?\s*\))?"
+_FILTER = rf"\|\s*{_NAME}(?:\s*\(\s*(?:{_ARGS})?\s*\))?"
 # The blocks query files are mostly made of: `{{ name }}`, `{{ name.attr }}`, a global called without
 # arguments (`{{ uuid() }}`), a string, and a dict of literal keys and bare names (stackql-deploy's patch
 # document); each piped to any number of filters whose arguments are strings (`| replace('-', '_')`).
@@ -205,7 +206,7 @@ def common_facts(text: str) -> Facts | None:
         call, name, attr, pairs, piped = block.group("call", "name", "attr", "pairs", "filters")
         found = [(k1 or k2, v) for k1, k2, v in _PAIRS.findall(pairs)] if pairs else []
         read = [call or name] if call or name else [v for _, v in found]
-        used = [name for name in _FILTER_NAMES.findall(piped) if name] if piped else []
+        used = [word for word in _FILTER_NAMES.findall(piped) if word] if piped else []
         # not filters: after `|`, jinja2 reads any word, `not` too, as a filter's name
         if any(word in _RESERVED for word in (*read, attr) if word):
             return None
