@@ -24,6 +24,7 @@ from mplint.catalog.validator import (
     _java_trimmed,
     _known,
     _names_format,
+    definition_name,
     distinct,
     extra_keys,
     key_matches,
@@ -175,8 +176,8 @@ class _Compiler:
     def ref(self, ref: Any) -> Check:
         """The definition a `$ref` names: Draft 7 reads nothing beside it (`inline_refs` left this one where a
         constraint is beside it). A recursive one, or one elsewhere, is left to jsonschema."""
-        name = ref[len("#/definitions/") :] if isinstance(ref, str) and ref.startswith("#/definitions/") else None
-        if name is None or "/" in name or name in self.following or name not in self.definitions:
+        name = definition_name(ref)
+        if name is None or name in self.following or name not in self.definitions:
             return lambda value: None
         self.following.add(name)
         try:

@@ -395,6 +395,14 @@ def _only_required(branches: Any) -> bool:
 
 
 _REF_NOTES = frozenset({"description", "title", "default", "examples", "$comment"})  # annotations only
+_LOCAL = "#/definitions/"
+
+
+def definition_name(ref: Any) -> str | None:
+    """The definition a local `$ref` (`#/definitions/X`) names; None for any other reference."""
+    if not isinstance(ref, str) or not ref.startswith(_LOCAL) or "/" in ref[len(_LOCAL) :]:
+        return None
+    return ref[len(_LOCAL) :]
 
 
 def inline_refs(schema: dict) -> dict:
@@ -412,10 +420,9 @@ def inline_refs(schema: dict) -> dict:
             return [walk(item, active) for item in node]
         if not isinstance(node, dict):
             return node
-        ref = node.get("$ref")
-        if isinstance(ref, str) and ref.startswith("#/definitions/") and node.keys() - _REF_NOTES == {"$ref"}:
-            name = ref[len("#/definitions/") :]
-            if name in definitions and name not in active and "/" not in name:
+        if "$ref" in node and node.keys() - _REF_NOTES == {"$ref"}:
+            name = definition_name(node["$ref"])
+            if name is not None and name in definitions and name not in active:
                 notes = {key: value for key, value in node.items() if key != "$ref"}
                 inlined = walk(definitions[name], active | {name})
                 return {**inlined, **notes} if notes and isinstance(inlined, dict) else inlined
