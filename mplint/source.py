@@ -26,6 +26,7 @@ from mplint.limits import DEFAULT, Limits
 
 _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _RESOLVED: dict[tuple[str, tuple[bool, bool]], str] = {}
+_PLAIN_TAGS: dict[str, str] = {}  # the same, for plain scalars without a tag: by their text alone
 
 
 class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
@@ -40,7 +41,10 @@ class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
         if tag is None:
             if len(_RESOLVED) > 200_000:
                 _RESOLVED.clear()
+                _PLAIN_TAGS.clear()
             tag = _RESOLVED[key] = super().resolve(kind, value, implicit)
+            if implicit == (True, False):  # a plain scalar without a tag
+                _PLAIN_TAGS[value] = tag
         return tag
 
 
@@ -443,7 +447,7 @@ class _Composer:
         self.sizes: dict[int, int] = {}  # expanded size of each anchored node, by id
         self.open: set[int] = set()  # anchored nodes still being composed
         self.nodes = 0
-        self.expanded = 0
+        self.aliased = 0  # nodes that aliases add: the document expanded is nodes + aliased
         self.tag: str | None = None  # the tag of the scalar composed last
         self.extent = (0, 0)  # character offsets of the node composed last
 
@@ -479,30 +483,16 @@ class _Composer:
             return self.alias(event)
         if depth > self.max_depth:
             raise self.fail("MPL005", f"document nested deeper than {self.limits.depth} levels", event.start_mark)
-        self.nodes += 1
-        if self.nodes > self.max_nodes:
-            raise self.fail("MPL005", f"document has more than {self.limits.nodes:,} nodes", event.start_mark)
         anchor = event.anchor
+        if anchor is None and kind is _ScalarEvent:
+            return self.leaf(event, is_key)
+        self.count(event)
         if anchor is not None and anchor in self.anchors:
             raise self.fail("MPL002", f"invalid YAML: found duplicate anchor `&{anchor}`", event.start_mark)
-        start = self.expanded
-        self.expanded = start + 1
+        start = self.nodes - 1 + self.aliased
         if kind is _ScalarEvent:
-            first, last = event.start_mark, event.end_mark
-            if self.ascii:
-                span = _new_span(Span, (self.display, first.line + 1, first.column + 1, last.line + 1, last.column + 1))
-            else:
-                span = self.source.span(first.line, first.column, last.line, last.column)
-            tag = event.tag
-            if tag is None:
-                tag = _RESOLVED.get((event.value, event.implicit))
-            if tag == _STR_TAG:  # most scalars: the text is the value
-                self.tag, value = tag, event.value
-            else:
-                value = self.scalar(event)
-            node: Node = Scalar(span, value, event.style or None, is_key)
-            if anchor is not None:
-                self.anchors[anchor], self.sizes[id(node)] = node, 1
+            node: Node = self.leaf(event, is_key, counted=True)
+            self.anchors[anchor], self.sizes[id(node)] = node, 1
             return node
         self.tag = None
         sequence = kind is _SequenceStartEvent
@@ -516,8 +506,32 @@ class _Composer:
         self.extent = (event.start_mark.index, end.end_mark.index)
         if anchor is not None:
             self.open.discard(id(node))
-            self.sizes[id(node)] = self.expanded - start
+            self.sizes[id(node)] = self.nodes + self.aliased - start
         return node
+
+    def count(self, event: Any) -> None:
+        self.nodes += 1
+        if self.nodes > self.max_nodes:
+            raise self.fail("MPL005", f"document has more than {self.limits.nodes:,} nodes", event.start_mark)
+
+    def leaf(self, event: Any, is_key: bool, counted: bool = False) -> Scalar:
+        """A scalar, the most common node: the text is its value unless its tag says otherwise."""
+        if not counted:
+            self.nodes += 1
+            if self.nodes > self.max_nodes:
+                raise self.fail("MPL005", f"document has more than {self.limits.nodes:,} nodes", event.start_mark)
+        first, last = event.start_mark, event.end_mark
+        if self.ascii:
+            span = _new_span(Span, (self.display, first.line + 1, first.column + 1, last.line + 1, last.column + 1))
+        else:
+            span = self.source.span(first.line, first.column, last.line, last.column)
+        value, style = event.value, event.style
+        # Without a tag, a quoted or block scalar is a string; a plain one is what its text resolves to
+        if event.tag is None and (style or _PLAIN_TAGS.get(value) == _STR_TAG):
+            self.tag = _STR_TAG
+        else:
+            value = self.scalar(event)
+        return Scalar(span, value, style or None, is_key)
 
     def alias(self, event: Any) -> Node:
         target = self.anchors.get(event.anchor)
@@ -530,8 +544,8 @@ class _Composer:
                 f"alias `*{event.anchor}` is used inside its own anchor: the document expands without end",
                 event.start_mark,
             )
-        self.expanded += self.sizes[id(target)]
-        if self.expanded > self.limits.expanded_nodes:
+        self.aliased += self.sizes[id(target)]
+        if self.nodes + self.aliased > self.limits.expanded_nodes:
             raise self.fail(
                 "MPL005",
                 f"aliases expand this document past {self.limits.expanded_nodes:,} nodes: not read",
@@ -571,10 +585,15 @@ class _Composer:
             ) from None
 
     def sequence(self, node: Sequence, depth: int) -> Any:
-        append, get, compose, depth = node.items.append, self.parser.get_event, self.node, depth + 1
+        append, get, compose, leaf, depth = node.items.append, self.parser.get_event, self.node, self.leaf, depth + 1
+        flat = depth <= self.max_depth  # then a scalar without an anchor is a leaf
         braces = False
         while type(event := get()) is not _SequenceEndEvent:
-            append(item := compose(event, depth))
+            if flat and type(event) is _ScalarEvent and event.anchor is None:
+                item: Node = leaf(event, False)
+            else:
+                item = compose(event, depth)
+            append(item)
             if not braces:  # may_hold_braces, written out: this runs for every node
                 scalar = type(item) is Scalar
                 braces = type(item.value) is str and "{" in item.value if scalar else item.braces is not False  # type: ignore[attr-defined]
@@ -586,15 +605,23 @@ class _Composer:
         merged: list[tuple[Scalar, Node]] = []
         seen: dict[Any, Span] = {}
         unhashable: list[tuple[Node, Span]] = []
-        get, compose, depth = self.parser.get_event, self.node, depth + 1
+        get, compose, leaf, depth = self.parser.get_event, self.node, self.leaf, depth + 1
+        flat = depth <= self.max_depth  # then a scalar without an anchor is a leaf
         braces = False
         while type(event := get()) is not _MappingEndEvent:
-            key = compose(event, depth, True)
-            key_tag = self.tag if isinstance(key, Scalar) else None
-            if not isinstance(key, Scalar):  # a list or map as a key: named by its text
+            if flat and type(event) is _ScalarEvent and event.anchor is None:
+                key: Node = leaf(event, True)
+            else:
+                key = compose(event, depth, True)
+            key_tag = self.tag if type(key) is Scalar else None
+            if type(key) is not Scalar:  # a list or map as a key: named by its text
                 unhashable.append((key, key.span))
                 key = Scalar(key.span, self.source.text[self.extent[0] : self.extent[1]], None, True)
-            value = compose(get(), depth)
+            event = get()
+            if flat and type(event) is _ScalarEvent and event.anchor is None:
+                value: Node = leaf(event, False)
+            else:
+                value = compose(event, depth)
             if key_tag == _MERGE_TAG:
                 self.merge(value, merged)
                 continue

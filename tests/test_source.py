@@ -6,6 +6,7 @@ import gc
 from pathlib import Path
 
 import pytest
+import yaml
 
 from mplint.source import (
     LoadError,
@@ -18,6 +19,7 @@ from mplint.source import (
     read_source,
     trees_kept,
 )
+from tests.conftest import SHARED
 
 
 def src(text: str, name: str = "f.yml") -> SourceFile:
@@ -43,6 +45,46 @@ def test_yaml_reads_as_pyyaml_safe_loader_yaml_1_1() -> None:
     assert values["a"] is True and values["b"] is False
     assert values["e"] is None
     assert str(values["d"]) == "2024-01-02"
+
+
+ROOT = Path(__file__).resolve().parent.parent
+# Scalars whose value is not their text, or whose text is their value only by their style or tag
+TRICKY = [
+    "a: yes\nb: 'yes'\nc: \"no\"\nd: !!str on\ne: ! off\nf: |\n  yes\ng: >-\n  12\n",
+    "1: one\n2.5: two\n~: three\ntrue: four\n0x1f: five\n2024-01-02: six\n",
+    "- 1_000\n- 0o17\n- .inf\n- -.Inf\n- 1e3\n- 12:30:00\n- 2001-12-14t21:59:43.10-05:00\n- !!binary aGk=\n",
+    "base: &b {x: 1, y: [yes, no]}\nleaf: &l plain\nother:\n  <<: *b\n  y: 2\n  z: *l\n  '<<': quoted\n",
+    "- &a !!int '7'\n- *a\n- !!float 3\n- !!null ''\n- !!bool 'false'\n- {<<: [{pp: 1}, {pp: 2, qq: 3}], rr: 4}\n",
+    "k: plain text, with # not a comment\nm: 'it''s'\nn: \"tab\\there\"\n? complex\n: value\n",
+    "defaults: &d {size: 1, kind: small}\nwide: &w {size: 2}\nmerged:\n  <<: [*d, *w]\n  extra: 3\n",
+]
+
+
+def _yaml_files() -> list[Path]:
+    found = [*ROOT.glob("fixtures/**/*.yml"), *ROOT.glob("fixtures/**/*.yaml"), *SHARED.glob("corpus/**/*.yml")]
+    return sorted(found)
+
+
+@pytest.mark.parametrize("text", TRICKY)
+def test_yaml_values_are_those_of_yaml_safe_load(text: str) -> None:
+    assert load_yaml(src(text)).root.to_python() == yaml.safe_load(text)
+
+
+def test_every_yaml_file_here_loads_as_yaml_safe_load_reads_it() -> None:
+    compared = 0
+    for path in _yaml_files():
+        text = path.read_text(encoding="utf-8", errors="replace")
+        try:
+            expected = yaml.safe_load(text)
+        except yaml.YAMLError:
+            continue  # a fixture of broken YAML: its finding is tested elsewhere
+        try:
+            root = load_yaml(src(text, path.name)).root
+        except LoadError:
+            continue  # refused by a limit, or a tag the loader names: tested elsewhere
+        assert (root.to_python() if root is not None else None) == expected, path
+        compared += 1
+    assert compared > 100
 
 
 def test_yaml_duplicate_keys_are_recorded_with_both_places() -> None:
