@@ -512,14 +512,17 @@ class _Composer:
     def count(self, event: Any) -> None:
         self.nodes += 1
         if self.nodes > self.max_nodes:
-            raise self.fail("MPL005", f"document has more than {self.limits.nodes:,} nodes", event.start_mark)
+            raise self.too_many(event)
+
+    def too_many(self, event: Any) -> LoadError:
+        return self.fail("MPL005", f"document has more than {self.limits.nodes:,} nodes", event.start_mark)
 
     def leaf(self, event: Any, is_key: bool, counted: bool = False) -> Scalar:
         """A scalar, the most common node: the text is its value unless its tag says otherwise."""
-        if not counted:
+        if not counted:  # count() written out: this runs for most nodes
             self.nodes += 1
             if self.nodes > self.max_nodes:
-                raise self.fail("MPL005", f"document has more than {self.limits.nodes:,} nodes", event.start_mark)
+                raise self.too_many(event)
         first, last = event.start_mark, event.end_mark
         if self.ascii:
             span = _new_span(Span, (self.display, first.line + 1, first.column + 1, last.line + 1, last.column + 1))
