@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from mplint.limits import Limits
 from mplint.source import (
     LoadError,
     Mapping,
@@ -85,6 +86,31 @@ def test_every_yaml_file_here_loads_as_yaml_safe_load_reads_it() -> None:
         assert (root.to_python() if root is not None else None) == expected, path
         compared += 1
     assert compared > 100
+
+
+COUNTED = "a: 1\nb: x\nc: [y, z]\n"  # 9 nodes: the mapping, 3 keys, 2 values, the list and its 2 items
+
+
+def test_the_node_limit_counts_every_key_value_and_item() -> None:
+    assert load_yaml(src(COUNTED), Limits(nodes=9)).root.to_python() == {"a": 1, "b": "x", "c": ["y", "z"]}
+    with pytest.raises(LoadError) as err:
+        load_yaml(src(COUNTED), Limits(nodes=8))
+    assert err.value.rule_id == "MPL005" and "more than 8 nodes" in err.value.message
+    assert (err.value.span.line, err.value.span.col) == (3, 8)  # the ninth node: `z`
+
+
+ALIASED = "a: &l [x, y]\nb: *l\n"  # 6 distinct nodes; the alias adds the list's 3: 9 expanded
+
+
+@pytest.mark.parametrize(("limit", "reads"), [(9, True), (8, False)])
+def test_an_alias_adds_its_anchors_nodes_to_the_expanded_size(limit: int, reads: bool) -> None:
+    limits = Limits(expanded_nodes=limit)
+    if reads:
+        assert load_yaml(src(ALIASED), limits).root.to_python() == {"a": ["x", "y"], "b": ["x", "y"]}
+        return
+    with pytest.raises(LoadError) as err:
+        load_yaml(src(ALIASED), limits)
+    assert err.value.rule_id == "MPL005" and "past 8 nodes" in err.value.message
 
 
 def test_yaml_duplicate_keys_are_recorded_with_both_places() -> None:
