@@ -150,10 +150,10 @@ def _member_type(names: list[str], tests: list[Callable[[Any], bool]], form_enco
 
 
 class _Compiler:
-    def __init__(self, members: str | None = None, definitions: dict | None = None) -> None:
+    def __init__(self, members: str | None, definitions: dict) -> None:
         self.seen: dict[int, Check] = {}
         self.members = members
-        self.definitions = definitions or {}
+        self.definitions = definitions
         self.following: set[str] = set()  # the definitions whose `$ref` is being compiled
 
     def compile(self, schema: Any) -> Check:
